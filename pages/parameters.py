@@ -1,0 +1,194 @@
+"""Parameter counts: the book's models, the VGG16 conv base, and a live layer-stack editor."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from cnn_core.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
+from cnn_core.layer_code import LayerCodeError, layer_call, parse_stack, stack_to_code
+from cnn_core.layer_stack import LAYER_TYPES, StackReport, analyze_stack, freeze_all_but_last
+from cnn_core.shapes import ShapeError
+from ui.common import show_error, t
+from ui.keras_check import keras_check_table
+
+st.title(t("params.title"))
+st.caption(t("params.intro"))
+
+
+def report_frame(report: StackReport) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("params.col_layer"): [f"{r.name} ({r.kind})" for r in report.rows],
+            t("params.col_shape"): [str((None, *r.output_shape)) for r in report.rows],
+            t("params.col_params"): [r.params for r in report.rows],
+            t("params.col_formula"): [r.formula for r in report.rows],
+            t("params.col_shape_note"): [r.shape_note for r in report.rows],
+        }
+    )
+
+
+def params_chart(frames: dict[str, StackReport]) -> alt.Chart:
+    data = pd.DataFrame(
+        [
+            {"model": label, "order": r.index, "layer": f"{r.index + 1}. {r.kind}", "params": r.params}
+            for label, report in frames.items()
+            for r in report.rows
+        ]
+    )
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("layer:N", sort=alt.EncodingSortField("order"), title=t("params.col_layer")),
+            y=alt.Y("params:Q", title=t("params.col_params")),
+            color=alt.Color("model:N", title=None, legend=alt.Legend(orient="top")),
+            xOffset="model:N",
+            tooltip=["model", "layer", alt.Tooltip("params:Q", format=",")],
+        )
+        .properties(height=300)
+    )
+
+
+# --- The book's MNIST convnet with and without pooling ------------------------------------
+st.subheader(t("params.book_title"))
+with_pool = analyze_stack((28, 28, 1), mnist_convnet(True).layers)
+without = analyze_stack((28, 28, 1), mnist_convnet(False).layers)
+m1, m2, m3 = st.columns(3)
+m1.metric(t("params.with_pooling"), f"{with_pool.total_params:,}")
+m2.metric(t("params.without_pooling"), f"{without.total_params:,}")
+m3.metric(t("params.ratio"), f"x{without.total_params / with_pool.total_params:.1f}")
+tab_with, tab_without, tab_chart = st.tabs([t("params.with_pooling"), t("params.without_pooling"), t("params.chart")])
+tab_with.dataframe(report_frame(with_pool), hide_index=True, width="stretch")
+tab_without.dataframe(report_frame(without), hide_index=True, width="stretch")
+tab_chart.altair_chart(
+    params_chart({t("params.with_pooling"): with_pool, t("params.without_pooling"): without}), width="stretch"
+)
+tab_chart.caption(
+    t(
+        "params.dense_jump",
+        with_flat=f"{with_pool.rows[-2].output_shape[0]:,}",
+        without_flat=f"{without.rows[-2].output_shape[0]:,}",
+        with_dense=f"{with_pool.rows[-1].params:,}",
+        without_dense=f"{without.rows[-1].params:,}",
+    )
+)
+
+# --- Cats vs dogs and VGG16 -------------------------------------------------------------------
+st.subheader(t("params.cats_title"))
+cats = BOOK_MODELS["cats_vs_dogs_convnet"]()
+cats_report = analyze_stack(cats.input_shape, cats.layers)
+st.metric(t("params.cats_total"), f"{cats_report.total_params:,}")
+with st.expander(t("params.show_layers")):
+    st.dataframe(report_frame(cats_report), hide_index=True, width="stretch")
+
+st.subheader(t("params.vgg_title"))
+v1, v2, v3 = st.columns(3)
+vgg_size = v1.number_input(t("params.vgg_size"), 32, 1024, 180, key="params_vgg_size")
+freeze_mode = v2.radio(
+    t("params.vgg_freeze"),
+    ["trainable", "frozen", "fine_tune"],
+    key="params_vgg_freeze",
+    format_func=lambda m: t(f"params.vgg_{m}"),
+)
+unfrozen = v3.number_input(
+    t("params.vgg_unfrozen"), 1, 19, 4, key="params_vgg_unfrozen", disabled=freeze_mode != "fine_tune"
+)
+unfrozen_last = {"trainable": None, "frozen": 0, "fine_tune": int(unfrozen)}[freeze_mode]
+vgg = vgg16_conv_base(int(vgg_size))
+try:
+    vgg_report = analyze_stack(vgg.input_shape, vgg.layers, freeze_all_but_last(len(vgg.layers), unfrozen_last))
+except ShapeError as err:
+    show_error("errors", err)
+    vgg_report = None
+if vgg_report is not None:
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric(t("params.col_params"), f"{vgg_report.total_params:,}")
+    k2.metric(t("params.vgg_last_map"), str(vgg_report.output_shape))
+    tensors = sum(r.trainable_weight_tensors for r in vgg_report.rows)
+    k3.metric(t("params.vgg_tensors"), str(tensors))
+    k4.metric(t("params.vgg_trainable_params"), f"{vgg_report.trainable_params:,}")
+    code = {
+        "trainable": "conv_base.trainable = True",
+        "frozen": "conv_base.trainable = False",
+        "fine_tune": f"conv_base.trainable = True\nfor layer in conv_base.layers[:-{unfrozen_last}]:\n    layer.trainable = False",
+    }[freeze_mode]
+    st.code(
+        f'conv_base = keras.applications.vgg16.VGG16(\n    weights="imagenet", include_top=False, input_shape=({vgg_size}, {vgg_size}, 3))\n{code}',
+        language="python",
+    )
+    with st.expander(t("params.show_layers")):
+        frame = report_frame(vgg_report)
+        frame[t("params.col_trainable")] = [r.trainable_weight_tensors > 0 for r in vgg_report.rows]
+        st.dataframe(frame, hide_index=True, width="stretch")
+    if st.button(t("params.check_keras"), key="params_vgg_keras"):
+        keras_check_table(vgg_report, vgg=(int(vgg_size), unfrozen_last))
+
+# --- Layer-stack editor ------------------------------------------------------------------------
+st.subheader(t("params.editor_title"))
+st.caption(t("params.editor_intro"))
+if "params_code" not in st.session_state:
+    st.session_state["params_code"] = stack_to_code((28, 28, 1), mnist_convnet(True).layers)
+
+
+def load_model(key: str) -> None:
+    model = BOOK_MODELS[key]()
+    st.session_state["params_code"] = stack_to_code(model.input_shape, model.layers)
+
+
+def edit_stack(action: str) -> None:
+    """Add, remove or move a layer by rewriting the code from the parsed stack."""
+    try:
+        parsed = parse_stack(st.session_state["params_code"])
+    except LayerCodeError:
+        return
+    layers = list(parsed.layers)
+    index = min(st.session_state.get("params_edit_index", 1), max(len(layers), 1)) - 1
+    if action == "add":
+        layers.insert(index + 1 if layers else 0, LAYER_TYPES[st.session_state["params_add_kind"]]())
+    elif layers and action == "remove":
+        layers.pop(index)
+    elif action == "up" and 0 < index < len(layers):
+        layers[index - 1], layers[index] = layers[index], layers[index - 1]
+    elif action == "down" and index < len(layers) - 1:
+        layers[index + 1], layers[index] = layers[index], layers[index + 1]
+    st.session_state["params_code"] = stack_to_code(parsed.input_shape, layers)
+
+
+b1, b2, b3 = st.columns(3)
+for col, key in zip((b1, b2, b3), BOOK_MODELS, strict=True):
+    col.button(t(f"params.load_{key}"), key=f"params_load_{key}", on_click=load_model, args=(key,), width="stretch")
+e1, e2, e3, e4, e5, e6 = st.columns([1.2, 1, 0.8, 0.8, 0.8, 0.8], vertical_alignment="bottom")
+e1.selectbox(t("params.add_kind"), list(LAYER_TYPES), key="params_add_kind")
+e2.number_input(t("params.edit_index"), 1, 200, 1, key="params_edit_index")
+e3.button(t("params.add"), key="params_add", on_click=edit_stack, args=("add",), width="stretch")
+e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
+e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
+e6.button("↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down"))
+code = st.text_area(t("params.code"), key="params_code", height=260)
+
+try:
+    parsed = parse_stack(code)
+    report = analyze_stack(parsed.input_shape, parsed.layers)
+except LayerCodeError as err:
+    st.error(t("params.code_error", line=err.line, message=t(f"code_errors.{err.code}", **err.details)))
+    st.stop()
+except ShapeError as err:
+    index = getattr(err, "index", 0)
+    st.error(
+        t(
+            "params.stack_error",
+            index=index + 1,
+            layer=layer_call(parsed.layers[index]) if parsed.layers else "",
+            message=t(f"errors.{err.code}", **err.details),
+        )
+    )
+    st.stop()
+
+r1, r2 = st.columns(2)
+r1.metric(t("params.total"), f"{report.total_params:,}")
+r2.metric(t("params.final_shape"), str((None, *report.output_shape)))
+st.dataframe(report_frame(report), hide_index=True, width="stretch")
+if report.rows:
+    st.altair_chart(params_chart({t("params.editor_model"): report}), width="stretch")
+if st.button(t("params.check_keras"), key="params_editor_keras"):
+    keras_check_table(report, stack=(parsed.input_shape, parsed.layers))

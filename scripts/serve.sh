@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Install (first time) and start the dashboard on http://localhost:8501.
+# Extra arguments go to `streamlit run`, e.g. --server.port 8600.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements.txt
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
+exec .venv/bin/streamlit run app.py "$@"

@@ -1,0 +1,74 @@
+import pytest
+
+from cnn_core.book_models import cats_vs_dogs_convnet, mnist_convnet
+from cnn_core.layer_code import LayerCodeError, parse_stack, stack_to_code
+from cnn_core.layer_stack import Conv2D, Dense, Rescaling
+
+BOOK_LISTING = """
+# 입력층
+inputs = keras.Input(shape=(28, 28, 1))
+
+# 은닉층
+x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(inputs)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=128, kernel_size=3, activation="relu")(x)
+x = layers.Flatten()(x)
+outputs = layers.Dense(10, activation="softmax")(x)
+model = keras.Model(inputs=inputs, outputs=outputs)
+"""
+
+
+def test_parses_the_book_listing():
+    parsed = parse_stack(BOOK_LISTING)
+    assert parsed.input_shape == (28, 28, 1)
+    assert parsed.layers == mnist_convnet(True).layers
+
+
+@pytest.mark.parametrize(
+    "model", [mnist_convnet(True), mnist_convnet(False), cats_vs_dogs_convnet()], ids=lambda m: m.key
+)
+def test_code_round_trip(model):
+    parsed = parse_stack(stack_to_code(model.input_shape, model.layers))
+    assert parsed.input_shape == model.input_shape
+    assert parsed.layers == model.layers
+
+
+def test_rescaling_renders_as_book_writes_it():
+    code = stack_to_code((180, 180, 3), (Rescaling(1 / 255), Conv2D(32, 3, activation="relu"), Dense(1)))
+    assert "layers.Rescaling(1./255)" in code
+    assert 'layers.Conv2D(32, 3, activation="relu")' in code
+
+
+@pytest.mark.parametrize(
+    "code,line,error",
+    [
+        ("Input((28, 28, 1))\nConv2D(32, 3,", 2, "syntax"),
+        ("Input((28, 28, 1))\nLSTM(3)", 2, "unknown_layer"),
+        ("Input((28, 28, 1))\nConv2D(32, 3, color='red')", 2, "unknown_argument"),
+        ("Input((28, 28, 1))\nConv2D(__import__('os').getpid(), 3)", 2, "not_literal"),
+        ("Input((28, 28, 1))\nDense(10, activation='magic')", 2, "bad_activation"),
+        ("Conv2D(32, 3)", 1, "no_input"),
+        ("Input((28, -1, 1))", 1, "bad_input"),
+        ("Input((8, 8, 1))\nConv2D(8, 3, padding='full')", 2, "bad_padding"),
+        ("Input((8, 8, 1))\nprint('hi')", 2, "unknown_layer"),
+        ("Input((8, 8, 1))\nimport os", 2, "not_a_layer"),
+    ],
+    ids=[
+        "syntax",
+        "unknown-layer",
+        "unknown-arg",
+        "no-code-execution",
+        "activation",
+        "no-input",
+        "negative-dim",
+        "padding",
+        "print",
+        "import",
+    ],
+)
+def test_bad_code_is_explained_with_line(code, line, error):
+    with pytest.raises(LayerCodeError) as err:
+        parse_stack(code)
+    assert (err.value.line, err.value.code) == (line, error)

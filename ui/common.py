@@ -1,0 +1,56 @@
+"""Language, text lookup and small widgets every page uses."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from cnn_core.settings import load_settings
+
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def current_language() -> str:
+    lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **values: object) -> str:
+    """The UI text for ``key`` in the session's language."""
+    return translate(key, current_language(), **values)
+
+
+def language_selector() -> None:
+    """Sidebar language switch, kept in ``st.session_state["lang"]`` and the ``?lang=`` URL parameter."""
+    if "lang" not in st.session_state:
+        wanted = st.query_params.get("lang", DEFAULT_LANGUAGE)
+        st.session_state["lang"] = wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE
+    st.sidebar.radio(
+        "언어 / Language",
+        LANGUAGES,
+        format_func=LANGUAGE_NAMES.__getitem__,
+        key="lang",
+        horizontal=True,
+    )
+    st.query_params["lang"] = st.session_state["lang"]
+
+
+def show_error(prefix: str, err: Exception) -> None:
+    """``st.error`` with the translated explanation of a ``ShapeError``/``ImageDecodeError``-style exception."""
+    code = getattr(err, "code", "unknown")
+    details = getattr(err, "details", {})
+    st.error(t(f"{prefix}.{code}", **details) if code != "unknown" else str(err))
+
+
+def max_upload_bytes() -> int:
+    return load_settings().max_upload_bytes
+
+
+def preset_setter(values: dict[str, object]):
+    """An ``on_click`` callback that writes widget values before the next run."""
+
+    def apply() -> None:
+        for key, value in values.items():
+            st.session_state[key] = value
+
+    return apply

@@ -1,0 +1,61 @@
+"""HTML grids of numbers for the step-throughs (crisp, fast, and readable by tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from cnn_core.convolution import format_number
+
+GRID_CSS = """
+<style>
+table.cnn-grid {border-collapse: collapse; margin: 0 0 .5rem 0; font-family: ui-monospace, monospace;}
+table.cnn-grid td {border: 1px solid #bbb; min-width: 2.1em; height: 2.1em; text-align: center;
+  font-size: .85rem; padding: 0 .2em;}
+table.cnn-grid td.pad {background: #eceff1; color: #90a4ae;}
+table.cnn-grid td.win {background: #ffe082; font-weight: 600;}
+table.cnn-grid td.pad.win {background: #ffecb3;}
+table.cnn-grid td.best {background: #ef6c00; color: #fff; font-weight: 700;}
+table.cnn-grid td.cur {background: #42a5f5; color: #fff; font-weight: 700;}
+table.cnn-grid td.done {background: #e3f2fd;}
+table.cnn-grid td.todo {color: #bbb;}
+table.cnn-grid caption {caption-side: top; text-align: left; font-size: .8rem; color: #555;}
+</style>
+"""
+
+
+def grid_html(
+    values: np.ndarray,
+    *,
+    caption: str = "",
+    classes: dict[tuple[int, int], str] | None = None,
+    hidden: Iterable[tuple[int, int]] = (),
+) -> str:
+    """A ``<table>`` of a 2-D array; ``classes`` maps ``(row, col)`` to CSS classes (pad, win, best, cur, done, todo)."""
+    classes = classes or {}
+    hide = set(hidden)
+    rows = []
+    for r in range(values.shape[0]):
+        cells = []
+        for c in range(values.shape[1]):
+            css = classes.get((r, c), "")
+            text = "?" if (r, c) in hide else format_number(float(values[r, c]))
+            cells.append(f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    return f'<table class="cnn-grid">{cap}{"".join(rows)}</table>'
+
+
+def padding_classes(shape: tuple[int, int], pads: tuple[int, int, int, int]) -> dict[tuple[int, int], str]:
+    """``pad`` class for the cells outside the original input; ``pads`` = (top, bottom, left, right)."""
+    top, bottom, left, right = pads
+    h, w = shape
+    return {
+        (r, c): "pad" for r in range(h) for c in range(w) if r < top or r >= h - bottom or c < left or c >= w - right
+    }
+
+
+def add_class(classes: dict[tuple[int, int], str], cells: Iterable[tuple[int, int]], css: str) -> None:
+    for cell in cells:
+        classes[cell] = f"{classes.get(cell, '')} {css}".strip()
