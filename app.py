@@ -11,11 +11,17 @@ st.set_page_config(page_title="CNN Classroom", page_icon="🧠", layout="wide")
 language_selector()
 
 PAGES = {
-    t("nav.start"): [st.Page("pages/home.py", title=t("nav.home"), icon="🏠", default=True, url_path="home")],
+    t("nav.start"): [
+        st.Page("app_pages/home.py", title=t("nav.home"), icon=":material/home:", default=True, url_path="home")
+    ],
     t("nav.concepts"): [
-        st.Page("pages/convolution.py", title=t("nav.convolution"), icon="🔳", url_path="convolution"),
-        st.Page("pages/pooling.py", title=t("nav.pooling"), icon="🔽", url_path="pooling"),
-        st.Page("pages/parameters.py", title=t("nav.parameters"), icon="🧮", url_path="parameters"),
+        st.Page(
+            "app_pages/convolution.py", title=t("nav.convolution"), icon=":material/grid_on:", url_path="convolution"
+        ),
+        st.Page("app_pages/pooling.py", title=t("nav.pooling"), icon=":material/compress:", url_path="pooling"),
+        st.Page(
+            "app_pages/parameters.py", title=t("nav.parameters"), icon=":material/calculate:", url_path="parameters"
+        ),
     ],
 }
 st.navigation(PAGES).run()

@@ -176,7 +176,7 @@ def parse_stack(code: str) -> ParsedStack:
 def _format_value(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
-    if isinstance(value, float) and value != 0 and abs(1 / value - round(1 / value)) < 1e-9:
+    if isinstance(value, float) and len(repr(value)) > 8 and value != 0 and abs(1 / value - round(1 / value)) < 1e-9:
         return f"1./{round(1 / value)}"
     return repr(value)
 

@@ -54,3 +54,9 @@ def preset_setter(values: dict[str, object]):
             st.session_state[key] = value
 
     return apply
+
+
+def labeler(prefix: str):
+    """A ``format_func`` showing option ``v`` as ``t(prefix + v)``; the language is bound now, at render time."""
+    lang = current_language()
+    return lambda value: translate(f"{prefix}{value}", lang)

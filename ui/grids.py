@@ -20,7 +20,7 @@ table.cnn-grid td.best {background: #ef6c00; color: #fff; font-weight: 700;}
 table.cnn-grid td.cur {background: #42a5f5; color: #fff; font-weight: 700;}
 table.cnn-grid td.done {background: #e3f2fd;}
 table.cnn-grid td.todo {color: #bbb;}
-table.cnn-grid caption {caption-side: top; text-align: left; font-size: .8rem; color: #555;}
+div.cnn-cap {font-size: .8rem; color: #555; margin: .2rem 0;}
 </style>
 """
 
@@ -43,8 +43,8 @@ def grid_html(
             text = "?" if (r, c) in hide else format_number(float(values[r, c]))
             cells.append(f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{caption}</caption>" if caption else ""
-    return f'<table class="cnn-grid">{cap}{"".join(rows)}</table>'
+    cap = f'<div class="cnn-cap">{caption}</div>' if caption else ""
+    return f'{cap}<table class="cnn-grid">{"".join(rows)}</table>'
 
 
 def padding_classes(shape: tuple[int, int], pads: tuple[int, int, int, int]) -> dict[tuple[int, int], str]:

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.images import UPLOAD_EXTENSIONS, ImageDecodeError, decode_image, load_sample_photo, resize_to_fit
-from ui.common import max_upload_bytes, show_error, t
+from ui.common import labeler, max_upload_bytes, show_error, t
 
 PHOTO_MAX_SIDE = 360
 
@@ -32,7 +32,7 @@ def photo_picker(prefix: str, max_side: int = PHOTO_MAX_SIDE, extra_sources: tup
         ["sample", "upload", *extra_sources],
         key=f"{prefix}_source",
         horizontal=True,
-        format_func=lambda s: t(f"photo.source_{s}"),
+        format_func=labeler("photo.source_"),
     )
     if source == "sample":
         try:

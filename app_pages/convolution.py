@@ -19,7 +19,7 @@ from cnn_core.images import ImageDecodeError, to_display, to_grayscale
 from cnn_core.layer_code import layer_call
 from cnn_core.layer_stack import Conv2D
 from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
-from ui.common import preset_setter, show_error, t
+from ui.common import labeler, preset_setter, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
 from ui.photos import photo_picker
 
@@ -53,7 +53,7 @@ c1, c2, c3, c4, c5 = st.columns(5)
 kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, key="conv_k")
 stride = c2.number_input(t("conv.stride"), 1, 8, 1, key="conv_s")
 pad_mode = c3.selectbox(
-    t("conv.padding"), ["valid", "same", "explicit"], key="conv_pad_mode", format_func=lambda m: t(f"conv.pad_{m}")
+    t("conv.padding"), ["valid", "same", "explicit"], key="conv_pad_mode", format_func=labeler("conv.pad_")
 )
 pad_amount = c4.number_input(t("conv.padding_amount"), 0, 10, 1, key="conv_pad", disabled=pad_mode != "explicit")
 dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, key="conv_d")
@@ -91,13 +91,13 @@ if max(height, width) > STEP_LIMIT or channels > 3:
 else:
     v1, v2, v3 = st.columns(3)
     value_source = v1.selectbox(
-        t("conv.values"), ["random", "book"], key="conv_values", format_func=lambda v: t(f"conv.values_{v}")
+        t("conv.values"), ["random", "book"], key="conv_values", format_func=labeler("conv.values_")
     )
     kernel_choices = ["random", *KERNEL_PRESETS] if kernel == 3 else ["random"]
     if st.session_state.get("conv_kernel_values") not in kernel_choices:
         st.session_state["conv_kernel_values"] = kernel_choices[0]
     kernel_source = v2.selectbox(
-        t("conv.kernel_values"), kernel_choices, key="conv_kernel_values", format_func=lambda v: t(f"kernels.{v}")
+        t("conv.kernel_values"), kernel_choices, key="conv_kernel_values", format_func=labeler("kernels.")
     )
     bias = v3.number_input(t("conv.bias"), -100.0, 100.0, 0.0, step=1.0, key="conv_bias")
 
@@ -193,7 +193,11 @@ if photo_rgb is not None:
     photo = to_grayscale(photo_rgb)
     names = [*KERNEL_PRESETS, "custom"]
     choice = st.selectbox(
-        t("conv.photo_kernel"), names, key="conv_photo_kernel", format_func=lambda v: t(f"kernels.{v}")
+        t("conv.photo_kernel"),
+        names,
+        index=names.index("sobel_horizontal"),
+        key="conv_photo_kernel",
+        format_func=labeler("kernels."),
     )
     if choice == "custom":
         text = st.text_input(t("conv.custom_kernel"), "0 -1 0; -1 5 -1; 0 -1 0", key="conv_photo_custom")

@@ -6,7 +6,7 @@ import streamlit as st
 from cnn_core.convolution import demo_values
 from cnn_core.pooling import pool2d, pool_axis_formula
 from cnn_core.shapes import ShapeError, pool2d_output_shape
-from ui.common import show_error, t
+from ui.common import labeler, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html
 from ui.photos import photo_picker
 
@@ -15,11 +15,11 @@ st.caption(t("pool.intro"))
 st.markdown(GRID_CSS, unsafe_allow_html=True)
 
 c1, c2, c3, c4 = st.columns(4)
-mode = c1.radio(t("pool.mode"), ["max", "average"], key="pool_mode", format_func=lambda m: t(f"pool.mode_{m}"))
+mode = c1.radio(t("pool.mode"), ["max", "average"], key="pool_mode", format_func=labeler("pool.mode_"))
 pool_size = c2.number_input(t("pool.pool_size"), 1, 8, 2, key="pool_size")
 stride_same = c3.checkbox(t("pool.stride_default"), True, key="pool_stride_default")
 stride = c3.number_input(t("pool.stride"), 1, 8, 2, key="pool_stride", disabled=stride_same)
-padding = c4.radio(t("pool.padding"), ["valid", "same"], key="pool_padding", format_func=lambda m: t(f"conv.pad_{m}"))
+padding = c4.radio(t("pool.padding"), ["valid", "same"], key="pool_padding", format_func=labeler("conv.pad_"))
 g1, g2, g3 = st.columns(3)
 grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, key="pool_grid_h")
 grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, key="pool_grid_w")

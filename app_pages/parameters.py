@@ -8,7 +8,7 @@ from cnn_core.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
 from cnn_core.layer_code import LayerCodeError, layer_call, parse_stack, stack_to_code
 from cnn_core.layer_stack import LAYER_TYPES, StackReport, analyze_stack, freeze_all_but_last
 from cnn_core.shapes import ShapeError
-from ui.common import show_error, t
+from ui.common import labeler, show_error, t
 from ui.keras_check import keras_check_table
 
 st.title(t("params.title"))
@@ -88,7 +88,7 @@ freeze_mode = v2.radio(
     t("params.vgg_freeze"),
     ["trainable", "frozen", "fine_tune"],
     key="params_vgg_freeze",
-    format_func=lambda m: t(f"params.vgg_{m}"),
+    format_func=labeler("params.vgg_"),
 )
 unfrozen = v3.number_input(
     t("params.vgg_unfrozen"), 1, 19, 4, key="params_vgg_unfrozen", disabled=freeze_mode != "fine_tune"

@@ -1,0 +1,53 @@
+"""The whole app: navigation, language switch, and no TensorFlow on the concept pages."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import ROOT, assert_clean
+
+PAGES = ["app_pages/home.py", "app_pages/convolution.py", "app_pages/pooling.py", "app_pages/parameters.py"]
+
+
+def test_home_and_language_switch():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert_clean(at)
+    assert at.title[0].value == "CNN 교실"
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert at.title[0].value == "CNN Classroom"
+    assert at.query_params["lang"] == "en"
+
+
+@pytest.mark.parametrize("page", PAGES[1:])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_page_through_navigation(page, lang):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(page).run()
+    assert_clean(at)
+    assert not at.error
+    assert at.session_state["lang"] == lang
+
+
+CHECK = """
+import json, sys
+sys.path.insert(0, {root!r})
+from streamlit.testing.v1 import AppTest
+out = {{}}
+at = AppTest.from_file({root!r} + "/app.py", default_timeout=60).run()
+for page in {pages!r}:
+    at.switch_page(page).run()
+    out[page] = [bool(at.exception), "tensorflow" in sys.modules, "keras" in sys.modules]
+print(json.dumps(out))
+"""
+
+
+def test_concept_pages_do_not_import_tensorflow():
+    code = CHECK.format(root=str(ROOT), pages=PAGES)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {page: [False, False, False] for page in PAGES}

@@ -1,0 +1,96 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.helpers import all_text, assert_clean, metric, run_page
+
+PAGE = "app_pages/convolution.py"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_renders_in_both_languages(lang):
+    at = run_page(PAGE, lang)
+    assert_clean(at)
+    assert not at.error
+    assert at.title[0].value == {"ko": "합성곱: 패딩, 보폭, 팽창", "en": "Convolution: padding, stride, dilation"}[lang]
+
+
+def test_changing_kernel_changes_output_shape_and_formula():
+    at = run_page(PAGE)
+    assert metric(at, "Output (h, w, filters)") == "(3, 3, 1)"
+    at.number_input(key="conv_k").set_value(5).run()
+    assert metric(at, "Output (h, w, filters)") == "(1, 1, 1)"
+    assert any(r"\frac{5 + 2\cdot0 - 1\cdot(5-1) - 1}{1}" in e.value for e in at.latex)
+
+
+@pytest.mark.parametrize(
+    "preset,shape",
+    [("valid1", "(3, 3, 1)"), ("valid2", "(2, 2, 1)"), ("same1", "(5, 5, 1)"), ("multichannel", "(6, 6, 6)")],
+)
+def test_presets(preset, shape):
+    at = run_page(PAGE)
+    at.button(key=f"conv_preset_{preset}").click().run()
+    assert_clean(at)
+    assert metric(at, "Output (h, w, filters)") == shape
+
+
+def test_same_padding_shows_split():
+    at = run_page(PAGE, conv_h=6, conv_w=6, conv_k=4, conv_pad_mode="same")
+    text = all_text(at)
+    assert "1 before (top/left), 2 after (bottom/right)" in text
+
+
+def test_book_example_step_through_gives_155():
+    at = run_page(PAGE)
+    at.button(key="conv_preset_book").click().run()
+    codes = [c.value for c in at.code]
+    assert any(c.startswith("0 * -1 + 0 * -2 + 75 * -1 +") and c.endswith("= 155") for c in codes), codes
+    at.button(key="conv_next").click().run()
+    assert at.slider(key="conv_step").value == 1
+    at.button(key="conv_prev").click().run()
+    at.button(key="conv_prev").click().run()
+    assert at.slider(key="conv_step").value == 8  # wraps to the last of 3x3 positions
+
+
+def test_impossible_combination_is_explained():
+    at = run_page(PAGE, conv_h=2, conv_w=2, conv_k=5)
+    assert_clean(at)
+    assert at.error and "the kernel spans 5 cells but the padded input has only 2" in at.error[0].value
+    at = run_page(PAGE, lang="ko", conv_h=9, conv_w=9, conv_s=2, conv_d=2)
+    assert at.error and "팽창" in at.error[0].value
+
+
+def test_explicit_padding_and_dilation():
+    at = run_page(PAGE, conv_h=7, conv_w=7, conv_pad_mode="explicit", conv_pad=1, conv_d=2)
+    assert metric(at, "Output (h, w, filters)") == "(5, 5, 1)"
+    assert any("ZeroPadding2D(1)" in c.value for c in at.code)
+
+
+def test_photo_with_kernels_and_custom_kernel():
+    at = run_page(PAGE)
+    captions = [c for img in at.image for c in img.captions]
+    assert captions[0] == "Input (greyscale) (239, 360, 1)" and captions[1].startswith("Feature map")
+    at.selectbox(key="conv_photo_kernel").set_value("custom").run()
+    at.text_input(key="conv_photo_custom").input("1 2; 3").run()
+    assert_clean(at)
+    assert any("square" in e.value for e in at.error)
+    at.text_input(key="conv_photo_custom").input("1 0 -1; 1 0 -1; 1 0 -1").run()
+    assert not at.error
+
+
+def _png(size=(40, 30)):
+    buf = io.BytesIO()
+    Image.fromarray(np.full((*size, 3), 120, np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_photo_upload_good_and_bad():
+    at = run_page(PAGE, conv_photo_source="upload")
+    at.file_uploader(key="conv_photo_upload").set_value(("note.jpg", b"hello, not an image", "image/jpeg")).run()
+    assert_clean(at)
+    assert any("not an image" in e.value for e in at.error)
+    at.file_uploader(key="conv_photo_upload").set_value(("ok.png", _png(), "image/png")).run()
+    assert_clean(at)
+    assert not at.error

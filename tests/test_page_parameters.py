@@ -1,0 +1,83 @@
+import pytest
+
+from tests.helpers import assert_clean, metric, run_page
+
+PAGE = "app_pages/parameters.py"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_renders_in_both_languages_with_book_totals(lang):
+    at = run_page(PAGE, lang)
+    assert_clean(at)
+    assert not at.error
+    labels = {"ko": ("맥스 풀링 사용", "맥스 풀링 없음"), "en": ("With max pooling", "Without max pooling")}[lang]
+    assert metric(at, labels[0]) == "104,202"
+    assert metric(at, labels[1]) == "712,202"
+
+
+def test_cats_and_vgg16():
+    at = run_page(PAGE)
+    assert metric(at, "Total parameters") == "991,041"
+    assert metric(at, "Parameters") == "14,714,688"
+    assert metric(at, "Last feature map") == "(5, 5, 512)"
+    assert metric(at, "Trainable weight tensors") == "26"
+    at.radio(key="params_vgg_freeze").set_value("frozen").run()
+    assert metric(at, "Trainable weight tensors") == "0"
+    at.radio(key="params_vgg_freeze").set_value("fine_tune").run()
+    assert metric(at, "Trainable weight tensors") == "6"
+    at.number_input(key="params_vgg_size").set_value(224).run()
+    assert metric(at, "Last feature map") == "(7, 7, 512)"
+
+
+def test_editor_recomputes_live():
+    at = run_page(PAGE)
+    at.button(key="params_load_mnist_no_pooling").click().run()
+    editor_totals = [m.value for m in at.metric if m.label == "Total parameters"]
+    assert "712,202" in editor_totals
+    code = at.text_area(key="params_code").value.replace("Dense(10", "Dense(20")
+    at.text_area(key="params_code").input(code).run()
+    # (22*22*128+1)*20 for Dense(20) + 92,672 in the three Conv2D layers
+    assert "1,331,732" in [m.value for m in at.metric if m.label == "Total parameters"]
+
+
+def test_editor_buttons_add_remove_reorder():
+    at = run_page(PAGE)
+    before = at.text_area(key="params_code").value
+    at.selectbox(key="params_add_kind").set_value("Dropout")
+    at.number_input(key="params_edit_index").set_value(6)
+    at.button(key="params_add").click().run()
+    code = at.text_area(key="params_code").value
+    assert "layers.Dropout(0.5)" in code and code != before
+    at.number_input(key="params_edit_index").set_value(7)
+    at.button(key="params_up").click().run()
+    lines = at.text_area(key="params_code").value.splitlines()
+    assert "Dropout" in lines[6] and "Flatten" in lines[7]
+    at.number_input(key="params_edit_index").set_value(6).run()
+    at.button(key="params_remove").click().run()
+    assert at.text_area(key="params_code").value == before
+
+
+@pytest.mark.parametrize(
+    "code,fragment",
+    [
+        (
+            "inputs = keras.Input(shape=(28, 28, 1))\nx = layers.Flatten()(inputs)\nx = layers.Conv2D(8, 3)(x)",
+            "Layer 2",
+        ),
+        ("inputs = keras.Input(shape=(28, 28, 1))\nx = layers.LSTM(8)(inputs)", "Line 2"),
+        ("inputs = keras.Input(shape=(4, 4, 1))\nx = layers.Conv2D(8, 5)(inputs)", "padded input has only 4"),
+    ],
+    ids=["conv-after-flatten", "unknown-layer", "kernel-too-large"],
+)
+def test_invalid_stack_is_explained(code, fragment):
+    at = run_page(PAGE)
+    at.text_area(key="params_code").input(code).run()
+    assert_clean(at)
+    assert at.error and fragment in at.error[0].value
+
+
+def test_check_with_keras_agrees():
+    at = run_page(PAGE)
+    at.button(key="params_editor_keras").click().run(timeout=120)
+    assert_clean(at)
+    assert any("Every layer agrees" in s.value and "104,202" in s.value for s in at.success)
