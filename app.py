@@ -23,5 +23,10 @@ PAGES = {
             "app_pages/parameters.py", title=t("nav.parameters"), icon=":material/calculate:", url_path="parameters"
         ),
     ],
+    t("nav.data"): [
+        st.Page(
+            "app_pages/augmentation.py", title=t("nav.augmentation"), icon=":material/flip:", url_path="augmentation"
+        ),
+    ],
 }
 st.navigation(PAGES).run()
