@@ -141,6 +141,8 @@ def build_pipeline(settings: AugmentationSettings):  # -> keras.Sequential
         if cls is None:
             raise RuntimeError(f"The installed Keras {keras.__version__} has no layers.{call.name}.")
         layers.append(cls(*call.args, **dict(call.kwargs), seed=1000 + i))
+    if not layers:  # an empty Sequential cannot be called; Identity keeps "no augmentation" a real pipeline
+        layers.append(keras.layers.Identity())
     return keras.Sequential(layers, name="data_augmentation")
 
 

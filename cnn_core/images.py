@@ -21,7 +21,9 @@ MAX_PIXELS = 50_000_000
 MIN_SIDE = 8
 DEFAULT_MAX_SIDE = 1024
 
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's decompression-bomb guard stays on, at our limit
+# Pillow's decompression-bomb guard stays on as a backstop, above our own limit so that ours,
+# which knows the image's dimensions, speaks first.
+Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
 
 
 class ImageDecodeError(ValueError):

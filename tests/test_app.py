@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from tests.helpers import ROOT, assert_clean
 
 PAGES = ["app_pages/home.py", "app_pages/convolution.py", "app_pages/pooling.py", "app_pages/parameters.py"]
+"""The concept pages: none of them may import TensorFlow."""
+ALL_PAGES = [*PAGES, "app_pages/augmentation.py"]
 
 
 def test_home_and_language_switch():
@@ -21,10 +23,10 @@ def test_home_and_language_switch():
     assert at.query_params["lang"] == "en"
 
 
-@pytest.mark.parametrize("page", PAGES[1:])
+@pytest.mark.parametrize("page", ALL_PAGES[1:])
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_every_page_through_navigation(page, lang):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["lang"] = lang
     at.run()
     at.switch_page(page).run()

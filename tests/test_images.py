@@ -84,3 +84,9 @@ def test_sample_photo_and_conversions():
     assert grey.shape == (300, 451) and 0 <= grey.min() and grey.max() <= 255
     signed = to_display(np.array([[-2.0, 0.0, 2.0]]))
     assert signed.tolist() == [[1, 128, 255]]
+
+
+def test_pillow_backstop_catches_bigger_bombs():
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(huge_png(15_000), LIMIT)
+    assert err.value.code == "too_many_pixels"
