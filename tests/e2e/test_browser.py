@@ -1,0 +1,67 @@
+"""End to end in headless Chromium: every page in both languages, and the main controls change what is shown."""
+
+import re
+
+import pytest
+
+PAGES = {
+    "convolution": {"ko": "합성곱: 패딩, 보폭, 팽창", "en": "Convolution: padding, stride, dilation"},
+    "pooling": {"ko": "풀링", "en": "Pooling"},
+    "parameters": {"ko": "파라미터 수", "en": "Parameter counts"},
+    "augmentation": {"ko": "데이터 증식", "en": "Data augmentation"},
+    "": {"ko": "CNN 교실", "en": "CNN Classroom"},  # the home page lives at the root
+}
+
+
+def _open(page, url, path, lang):
+    page.goto(f"{url}/{path}?lang={lang}")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+
+
+def _assert_clean(page):
+    assert not page.query_selector("[data-testid=stException]")
+    assert page.console_errors == []
+    assert page.failed_responses == []
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_loads_without_errors(server, page, path, lang):
+    _open(page, server, path, lang)
+    page.get_by_role("heading", name=PAGES[path][lang]).first.wait_for(timeout=60_000)
+    _assert_clean(page)
+
+
+def _metric(page, label):
+    block = page.locator("[data-testid=stMetric]", has_text=label).first
+    return block.locator("[data-testid=stMetricValue]").inner_text()
+
+
+def test_convolution_preset_changes_output_shape(server, page):
+    _open(page, server, "convolution", "en")
+    assert _metric(page, "Output (h, w, filters)") == "(3, 3, 1)"
+    page.get_by_role("button", name="5x5, valid, stride 2").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '(2, 2, 1)')"
+    )
+    page.get_by_role("button", name="Book example (155)").click()
+    page.get_by_text(re.compile(r"= 155")).first.wait_for(timeout=20_000)
+    _assert_clean(page)
+
+
+def test_parameter_editor_recomputes(server, page):
+    _open(page, server, "parameters", "en")
+    assert _metric(page, "With max pooling") == "104,202"
+    page.get_by_role("button", name="Load: without pooling").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '712,202')"
+    )
+    _assert_clean(page)
+
+
+def test_augmentation_reroll_changes_seed(server, page):
+    _open(page, server, "augmentation", "en")
+    page.get_by_role("button", name="Re-roll").click()
+    page.get_by_text("seed 1: the same seed gives the same grid").wait_for(timeout=60_000)
+    _assert_clean(page)
