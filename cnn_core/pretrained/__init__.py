@@ -1,0 +1,1 @@
+"""ImageNet-pretrained conv bases: VGG16 and friends through keras.applications, EfficientNet-Lite0 from PyPI."""
