@@ -1,0 +1,142 @@
+"""A training run's configuration: one frozen dataclass, saved as ``config.json``, enough to reproduce the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+STRATEGIES: tuple[str, ...] = (
+    "scratch",
+    "scratch_augmented",
+    "feature_extraction",
+    "feature_extraction_augmented",
+    "fine_tuning",
+    "mnist_mlp",
+    "mnist_cnn",
+)
+BASES: tuple[str, ...] = ("efficientnet_lite0", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0")
+OPTIMIZERS: tuple[str, ...] = ("rmsprop", "adam", "sgd")
+
+
+@dataclass(frozen=True)
+class StrategyDefaults:
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float | None
+    book_accuracy: float
+    """The test accuracy the book reports for this strategy (for the launch form and comparisons)."""
+
+
+DEFAULTS: dict[str, StrategyDefaults] = {
+    "scratch": StrategyDefaults(30, 32, "rmsprop", None, 0.70),
+    "scratch_augmented": StrategyDefaults(100, 32, "rmsprop", None, 0.83),
+    "feature_extraction": StrategyDefaults(20, 32, "rmsprop", None, 0.977),
+    "feature_extraction_augmented": StrategyDefaults(50, 32, "rmsprop", None, 0.977),
+    "fine_tuning": StrategyDefaults(30, 32, "rmsprop", 1e-5, 0.98),
+    "mnist_mlp": StrategyDefaults(30, 200, "adam", None, 0.977),
+    "mnist_cnn": StrategyDefaults(5, 64, "rmsprop", None, 0.991),
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs. ``dataset`` is a folder in the book's layout, ``"synthetic"``, or for MNIST
+    ``"mnist"`` (Keras download) or a ``.npz`` path. ``None`` fields take the strategy's defaults."""
+
+    strategy: str
+    dataset: str
+    base: str = "efficientnet_lite0"
+    image_size: int = 180
+    epochs: int | None = None
+    batch_size: int | None = None
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    seed: int = 1337
+    name: str = ""
+    limit_per_class: int | None = None
+    """Use at most this many images per class and split (quick runs); ``None`` uses all."""
+    unfreeze_last: int | None = None
+    """Fine-tuning: how many of the base's top layers to unfreeze (default: VGG16 4, EfficientNet-Lite0 its last block)."""
+    start_from: str | None = None
+    """Fine-tuning: id of the finished feature_extraction_augmented run to continue (``None``: train that stage first)."""
+    early_stopping_patience: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"Unknown strategy. Received: strategy={self.strategy!r}; expected one of {STRATEGIES}")
+        if self.base not in BASES:
+            raise ValueError(f"Unknown base. Received: base={self.base!r}; expected one of {BASES}")
+        if not 32 <= self.image_size <= 512:
+            raise ValueError(f"image_size must be in [32, 512]. Received: image_size={self.image_size}")
+        for field in ("epochs", "batch_size", "limit_per_class", "early_stopping_patience"):
+            value = getattr(self, field)
+            if value is not None and not (isinstance(value, int) and 1 <= value <= 100_000):
+                raise ValueError(f"{field} must be a whole number >= 1. Received: {field}={value!r}")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer. Received: optimizer={self.optimizer!r}")
+        if self.learning_rate is not None and not 0 < self.learning_rate <= 10:
+            raise ValueError(f"learning_rate must be in (0, 10]. Received: learning_rate={self.learning_rate}")
+        if len(self.name) > 120:
+            raise ValueError("name must be at most 120 characters")
+        if self.strategy.startswith("scratch"):
+            from cnn_core.book_models import cats_vs_dogs_convnet  # noqa: PLC0415
+            from cnn_core.layer_stack import StackError, analyze_stack  # noqa: PLC0415
+
+            book = cats_vs_dogs_convnet(self.image_size)
+            try:
+                analyze_stack(book.input_shape, book.layers)
+            except StackError as err:
+                raise ValueError(
+                    f"The book's convnet needs larger images than {self.image_size} px ({err}). Use at least 76."
+                ) from err
+
+    @property
+    def defaults(self) -> StrategyDefaults:
+        return DEFAULTS[self.strategy]
+
+    @property
+    def effective_epochs(self) -> int:
+        return self.epochs or self.defaults.epochs
+
+    @property
+    def effective_batch_size(self) -> int:
+        return self.batch_size or self.defaults.batch_size
+
+    @property
+    def effective_optimizer(self) -> str:
+        return self.optimizer or self.defaults.optimizer
+
+    @property
+    def effective_learning_rate(self) -> float | None:
+        return self.learning_rate if self.learning_rate is not None else self.defaults.learning_rate
+
+    @property
+    def is_mnist(self) -> bool:
+        return self.strategy.startswith("mnist")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+PRESETS: dict[str, dict[str, object]] = {
+    "book": {"image_size": 180, "limit_per_class": None},
+    "quick": {"image_size": 96, "limit_per_class": 200},
+}
+"""Workload presets: "book" is 180 px and the book's epochs; "quick" is smaller images on a subset."""
+
+
+def apply_preset(config: RunConfig, preset: str) -> RunConfig:
+    """``config`` with a workload preset; "quick" also cuts the epochs to a fifth (at least 2)."""
+    if preset not in PRESETS:
+        raise ValueError(f"Unknown preset. Received: preset={preset!r}")
+    changes = dict(PRESETS[preset])
+    if preset == "quick" and config.epochs is None:
+        changes["epochs"] = max(2, config.defaults.epochs // 5)
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,306 @@
+"""Train one run: ``python -m cnn_core.train RUN_DIR``.
+
+Reads ``RUN_DIR/config.json``, writes status, per-batch progress, per-epoch metrics, the best
+checkpoint (lowest val_loss), the test evaluation and its log into ``RUN_DIR``. A ``STOP`` file
+ends training at the next batch boundary. When it ends, it starts the next queued run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cnn_core.atomic import append_jsonl, write_json_atomic
+from cnn_core.run_config import RunConfig
+from cnn_core.run_store import RunStore, now
+from cnn_core.settings import HOME_DIR, load_settings
+
+logger = logging.getLogger("cnn_core.train")
+PROGRESS_EVERY_S = 0.5
+
+
+def _keras_callback_base():
+    import keras  # noqa: PLC0415
+
+    return keras.callbacks.Callback
+
+
+class StopRequested(Exception):
+    pass
+
+
+def make_recorder(store: RunStore, run_id: str, images_per_epoch: int, phase: str = "train"):
+    """A Keras callback writing progress.json (throttled), epochs.jsonl, and honouring the STOP file."""
+
+    class RunRecorder(_keras_callback_base()):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch_start = time.perf_counter()
+            self.last_write = 0.0
+            self.epoch = 0
+            self.steps = None
+
+        def on_train_begin(self, logs=None):
+            self.steps = self.params.get("steps")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self.epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            stopping = store.stop_requested(run_id)
+            if stopping:
+                self.model.stop_training = True
+            if stopping or time.perf_counter() - self.last_write >= PROGRESS_EVERY_S:
+                self.last_write = time.perf_counter()
+                logs = logs or {}
+                write_json_atomic(
+                    store.path(run_id) / "progress.json",
+                    {
+                        "phase": phase,
+                        "epoch": self.epoch + 1,
+                        "epochs": self.params.get("epochs"),
+                        "batch": batch + 1,
+                        "batches": self.steps,
+                        "loss": float(logs.get("loss", np.nan)),
+                        "accuracy": float(logs.get("accuracy", np.nan)),
+                        "epoch_seconds": time.perf_counter() - self.epoch_start,
+                        "updated_at": now(),
+                    },
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            seconds = time.perf_counter() - self.epoch_start
+            record = {
+                "epoch": epoch + 1,
+                "seconds": round(seconds, 3),
+                "images_per_second": round(images_per_epoch / seconds, 2) if seconds else None,
+                "partial": bool(self.model.stop_training and store.stop_requested(run_id)),
+                "phase": phase,
+            }
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                if key in logs:
+                    record[key] = float(logs[key])
+            append_jsonl(store.path(run_id) / "epochs.jsonl", record)
+
+    return RunRecorder()
+
+
+def make_best_checkpoint(path: Path):
+    """Save the model whenever val_loss improves, atomically (save to a temp file, then rename)."""
+
+    class BestCheckpoint(_keras_callback_base()):
+        def __init__(self) -> None:
+            super().__init__()
+            self.best = np.inf
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get("val_loss")
+            if value is None or not value < self.best:
+                return
+            self.best = float(value)
+            tmp = path.with_name(f".{path.stem}.tmp.keras")
+            self.model.save(tmp)
+            os.replace(tmp, path)
+
+    return BestCheckpoint()
+
+
+def _callbacks(store, run_id, config: RunConfig, images_per_epoch: int, checkpoint: Path, phase="train"):
+    import keras  # noqa: PLC0415
+
+    callbacks = [make_recorder(store, run_id, images_per_epoch, phase), make_best_checkpoint(checkpoint)]
+    patience = config.early_stopping_patience or (10 if config.strategy == "mnist_mlp" else None)
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
+    return callbacks
+
+
+def _fit_and_test(model, store, run_id, config, train, val, test, n_train: int, fit_kwargs=None):
+    """Compile, fit with our callbacks, then evaluate the best checkpoint on the test data."""
+    import keras  # noqa: PLC0415
+
+    from cnn_core.strategies import loss_for, optimizer_for  # noqa: PLC0415
+
+    run_dir = store.path(run_id)
+    checkpoint = run_dir / "best.keras"
+    model.compile(optimizer=optimizer_for(config), loss=loss_for(config), metrics=["accuracy"])
+    model.fit(
+        *train,
+        validation_data=val,
+        epochs=config.effective_epochs,
+        callbacks=_callbacks(store, run_id, config, n_train, checkpoint),
+        verbose=2,
+        **(fit_kwargs or {}),
+    )
+    best = keras.models.load_model(checkpoint) if checkpoint.exists() else model
+    return best, _evaluate(best, test)
+
+
+def _evaluate(model, test) -> dict:
+    start = time.perf_counter()
+    x, *y = test
+    loss, accuracy = model.evaluate(x, *y, verbose=0)
+    return {"loss": float(loss), "accuracy": float(accuracy), "seconds": round(time.perf_counter() - start, 3)}
+
+
+def _image_data(config: RunConfig):
+    from cnn_core.data import DatasetError, inspect_dataset, load_image_splits, make_synthetic_dataset  # noqa: PLC0415
+    from cnn_core.datasets import resolve_inside  # noqa: PLC0415
+
+    if config.dataset == "synthetic":
+        root = make_synthetic_dataset(HOME_DIR / "data" / "synthetic_shapes")
+    else:
+        settings = load_settings()
+        root = resolve_inside(config.dataset, settings.data_roots + (HOME_DIR / "data",))
+    report = inspect_dataset(root, limit_per_class=config.limit_per_class)
+    if not report.ok:
+        raise DatasetError(f"The dataset {root} cannot be used", report.problems)
+    if report.unreadable:
+        logger.warning("skipped unreadable images: %s", report.unreadable[:20])
+    splits = load_image_splits(report, config.image_size, config.effective_batch_size, config.seed)
+    return report, splits
+
+
+def _cached_features(base, base_name: str, report, config: RunConfig, splits):
+    """Run the frozen base once per split; cache the features on disk (keyed by data, base, weights, size)."""
+    key = hashlib.sha1(f"{report.signature()}|{base_name}|imagenet|{config.image_size}".encode()).hexdigest()[:20]
+    cache = HOME_DIR / "cache" / "features"
+    cache.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for split, ds in splits.items():
+        path = cache / f"{key}-{split}.npz"
+        if path.exists():
+            with np.load(path) as data:
+                out[split] = (data["x"], data["y"])
+            logger.info("features for %s loaded from cache %s", split, path.name)
+            continue
+        features, labels = [], []
+        for images, y in ds:
+            features.append(base.predict_on_batch(images))
+            labels.append(y.numpy())
+        x, y = np.concatenate(features), np.concatenate(labels)
+        tmp = path.with_name(path.stem + ".tmp.npz")
+        np.savez(tmp, x=x, y=y)
+        os.replace(tmp, path)
+        out[split] = (x, y)
+    return out
+
+
+def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
+    """Train ``config`` to the end (or a stop request); return what goes into the final status."""
+    import keras  # noqa: PLC0415
+
+    from cnn_core import strategies  # noqa: PLC0415
+
+    keras.utils.set_random_seed(config.seed)
+    run_dir = store.path(run_id)
+    if config.is_mnist:
+        from cnn_core.data import load_mnist  # noqa: PLC0415
+
+        (xt, yt), (xv, yv), (xs, ys) = load_mnist(config.dataset)
+        if config.strategy == "mnist_mlp":
+            prep = lambda x: x.reshape(len(x), 784).astype("float32") / 255  # noqa: E731
+            label = lambda y: keras.utils.to_categorical(y, 10)  # noqa: E731
+            model = strategies.mnist_mlp()
+        else:
+            prep = lambda x: x.reshape(len(x), 28, 28, 1).astype("float32") / 255  # noqa: E731
+            label = lambda y: y  # noqa: E731
+            model = strategies.mnist_cnn()
+        train, val, test = (prep(xt), label(yt)), (prep(xv), label(yv)), (prep(xs), label(ys))
+        _, result = _fit_and_test(
+            model, store, run_id, config, train, val, test, len(xt), {"batch_size": config.effective_batch_size}
+        )
+        return {"test": result, "params": int(model.count_params()), "trainable_params": _trainable(model)}
+
+    report, splits = _image_data(config)
+    n_train = sum(report.counts["train"].values())
+    write_json_atomic(run_dir / "dataset.json", {"root": str(report.root), "classes": report.classes, "counts": report.counts, "unreadable": report.unreadable[:200]})  # fmt: skip
+    if config.strategy in ("scratch", "scratch_augmented"):
+        model = strategies.scratch_model(config.image_size, config.strategy == "scratch_augmented")
+        _, result = _fit_and_test(model, store, run_id, config, (splits["train"],), splits["validation"], (splits["test"],), n_train)  # fmt: skip
+        return {"test": result, "params": int(model.count_params()), "trainable_params": _trainable(model)}
+
+    from cnn_core.pretrained.bases import fine_tune_start, load_base  # noqa: PLC0415
+
+    if config.strategy == "feature_extraction":
+        base, _ = load_base(config.base, config.image_size)
+        features = _cached_features(base, config.base, report, config, splits)
+        head = strategies.feature_classifier(features["train"][0].shape[1:])
+        best_head, _ = _fit_and_test(
+            head, store, run_id, config, features["train"], features["validation"], features["test"], n_train,
+            {"batch_size": config.effective_batch_size},
+        )  # fmt: skip
+        inputs = keras.Input((config.image_size, config.image_size, 3))
+        full = keras.Model(inputs, best_head(base(inputs, training=False)), name="feature_extraction")
+        full.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+        full.save(run_dir / ".full.tmp.keras")
+        os.replace(run_dir / ".full.tmp.keras", run_dir / "best.keras")
+        result = _evaluate(full, (splits["test"],))
+        return {"test": result, "params": int(full.count_params()), "trainable_params": _trainable(best_head)}
+
+    if config.strategy == "feature_extraction_augmented":
+        base, inner = load_base(config.base, config.image_size)
+        model = strategies.augmented_frozen_base_model(base, config.image_size)
+    else:  # fine_tuning
+        if not config.start_from:
+            raise ValueError("Fine-tuning starts from a finished feature_extraction_augmented run: set start_from.")
+        source = store.load(config.start_from)
+        if source.config is None or source.config.strategy != "feature_extraction_augmented":
+            raise ValueError(f"Run {config.start_from} is not a feature_extraction_augmented run.")
+        if not source.checkpoint.exists():
+            raise FileNotFoundError(f"Run {config.start_from} has no checkpoint (best.keras).")
+        model = keras.models.load_model(source.checkpoint, safe_mode=True)
+        base_name = source.config.base
+        outer = strategies.find_base_layer(model, base_name)
+        inner = strategies.find_base_layer(outer, base_name) if base_name != "efficientnet_lite0" else outer
+        outer.trainable = True
+        unfrozen = strategies.unfreeze_top(inner, fine_tune_start(base_name), config.unfreeze_last)
+        logger.info("fine-tuning: %d layers with weights unfrozen in %s", unfrozen, inner.name)
+    _, result = _fit_and_test(model, store, run_id, config, (splits["train"],), splits["validation"], (splits["test"],), n_train)  # fmt: skip
+    return {"test": result, "params": int(model.count_params()), "trainable_params": _trainable(model)}
+
+
+def _trainable(model) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stdout)
+    if len(argv) != 2:
+        print("usage: python -m cnn_core.train RUN_DIR", file=sys.stderr)
+        return 2
+    run_dir = Path(argv[1]).resolve()
+    store, run_id = RunStore(run_dir.parent), run_dir.name
+    started = time.perf_counter()
+    store.set_status(run_id, state="running", pid=os.getpid(), started_at=now())
+    code = 0
+    try:
+        config = RunConfig.from_dict(store.load(run_id, check_process=False).config.__dict__)
+        result = train_run(store, run_id, config)
+        write_json_atomic(run_dir / "test.json", result["test"])
+        state = "stopped" if store.stop_requested(run_id) else "completed"
+        store.set_status(run_id, state=state, ended_at=now(), wall_seconds=round(time.perf_counter() - started, 2), params=result["params"], trainable_params=result["trainable_params"])  # fmt: skip
+    except BaseException as err:  # noqa: BLE001 - every failure must end up in status.json
+        logger.exception("run %s failed", run_id)
+        store.set_status(run_id, state="failed", ended_at=now(), error=f"{type(err).__name__}: {err}"[:2000])
+        code = 1
+    finally:
+        from cnn_core.jobs import dispatch  # noqa: PLC0415
+
+        try:
+            dispatch(store)
+        except Exception:  # noqa: BLE001
+            logger.exception("could not start the next queued run")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
