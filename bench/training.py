@@ -135,7 +135,9 @@ def main() -> int:
         )  # fmt: skip
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         plain = float(next(line for line in out.splitlines() if line.startswith("IPS")).split()[1])
-        print(f"throughput: job runner {ours:.1f} img/s, plain model.fit {plain:.1f} img/s, ratio {ours / plain:.3f} (target >= 0.97)")
+        print(
+            f"throughput: job runner {ours:.1f} img/s, plain model.fit {plain:.1f} img/s, ratio {ours / plain:.3f} (target >= 0.97)"
+        )
     return 0
 
 

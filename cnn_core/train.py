@@ -57,7 +57,8 @@ def make_recorder(store: RunStore, run_id: str, images_per_epoch: int, phase: st
             stopping = store.stop_requested(run_id)
             if stopping:
                 self.model.stop_training = True
-            if stopping or time.perf_counter() - self.last_write >= PROGRESS_EVERY_S:
+            last_batch = self.steps is not None and batch + 1 >= self.steps
+            if stopping or last_batch or time.perf_counter() - self.last_write >= PROGRESS_EVERY_S:
                 self.last_write = time.perf_counter()
                 logs = logs or {}
                 write_json_atomic(
@@ -116,7 +117,8 @@ def make_best_checkpoint(path: Path):
 def _callbacks(store, run_id, config: RunConfig, images_per_epoch: int, checkpoint: Path, phase="train"):
     import keras  # noqa: PLC0415
 
-    callbacks = [make_recorder(store, run_id, images_per_epoch, phase), make_best_checkpoint(checkpoint)]
+    # The checkpoint first: once an epoch shows up in epochs.jsonl, its checkpoint is already on disk.
+    callbacks = [make_best_checkpoint(checkpoint), make_recorder(store, run_id, images_per_epoch, phase)]
     patience = config.early_stopping_patience or (10 if config.strategy == "mnist_mlp" else None)
     if patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
@@ -234,7 +236,7 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
         base, _ = load_base(config.base, config.image_size)
         features = _cached_features(base, config.base, report, config, splits)
         head = strategies.feature_classifier(features["train"][0].shape[1:])
-        best_head, _ = _fit_and_test(
+        best_head, result = _fit_and_test(
             head, store, run_id, config, features["train"], features["validation"], features["test"], n_train,
             {"batch_size": config.effective_batch_size},
         )  # fmt: skip
@@ -243,7 +245,7 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
         full.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
         full.save(run_dir / ".full.tmp.keras")
         os.replace(run_dir / ".full.tmp.keras", run_dir / "best.keras")
-        result = _evaluate(full, (splits["test"],))
+        # ``result`` is the best head on the cached test features: the same numbers as base + head on the images.
         return {"test": result, "params": int(full.count_params()), "trainable_params": _trainable(best_head)}
 
     if config.strategy == "feature_extraction_augmented":

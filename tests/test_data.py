@@ -1,0 +1,122 @@
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn_core.data import (
+    DatasetError,
+    build_subset,
+    download_pet_images,
+    inspect_dataset,
+    kaggle_sources,
+    load_mnist,
+    make_synthetic_dataset,
+)
+from cnn_core.datasets import PathOutsideRootsError
+
+
+def _jpeg(value=100, size=24) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.full((size, size, 3), value, np.uint8)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_synthetic_dataset_is_labelled_and_valid(tmp_path):
+    root = make_synthetic_dataset(tmp_path / "syn", per_split=(4, 2, 2), size=32)
+    report = inspect_dataset(root)
+    assert report.ok and report.classes == ["circle", "square"]
+    assert report.counts == {
+        "train": {"circle": 4, "square": 4},
+        "validation": {"circle": 2, "square": 2},
+        "test": {"circle": 2, "square": 2},
+    }
+    assert "SYNTHETIC" in (root / "README_SYNTHETIC.txt").read_text()
+
+
+def test_validation_reports_every_problem(tmp_path):
+    root = tmp_path / "ds"
+    for split, cls in (("train", "cat"), ("train", "dog"), ("validation", "cat"), ("test", "cat"), ("test", "dog")):
+        (root / split / cls).mkdir(parents=True)
+    (root / "train" / "cat" / "a.jpg").write_bytes(_jpeg())
+    (root / "train" / "cat" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    (root / "train" / "dog" / "b.jpg").write_bytes(_jpeg(200))
+    (root / "test" / "cat" / "c.jpg").write_bytes(_jpeg())
+    report = inspect_dataset(root)
+    assert not report.ok
+    assert "'validation' has no 'dog' folder" in report.problems
+    assert "'validation/cat' has no readable images" in report.problems
+    assert "'test/dog' has no readable images" in report.problems
+    assert [p.endswith("broken.jpg") for p in report.unreadable] == [True]
+    assert report.counts["train"] == {"cat": 1, "dog": 1}
+
+
+def test_missing_splits_and_classes(tmp_path):
+    (tmp_path / "only" / "train" / "cat").mkdir(parents=True)
+    report = inspect_dataset(tmp_path / "only")
+    assert any("two class folders" in p for p in report.problems)
+    assert "missing split folder 'validation'" in report.problems
+
+
+def test_kaggle_subset_uses_the_books_numbering(tmp_path):
+    flat = tmp_path / "kaggle_train"
+    flat.mkdir()
+    for label in ("cat", "dog"):
+        for n in range(12):
+            (flat / f"{label}.{n}.jpg").write_bytes(_jpeg(n * 10))
+    counts = build_subset(
+        kaggle_sources(flat), tmp_path / "small", split=(("train", 0, 6), ("validation", 6, 9), ("test", 9, 12))
+    )
+    assert counts == {"train": {"cat": 6, "dog": 6}, "validation": {"cat": 3, "dog": 3}, "test": {"cat": 3, "dog": 3}}
+    assert (tmp_path / "small" / "validation" / "dog" / "dog.7.jpg").exists()
+    assert inspect_dataset(tmp_path / "small").ok
+    with pytest.raises(DatasetError):
+        kaggle_sources(tmp_path / "small")
+
+
+def test_pet_images_download_skips_corrupt_images(tmp_path, monkeypatch):
+    import cnn_core.data as data
+
+    archive = tmp_path / "kagglecatsanddogs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for folder in ("Cat", "Dog"):
+            for n in range(6):
+                zf.writestr(f"PetImages/{folder}/{n}.jpg", _jpeg(n * 20))
+            zf.writestr(f"PetImages/{folder}/666.jpg", b"\x00\x01 corrupt")
+    monkeypatch.setattr(data, "BOOK_SPLIT", (("train", 0, 3), ("validation", 3, 5), ("test", 5, 700)))
+    monkeypatch.setattr(
+        data, "build_subset", lambda sources, out, progress=None: build_subset(sources, out, data.BOOK_SPLIT, progress)
+    )
+    root = tmp_path / "data"
+    root.mkdir()
+    seen = []
+    out = download_pet_images(root, [root], url=archive.as_uri(), progress=lambda f, text: seen.append(f))
+    report = inspect_dataset(out)
+    assert report.ok and report.counts["test"] == {"cat": 1, "dog": 1}  # 666.jpg was corrupt and skipped
+    assert seen and seen[-1] == 1.0
+    with pytest.raises(PathOutsideRootsError):
+        download_pet_images(tmp_path / "elsewhere", [root], url=archive.as_uri())
+
+
+def test_mnist_from_local_npz(tmp_path):
+    path = tmp_path / "mnist.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, x_train=rng.integers(0, 255, (50, 28, 28), dtype=np.uint8), y_train=np.arange(50) % 10,
+             x_test=np.zeros((7, 28, 28), np.uint8), y_test=np.zeros(7, np.uint8))  # fmt: skip
+    (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(path), validation=10)
+    assert (xt.shape, xv.shape, xs.shape) == ((40, 28, 28), (10, 28, 28), (7, 28, 28))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x_train=np.zeros((2, 28, 28)))
+    with pytest.raises(DatasetError, match="lacks arrays"):
+        load_mnist(str(bad))
+
+
+SHARED_MNIST = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared/data/keras_datasets/mnist.npz"
+
+
+@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="../shared/data not present")
+def test_real_mnist_file():
+    (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(SHARED_MNIST))
+    assert (len(xt), len(xv), len(xs)) == (50_000, 10_000, 10_000)
+    assert abs(float(np.concatenate([xt, xv]).mean()) - 33.3184) < 1e-3

@@ -1,0 +1,90 @@
+"""Real trainer subprocesses on a small generated image set (no network, no shared data)."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from cnn_core.jobs import launch
+from cnn_core.run_config import RunConfig
+from cnn_core.run_store import ACTIVE_STATES, RunStore
+
+TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+    return RunStore(tmp_path / "runs")
+
+
+def wait_for(predicate, timeout=120.0, every=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
+
+
+def finished(store, run_id):
+    return wait_for(lambda: store.load(run_id).state not in ACTIVE_STATES and store.load(run_id))
+
+
+def test_run_end_to_end_with_progressive_metrics(store):
+    run_id = launch(store, RunConfig(epochs=8, **TINY), max_running=1)
+    seen = set()
+
+    def progressed():
+        record = store.load(run_id)
+        seen.add(len(record.epochs))
+        return record.state not in ACTIVE_STATES
+
+    wait_for(progressed)
+    record = store.load(run_id)
+    assert record.state == "completed", record.log_tail()
+    assert len(record.epochs) == 8
+    assert len(seen - {0, 8}) >= 1, f"metrics should appear epoch by epoch, saw counts {sorted(seen)}"
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(record.epochs[0])
+    assert record.progress["batches"] >= 1 and record.progress["epoch"] == 8
+    assert record.checkpoint.exists() and 0.0 <= record.test["accuracy"] <= 1.0
+    assert record.status["params"] > 0 and record.status["pid"] > 0
+
+
+def test_stop_request_keeps_the_best_checkpoint(store):
+    run_id = launch(store, RunConfig(epochs=500, **TINY), max_running=1)
+    wait_for(lambda: len(store.load(run_id).epochs) >= 2)
+    store.request_stop(run_id)
+    record = finished(store, run_id)
+    assert record.state == "stopped"
+    assert 2 <= len(record.epochs) < 500
+    assert record.checkpoint.exists() and record.test is not None
+
+
+def test_kill_9_marks_the_run_interrupted(store):
+    run_id = launch(store, RunConfig(epochs=500, **TINY), max_running=1)
+    wait_for(lambda: len(store.load(run_id).epochs) >= 1 and store.load(run_id).state == "running")
+    os.kill(store.load(run_id).status["pid"], signal.SIGKILL)
+    record = wait_for(lambda: store.load(run_id).state == "interrupted" and store.load(run_id))
+    assert "ended without finishing" in record.status["error"]
+    assert record.checkpoint.exists()
+    assert RunStore(store.root).load(run_id).state == "interrupted"
+
+
+def test_queue_respects_the_limit_and_drains(store):
+    first = launch(store, RunConfig(epochs=3, **TINY), max_running=1)
+    second = launch(store, RunConfig(epochs=2, **TINY), max_running=1)
+    assert store.load(second).state == "queued"
+    assert finished(store, first).state == "completed"
+    assert finished(store, second).state == "completed"
+    assert store.load(second).status["started_at"] >= store.load(first).status["ended_at"] - 1
+
+
+def test_bad_dataset_fails_with_a_message(store, tmp_path):
+    (tmp_path / "home" / "data" / "broken" / "train" / "cat").mkdir(parents=True)
+    config = RunConfig(strategy="scratch", dataset=str(tmp_path / "home" / "data" / "broken"), image_size=80, epochs=1)
+    record = finished(store, launch(store, config, max_running=1))
+    assert record.state == "failed"
+    assert "at least two class folders" in record.status["error"]
