@@ -207,7 +207,12 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
     if config.is_mnist:
         from cnn_core.data import load_mnist  # noqa: PLC0415
 
-        (xt, yt), (xv, yv), (xs, ys) = load_mnist(config.dataset)
+        source = config.dataset
+        if source != "mnist":
+            from cnn_core.datasets import resolve_inside  # noqa: PLC0415
+
+            source = str(resolve_inside(source, load_settings().data_roots + (HOME_DIR / "data",)))
+        (xt, yt), (xv, yv), (xs, ys) = load_mnist(source)
         if config.strategy == "mnist_mlp":
             prep = lambda x: x.reshape(len(x), 784).astype("float32") / 255  # noqa: E731
             label = lambda y: keras.utils.to_categorical(y, 10)  # noqa: E731

@@ -88,3 +88,23 @@ def test_bad_dataset_fails_with_a_message(store, tmp_path):
     record = finished(store, launch(store, config, max_running=1))
     assert record.state == "failed"
     assert "at least two class folders" in record.status["error"]
+
+
+@pytest.mark.parametrize("strategy", ["mnist_mlp", "mnist_cnn"])
+def test_mnist_runs_from_a_local_npz(store, tmp_path, strategy):
+    import numpy as np
+
+    data = tmp_path / "home" / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    labels = np.arange(12_000) % 10
+    images = (rng.random((12_000, 28, 28)) * 40).astype(np.uint8)
+    images[np.arange(12_000), labels * 2, :] = 255  # a learnable stripe per class
+    np.savez(data / "mini_mnist.npz", x_train=images, y_train=labels, x_test=images[:500], y_test=labels[:500])
+    config = RunConfig(strategy=strategy, dataset=str(data / "mini_mnist.npz"), epochs=2, batch_size=500)
+    record = finished(store, launch(store, config, max_running=1))
+    assert record.state == "completed", record.log_tail()
+    assert record.test["accuracy"] > 0.5  # chance is 0.1
+    outside = RunConfig(strategy=strategy, dataset=str(tmp_path / "elsewhere.npz"), epochs=1)
+    record = finished(store, launch(store, outside, max_running=1))
+    assert record.state == "failed" and "outside the configured data folders" in record.status["error"]

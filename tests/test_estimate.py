@@ -1,0 +1,28 @@
+from cnn_core.estimate import STARTUP_SECONDS, estimate_seconds, throughput
+from cnn_core.run_config import RunConfig
+from cnn_core.run_store import RunRecord
+
+
+def _record(config, ips):
+    epochs = [{"images_per_second": 1.0}] + [{"images_per_second": v} for v in ips]
+    return RunRecord("20261125-000000-aaaaaa", None, config, {"state": "completed"}, {}, epochs=epochs)
+
+
+def test_estimate_is_throughput_times_work():
+    config = RunConfig("scratch", "d", image_size=180, epochs=30)
+    # 30 epochs x (2000 + 1000/3) images / 49 img/s
+    assert round(estimate_seconds(config, 2000, 1000)) == round(STARTUP_SECONDS + 30 * (2000 + 1000 / 3) / 49)
+
+
+def test_smaller_images_are_faster_and_history_wins():
+    small = RunConfig("scratch", "d", image_size=90)
+    assert throughput(small) == 4 * throughput(RunConfig("scratch", "d"))
+    config = RunConfig("feature_extraction", "d")
+    assert throughput(config, [_record(config, [500.0, 700.0, 600.0])]) == 600.0
+    other = RunConfig("feature_extraction", "d", base="vgg16")
+    assert throughput(config, [_record(other, [5.0])]) == 1000.0
+
+
+def test_uncached_features_add_a_base_pass():
+    config = RunConfig("feature_extraction", "d")
+    assert estimate_seconds(config, 2000, 2000) > estimate_seconds(config, 2000, 2000, features_cached=True) + 30
