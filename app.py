@@ -23,6 +23,10 @@ PAGES = {
             "app_pages/parameters.py", title=t("nav.parameters"), icon=":material/calculate:", url_path="parameters"
         ),
     ],
+    t("nav.training"): [
+        st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:", url_path="train"),
+        st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:", url_path="runs"),
+    ],
     t("nav.data"): [
         st.Page(
             "app_pages/augmentation.py", title=t("nav.augmentation"), icon=":material/flip:", url_path="augmentation"

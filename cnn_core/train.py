@@ -153,6 +153,23 @@ def _evaluate(model, test) -> dict:
     return {"loss": float(loss), "accuracy": float(accuracy), "seconds": round(time.perf_counter() - start, 3)}
 
 
+def _save_predictions(run_dir: Path, model, test_input, labels, names, classes) -> None:
+    """``test_predictions.json``: each test item's true label and predicted probabilities (for the evaluation page)."""
+    probabilities = np.asarray(model.predict(test_input, verbose=0))
+    if probabilities.ndim == 2 and probabilities.shape[1] == 1:
+        probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
+    items = [
+        {
+            "item": str(name),
+            "label": int(label),
+            "predicted": int(np.argmax(p)),
+            "probability": round(float(np.max(p)), 5),
+        }
+        for name, label, p in zip(names, labels, probabilities, strict=True)
+    ]
+    write_json_atomic(run_dir / "test_predictions.json", {"classes": list(classes), "items": items})
+
+
 def _image_data(config: RunConfig):
     from cnn_core.data import DatasetError, inspect_dataset, load_image_splits, make_synthetic_dataset  # noqa: PLC0415
     from cnn_core.datasets import resolve_inside  # noqa: PLC0415
@@ -222,9 +239,10 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
             label = lambda y: y  # noqa: E731
             model = strategies.mnist_cnn()
         train, val, test = (prep(xt), label(yt)), (prep(xv), label(yv)), (prep(xs), label(ys))
-        _, result = _fit_and_test(
+        best, result = _fit_and_test(
             model, store, run_id, config, train, val, test, len(xt), {"batch_size": config.effective_batch_size}
         )
+        _save_predictions(run_dir, best, test[0], ys, range(len(ys)), [str(d) for d in range(10)])
         return {"test": result, "params": int(model.count_params()), "trainable_params": _trainable(model)}
 
     report, splits = _image_data(config)
@@ -232,7 +250,8 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
     write_json_atomic(run_dir / "dataset.json", {"root": str(report.root), "classes": report.classes, "counts": report.counts, "unreadable": report.unreadable[:200]})  # fmt: skip
     if config.strategy in ("scratch", "scratch_augmented"):
         model = strategies.scratch_model(config.image_size, config.strategy == "scratch_augmented")
-        _, result = _fit_and_test(model, store, run_id, config, (splits["train"],), splits["validation"], (splits["test"],), n_train)  # fmt: skip
+        best, result = _fit_and_test(model, store, run_id, config, (splits["train"],), splits["validation"], (splits["test"],), n_train)  # fmt: skip
+        _save_test_images(run_dir, best, splits["test"], report)
         return {"test": result, "params": int(model.count_params()), "trainable_params": _trainable(model)}
 
     from cnn_core.pretrained.bases import fine_tune_start, load_base  # noqa: PLC0415
@@ -251,6 +270,7 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
         full.save(run_dir / ".full.tmp.keras")
         os.replace(run_dir / ".full.tmp.keras", run_dir / "best.keras")
         # ``result`` is the best head on the cached test features: the same numbers as base + head on the images.
+        _save_test_images(run_dir, best_head, features["test"][0], report)
         return {"test": result, "params": int(full.count_params()), "trainable_params": _trainable(best_head)}
 
     if config.strategy == "feature_extraction_augmented":
@@ -271,8 +291,14 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> dict:
         outer.trainable = True
         unfrozen = strategies.unfreeze_top(inner, fine_tune_start(base_name), config.unfreeze_last)
         logger.info("fine-tuning: %d layers with weights unfrozen in %s", unfrozen, inner.name)
-    _, result = _fit_and_test(model, store, run_id, config, (splits["train"],), splits["validation"], (splits["test"],), n_train)  # fmt: skip
+    best, result = _fit_and_test(model, store, run_id, config, (splits["train"],), splits["validation"], (splits["test"],), n_train)  # fmt: skip
+    _save_test_images(run_dir, best, splits["test"], report)
     return {"test": result, "params": int(model.count_params()), "trainable_params": _trainable(model)}
+
+
+def _save_test_images(run_dir: Path, model, test_input, report) -> None:
+    files = report.files["test"]
+    _save_predictions(run_dir, model, test_input, [label for _, label in files], [p for p, _ in files], report.classes)
 
 
 def _trainable(model) -> int:

@@ -1,0 +1,257 @@
+"""Runs: every run kept, with actions, downloads, comparison against the book, evaluation and replay."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn_core.curves import curves_png, metrics_csv
+from cnn_core.datasets import PathOutsideRootsError, resolve_inside
+from cnn_core.images import ImageDecodeError
+from cnn_core.run_config import RunConfig
+from cnn_core.run_store import ACTIVE_STATES, RunRecord
+from cnn_core.settings import PROJECT_ROOT, load_settings
+from ui.common import max_upload_bytes, show_error, t
+from ui.photos import decode_upload
+from ui.training import curves_figure, format_seconds, live_run_view, run_label, run_store
+
+RECORDED_DIR = PROJECT_ROOT / "assets" / "recorded_runs"
+MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def load_model(path: str, mtime: float):
+    import keras  # noqa: PLC0415 - only when a prediction is asked for
+
+    return keras.models.load_model(path, safe_mode=True)
+
+
+def recorded_runs() -> list[RunRecord]:
+    """Runs recorded earlier and shipped with the app (metrics only), for classrooms without time or data."""
+    out = []
+    for path in sorted(RECORDED_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        config = RunConfig.from_dict(data["config"])
+        out.append(
+            RunRecord(
+                path.stem,
+                path,
+                config,
+                data["status"],
+                {"name": data["name"]},
+                epochs=data["epochs"],
+                test=data.get("test"),
+            )
+        )
+    return out
+
+
+st.title(t("runs.title"))
+store = run_store()
+records = store.list()
+
+rows = []
+for r in records:
+    c = r.config
+    best = r.best_epoch or {}
+    started, ended = (
+        r.status.get("started_at"),
+        r.status.get("ended_at") or (time.time() if r.state in ACTIVE_STATES else None),
+    )
+    rows.append(
+        {
+            t("runs.col_name"): r.name,
+            t("runs.col_status"): t(f"states.{r.state}"),
+            t("runs.col_strategy"): t(f"strategies.{c.strategy}") if c else "–",
+            t("runs.col_dataset"): Path(c.dataset).name if c else "–",
+            t("runs.col_base"): c.base if c and c.strategy.startswith(("feature", "fine")) else "–",
+            t("runs.col_params"): r.status.get("params"),
+            t("runs.col_best_val"): best.get("val_accuracy"),
+            t("runs.col_test"): (r.test or {}).get("accuracy"),
+            t("runs.col_duration"): format_seconds(ended - started) if started and ended else "–",
+            "id": r.run_id,
+        }
+    )
+if not rows:
+    st.info(t("runs.empty"))
+else:
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("runs.col_best_val"): st.column_config.NumberColumn(format="percent"),
+            t("runs.col_test"): st.column_config.NumberColumn(format="percent"),
+        },
+    )
+
+tab_run, tab_compare, tab_replay = st.tabs([t("runs.tab_run"), t("runs.tab_compare"), t("runs.tab_replay")])
+
+with tab_run:
+    if records:
+        by_id = {r.run_id: r for r in records}
+        record = by_id[
+            st.selectbox(
+                t("runs.select"),
+                list(by_id),
+                key="runs_selected",
+                format_func={i: run_label(r) for i, r in by_id.items()}.__getitem__,
+            )
+        ]
+        live_run_view(store, record.run_id, key="runs_live")
+        a1, a2, a3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+        new_name = a1.text_input(t("runs.rename"), record.name, key="runs_new_name", max_chars=120)
+        if a2.button(t("runs.rename_button"), key="runs_rename"):
+            try:
+                store.rename(record.run_id, new_name)
+                st.rerun()
+            except ValueError as err:
+                st.error(str(err))
+        confirm = a3.checkbox(t("runs.confirm_delete"), key="runs_confirm_delete")
+        if a3.button(
+            t("runs.delete"), key="runs_delete", disabled=not confirm or record.state in ("starting", "running")
+        ):
+            store.delete(record.run_id)
+            st.session_state.pop("runs_selected", None)
+            st.rerun()
+        d1, d2, d3 = st.columns(3)
+        d1.download_button(
+            t("runs.download_csv"),
+            metrics_csv(record.epochs),
+            f"{record.run_id}-metrics.csv",
+            "text/csv",
+            key="runs_csv",
+        )
+        d2.download_button(
+            t("runs.download_png"),
+            curves_png(record.epochs, record.name),
+            f"{record.run_id}-curves.png",
+            "image/png",
+            key="runs_png",
+        )
+        if record.checkpoint.exists() and record.checkpoint.stat().st_size <= MAX_DOWNLOAD_BYTES:
+            d3.download_button(
+                t("runs.download_model"), record.checkpoint.read_bytes(), f"{record.run_id}.keras", key="runs_model"
+            )
+
+        predictions_path = record.path / "test_predictions.json"
+        if record.state in ("completed", "stopped") and predictions_path.exists():
+            st.subheader(t("runs.evaluation"))
+            predictions = json.loads(predictions_path.read_text())
+            classes, items = predictions["classes"], predictions["items"]
+            matrix = np.zeros((len(classes), len(classes)), dtype=int)
+            for item in items:
+                matrix[item["label"], item["predicted"]] += 1
+            accuracy = np.trace(matrix) / max(matrix.sum(), 1)
+            e1, e2 = st.columns([1, 2])
+            e1.metric(t("runs.test_accuracy"), f"{accuracy:.1%}")
+            e1.dataframe(
+                pd.DataFrame(
+                    matrix,
+                    index=[f"{t('runs.true')} {c}" for c in classes],
+                    columns=[f"{t('runs.predicted')} {c}" for c in classes],
+                ),
+            )
+            wrong = sorted((i for i in items if i["label"] != i["predicted"]), key=lambda i: -i["probability"])
+            e2.markdown(t("runs.misclassified", n=len(wrong)))
+            roots = load_settings().data_roots
+            shown = 0
+            cols = e2.columns(6)
+            for item in wrong:
+                if shown >= 18:
+                    break
+                try:
+                    path = resolve_inside(item["item"], roots)
+                    image = decode_upload(path.read_bytes(), max_upload_bytes(), 160)
+                except (PathOutsideRootsError, ImageDecodeError, OSError):
+                    continue
+                caption = t(
+                    "runs.wrong_caption",
+                    true=classes[item["label"]],
+                    predicted=classes[item["predicted"]],
+                    p=f"{item['probability']:.0%}",
+                )
+                cols[shown % 6].image(image, caption=caption, width="stretch")
+                shown += 1
+            if record.checkpoint.exists() and record.config and not record.config.is_mnist:
+                upload = st.file_uploader(
+                    t("runs.predict_upload"), type=["jpg", "jpeg", "png", "webp", "bmp"], key="runs_predict_upload"
+                )
+                if upload is not None:
+                    try:
+                        image = decode_upload(upload.getvalue(), max_upload_bytes(), 1024)
+                    except ImageDecodeError as err:
+                        show_error("image_errors", err)
+                    else:
+                        from cnn_core.augmentation import resize_square  # noqa: PLC0415
+
+                        size = record.config.image_size
+                        model = load_model(str(record.checkpoint), record.checkpoint.stat().st_mtime)
+                        p = float(
+                            np.asarray(
+                                model.predict(resize_square(image, size)[None].astype("float32"), verbose=0)
+                            ).ravel()[0]
+                        )
+                        label = classes[1] if p >= 0.5 else classes[0]
+                        st.image(image, width=240)
+                        st.success(t("runs.prediction", label=label, p=f"{max(p, 1 - p):.1%}"))
+
+with tab_compare:
+    finished = {r.run_id: r for r in [r for r in records if r.epochs] + recorded_runs()}
+    chosen_ids = st.multiselect(
+        t("runs.compare_select"),
+        list(finished),
+        key="runs_compare",
+        format_func={i: run_label(r) for i, r in finished.items()}.__getitem__,
+        max_selections=8,
+    )
+    chosen = [finished[i] for i in chosen_ids]
+    if chosen:
+        st.plotly_chart(curves_figure(chosen, "accuracy"), key="runs_compare_acc", width="stretch")
+        st.plotly_chart(curves_figure(chosen, "loss", bands=False), key="runs_compare_loss", width="stretch")
+        st.caption(t("runs.bands_note"))
+
+with tab_replay:
+    replayable = {
+        r.run_id: r for r in recorded_runs() + [r for r in records if r.state in ("completed", "stopped") and r.epochs]
+    }
+    if not replayable:
+        st.info(t("runs.nothing_to_replay"))
+    else:
+        source = replayable[
+            st.selectbox(
+                t("runs.replay_select"),
+                list(replayable),
+                key="runs_replay",
+                format_func={i: run_label(r) for i, r in replayable.items()}.__getitem__,
+            )
+        ]
+        speed = st.select_slider(t("runs.replay_speed"), [1, 2, 5, 10, 20, 50], value=10, key="runs_replay_speed")
+        if st.button(t("runs.replay_start"), key="runs_replay_start"):
+            st.session_state["replay_started"] = time.time()
+        started = st.session_state.get("replay_started")
+
+        @st.fragment(run_every=0.5 if started else None)
+        def replay() -> None:
+            elapsed = (time.time() - started) * speed if started else float("inf")
+            shown_epochs, clock = [], 0.0
+            for e in source.epochs:
+                clock += e.get("seconds") or 1.0
+                if clock > elapsed:
+                    break
+                shown_epochs.append(e)
+            view = RunRecord(source.run_id, source.path, source.config, source.status, source.meta, epochs=shown_epochs)
+            st.progress(
+                len(shown_epochs) / max(len(source.epochs), 1),
+                text=t("train.progress_short", epoch=len(shown_epochs), epochs=len(source.epochs)),
+            )
+            a, b = st.columns(2)
+            a.plotly_chart(curves_figure([view], "loss", single=True), key="replay_loss", width="stretch")
+            b.plotly_chart(curves_figure([view], "accuracy", single=True), key="replay_acc", width="stretch")
+            if len(shown_epochs) == len(source.epochs) and source.test:
+                st.success(t("runs.replay_done", accuracy=f"{source.test['accuracy']:.1%}"))
+
+        replay()

@@ -1,0 +1,139 @@
+"""Training lab: choose a strategy, see the estimate and the book's result, launch, watch it learn."""
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from cnn_core.datasets import find_datasets
+from cnn_core.estimate import estimate_seconds
+from cnn_core.jobs import launch, max_running_jobs
+from cnn_core.run_config import BASES, DEFAULTS, RunConfig, apply_preset
+from cnn_core.run_store import ACTIVE_STATES
+from cnn_core.settings import load_settings
+from ui.common import labeler, t
+from ui.training import format_seconds, live_run_view, run_label, run_store
+
+IMAGE_STRATEGIES = ["scratch", "scratch_augmented", "feature_extraction", "feature_extraction_augmented", "fine_tuning"]
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def dataset_choices(roots: tuple[str, ...]) -> dict[str, str]:
+    """Display name -> folder for every dataset found under the data roots, plus the synthetic set."""
+    found = {d.name: str(d.path) for d in find_datasets([Path(r) for r in roots])}
+    return found | {"synthetic": "synthetic"}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def image_counts(folder: str) -> tuple[int, int]:
+    """(training images, validation + test images): a quick count for the estimate."""
+    if folder == "synthetic":
+        return 120, 80
+    counts = []
+    for splits in (("train",), ("validation", "test")):
+        total = 0
+        for split in splits:
+            for _root, _, files in os.walk(os.path.join(folder, split)):
+                total += sum(1 for f in files if f.lower().endswith((".jpg", ".jpeg", ".png", ".bmp", ".webp")))
+        counts.append(total)
+    return counts[0], counts[1]
+
+
+st.title(t("train.title"))
+st.caption(t("train.intro"))
+settings = load_settings()
+store = run_store()
+records = store.list()
+
+c1, c2, c3 = st.columns(3)
+strategy = c1.selectbox(t("train.strategy"), IMAGE_STRATEGIES, key="train_strategy", format_func=labeler("strategies."))
+datasets = dataset_choices(tuple(str(r) for r in settings.data_roots))
+dataset_name = c2.selectbox(
+    t("train.dataset"),
+    list(datasets),
+    key="train_dataset",
+    format_func={n: t("train.synthetic") if n == "synthetic" else n for n in datasets}.__getitem__,
+)
+uses_base = strategy.startswith(("feature", "fine"))
+base = c3.selectbox(t("train.base"), BASES, key="train_base", disabled=not uses_base or strategy == "fine_tuning")
+c1, c2, c3, c4 = st.columns(4)
+preset = c1.radio(
+    t("train.preset"), ["book", "quick"], key="train_preset", format_func=labeler("train.preset_"), horizontal=True
+)
+epochs = c2.number_input(
+    t("train.epochs"), 1, 1000, value=None, key="train_epochs", placeholder=str(DEFAULTS[strategy].epochs)
+)
+batch = c3.number_input(
+    t("train.batch"), 1, 1024, value=None, key="train_batch", placeholder=str(DEFAULTS[strategy].batch_size)
+)
+lr = c4.number_input(
+    t("train.learning_rate"), 1e-7, 1.0, value=None, key="train_lr", format="%g",
+    placeholder=str(DEFAULTS[strategy].learning_rate or t("train.optimizer_default")),
+)  # fmt: skip
+start_from = None
+if strategy == "fine_tuning":
+    sources = [
+        r
+        for r in records
+        if r.config and r.config.strategy == "feature_extraction_augmented" and r.state == "completed"
+    ]
+    if not sources:
+        st.info(t("train.needs_stage_3b"))
+    else:
+        by_id = {r.run_id: r for r in sources}
+        start_from = st.selectbox(
+            t("train.start_from"),
+            list(by_id),
+            key="train_start_from",
+            format_func={i: run_label(r) for i, r in by_id.items()}.__getitem__,
+        )
+        base = by_id[start_from].config.base
+name = st.text_input(t("train.name"), key="train_name", max_chars=120)
+
+try:
+    config = apply_preset(
+        RunConfig(
+            strategy=strategy,
+            dataset=datasets[dataset_name],
+            base=base,
+            epochs=epochs,
+            batch_size=batch,
+            learning_rate=lr,
+            start_from=start_from,
+            name=name,
+        ),  # fmt: skip
+        preset,
+    )
+except ValueError as err:
+    st.error(t("train.invalid", message=str(err)))
+    st.stop()
+
+n_train, n_other = image_counts(datasets[dataset_name])
+if config.limit_per_class:
+    share = min(1.0, config.limit_per_class * 2 / max(n_train, 1))
+    n_train, n_other = int(n_train * share), int(n_other * share)
+estimate = estimate_seconds(config, n_train, n_other, history=records)
+m1, m2 = st.columns(2)
+m1.metric(t("train.estimate"), format_seconds(estimate))
+m2.metric(t("train.book_result"), f"{DEFAULTS[strategy].book_accuracy:.1%}")
+st.caption(t("train.workload_value", epochs=config.effective_epochs, images=n_train, size=config.image_size))
+if dataset_name == "synthetic":
+    st.caption(t("train.synthetic_note"))
+active = [r for r in records if r.state in ACTIVE_STATES]
+if active:
+    st.caption(t("train.queue_note", running=len(active), limit=max_running_jobs()))
+disabled = strategy == "fine_tuning" and start_from is None
+if st.button(t("train.launch"), key="train_launch", type="primary", disabled=disabled):
+    run_id = launch(store, config, name=name)
+    st.session_state["train_run_id"] = run_id
+    st.toast(t("train.launched", run_id=run_id))
+
+st.divider()
+st.subheader(t("train.live_title"))
+run_id = st.session_state.get("train_run_id")
+if run_id is None and active:
+    run_id = active[0].run_id
+if run_id is None:
+    st.caption(t("train.nothing_running"))
+else:
+    live_run_view(store, run_id, key="train_live")

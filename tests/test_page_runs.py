@@ -1,0 +1,87 @@
+import os
+import signal
+
+import pytest
+
+from tests.helpers import assert_clean, run_page
+from tests.run_fixtures import make_runs
+
+PAGE = "app_pages/runs.py"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs_page")
+    ids = make_runs(root / "runs", root / "data")
+    env = {"CNN_CLASSROOM_RUNS_DIR": str(root / "runs"), "CNN_CLASSROOM_DATA_DIRS": str(root / "data")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield ids
+    os.kill(int(ids["running_pid"]), signal.SIGKILL)
+    for k, v in old.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_table_lists_every_state(runs, lang):
+    at = run_page(PAGE, lang, timeout=60)
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert len(table) == 4
+    states = set(table.iloc[:, 1])
+    expected = {"en": {"completed", "running", "failed", "damaged"}, "ko": {"완료", "훈련 중", "실패", "손상됨"}}[lang]
+    assert states == expected
+
+
+def test_finished_run_evaluation_and_downloads(runs):
+    at = run_page(PAGE, timeout=60, runs_selected=runs["completed"])
+    assert_clean(at)
+    assert any(m.label == "Test accuracy" and m.value == "66.7%" for m in at.metric)  # 4 of 6 right
+    captions = [c for img in at.image for c in img.captions]
+    assert sorted(captions) == ["cat → dog (90%)", "dog → cat (90%)"]
+    assert len(at.get("download_button")) == 3
+    confusion = at.dataframe[1].value
+    assert confusion.values.tolist() == [[2, 1], [1, 2]]
+
+
+def test_running_failed_and_damaged_runs(runs):
+    at = run_page(PAGE, timeout=60, runs_selected=runs["running"])
+    assert_clean(at)
+    assert any("Epoch 3/10 · batch 5/10" in str(p.proto.text) for p in at.get("progress"))
+    at = run_page(PAGE, timeout=60, runs_selected=runs["failed"])
+    assert any("has no 'dog' folder" in e.value for e in at.error)
+    at = run_page(PAGE, timeout=60, runs_selected=runs["damaged"])
+    assert any("damaged" in e.value for e in at.error)
+
+
+def test_prediction_on_an_upload(runs):
+    from tests.image_samples import samples
+
+    at = run_page(PAGE, timeout=120, runs_selected=runs["completed"])
+    at.file_uploader(key="runs_predict_upload").set_value(("cat.png", samples()["png_ok"], "image/png")).run(
+        timeout=120
+    )
+    assert_clean(at)
+    assert any(s.value.startswith("Prediction: **") for s in at.success)
+
+
+def test_compare_and_replay(runs):
+    at = run_page(PAGE, timeout=60)
+    options = at.multiselect(key="runs_compare").options
+    assert len(options) >= 2  # our runs with epochs, plus the recorded runs shipped with the app
+    at.multiselect(key="runs_compare").set_value([runs["completed"]]).run()
+    assert_clean(at)
+    at.selectbox(key="runs_replay").set_value(runs["completed"]).run()
+    at.button(key="runs_replay_start").click().run()
+    assert_clean(at)
+
+
+def test_rename_and_delete(runs, tmp_path):
+    at = run_page(PAGE, timeout=60, runs_selected=runs["failed"])
+    at.text_input(key="runs_new_name").input("renamed run").run()
+    at.button(key="runs_rename").click().run()
+    assert "renamed run" in set(at.dataframe[0].value.iloc[:, 0])
+    at.checkbox(key="runs_confirm_delete").check().run()
+    at.button(key="runs_delete").click().run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == 3

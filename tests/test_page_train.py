@@ -1,0 +1,62 @@
+import time
+
+import pytest
+
+from cnn_core.run_store import ACTIVE_STATES, RunStore
+from tests.helpers import assert_clean, run_page
+
+PAGE = "app_pages/train.py"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_form_shows_estimate_and_book_result(env, lang):
+    at = run_page(PAGE, lang)
+    assert_clean(at)
+    labels = {m.label: m.value for m in at.metric}
+    book = {"ko": "책의 테스트 정확도", "en": "The book's test accuracy"}[lang]
+    assert labels[book] == "70.0%"
+    at.selectbox(key="train_strategy").set_value("feature_extraction").run()
+    assert {m.label: m.value for m in at.metric}[book] == "97.7%"
+
+
+def test_estimate_follows_epochs_and_preset(env):
+    at = run_page(PAGE, train_strategy="scratch")
+    before = {m.label: m.value for m in at.metric}["Estimated time"]
+    at.number_input(key="train_epochs").set_value(90).run()
+    after = {m.label: m.value for m in at.metric}["Estimated time"]
+    assert before != after
+    at.radio(key="train_preset").set_value("quick").run()
+    assert any("at 96 px" in c.value for c in at.caption)
+
+
+def test_fine_tuning_needs_a_finished_3b_run(env):
+    at = run_page(PAGE, train_strategy="fine_tuning")
+    assert_clean(at)
+    assert any("continues a finished run of strategy 3b" in i.value for i in at.info)
+    assert at.button(key="train_launch").disabled
+
+
+def test_a_real_tiny_run_launched_from_the_page(env):
+    at = run_page(PAGE, train_strategy="scratch", train_dataset="synthetic", train_preset="quick", train_epochs=2)
+    assert_clean(at)
+    at.button(key="train_launch").click().run()
+    run_id = at.session_state["train_run_id"]
+    store = RunStore(env / "runs")
+    deadline = time.time() + 120
+    while store.load(run_id).state in ACTIVE_STATES and time.time() < deadline:
+        time.sleep(0.5)
+    record = store.load(run_id)
+    assert record.state == "completed", record.log_tail()
+    assert (record.config.image_size, record.config.effective_epochs, record.config.dataset) == (96, 2, "synthetic")
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Status"] == "completed"
+    assert len(at.get("plotly_chart")) == 2
