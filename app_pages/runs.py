@@ -11,14 +11,13 @@ import streamlit as st
 from cnn_core.curves import curves_png, metrics_csv
 from cnn_core.datasets import PathOutsideRootsError, resolve_inside
 from cnn_core.images import ImageDecodeError
-from cnn_core.run_config import RunConfig
+from cnn_core.recorded import recorded_runs
 from cnn_core.run_store import ACTIVE_STATES, RunRecord
-from cnn_core.settings import PROJECT_ROOT, load_settings
+from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
 from ui.training import curves_figure, format_seconds, live_run_view, run_label, run_store
 
-RECORDED_DIR = PROJECT_ROOT / "assets" / "recorded_runs"
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
 
 
@@ -27,26 +26,6 @@ def load_model(path: str, mtime: float):
     import keras  # noqa: PLC0415 - only when a prediction is asked for
 
     return keras.models.load_model(path, safe_mode=True)
-
-
-def recorded_runs() -> list[RunRecord]:
-    """Runs recorded earlier and shipped with the app (metrics only), for classrooms without time or data."""
-    out = []
-    for path in sorted(RECORDED_DIR.glob("*.json")):
-        data = json.loads(path.read_text())
-        config = RunConfig.from_dict(data["config"])
-        out.append(
-            RunRecord(
-                path.stem,
-                path,
-                config,
-                data["status"],
-                {"name": data["name"]},
-                epochs=data["epochs"],
-                test=data.get("test"),
-            )
-        )
-    return out
 
 
 st.title(t("runs.title"))

@@ -65,3 +65,28 @@ def test_augmentation_reroll_changes_seed(server, page):
     page.get_by_role("button", name="Re-roll").click()
     page.get_by_text("seed 1: the same seed gives the same grid").wait_for(timeout=60_000)
     _assert_clean(page)
+
+
+def test_launch_a_tiny_synthetic_run_and_watch_it_learn(server, page):
+    _open(page, server, "train", "en")
+    page.get_by_role("radio", name="Quick (96 px, 200 images per class, fewer epochs)").check(force=True)
+    epochs = page.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("12")
+    epochs.press("Enter")
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Launch training").click()
+    page.get_by_text(re.compile(r"Epoch \d+/12")).first.wait_for(timeout=60_000)
+    lengths = set()
+    deadline = __import__("time").time() + 180
+    while __import__("time").time() < deadline:
+        n = page.evaluate(
+            "() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? p.data[1].x.length : 0 }"
+        )
+        lengths.add(n)
+        done = page.locator("[data-testid=stMetricValue]", has_text="completed").count() > 0
+        if done:
+            break
+        page.wait_for_timeout(300)
+    assert done, f"run did not finish; curve lengths seen: {sorted(lengths)}"
+    assert len({n for n in lengths if 0 < n < 12}) >= 2, f"the curve should grow while training: {sorted(lengths)}"
+    _assert_clean(page)
