@@ -26,6 +26,7 @@ PAGES = {
     t("nav.training"): [
         st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:", url_path="train"),
         st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:", url_path="runs"),
+        st.Page("app_pages/mnist.py", title=t("nav.mnist"), icon=":material/pin:", url_path="mnist"),
     ],
     t("nav.data"): [
         st.Page(

@@ -295,3 +295,26 @@ def load_mnist(source: str, validation: int = 10_000):
         raise DatasetError(f"MNIST images must be (n, 28, 28). Received {x_train.shape}")
     cut = len(x_train) - validation
     return (x_train[:cut], y_train[:cut]), (x_train[cut:], y_train[cut:]), (x_test, y_test)
+
+
+def find_mnist_files(roots: Sequence[Path], depth: int = 2) -> list[Path]:
+    """``.npz`` files with "mnist" in their name up to ``depth`` levels below the data roots, plus Keras's cache."""
+    found: list[Path] = []
+
+    def walk(folder: Path, level: int) -> None:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_file() and entry.suffix == ".npz" and "mnist" in entry.name.lower():
+                found.append(entry.resolve())
+            elif entry.is_dir() and level < depth and not entry.name.startswith("."):
+                walk(entry, level + 1)
+
+    for root in roots:
+        walk(Path(root), 0)
+    keras_cache = Path(MNIST_KERAS_FILE).expanduser()
+    if keras_cache.is_file():
+        found.append(keras_cache.resolve())
+    return list(dict.fromkeys(found))

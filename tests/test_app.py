@@ -11,7 +11,7 @@ from tests.helpers import ROOT, assert_clean
 
 PAGES = ["app_pages/home.py", "app_pages/convolution.py", "app_pages/pooling.py", "app_pages/parameters.py"]
 """The concept pages: none of them may import TensorFlow."""
-ALL_PAGES = [*PAGES, "app_pages/augmentation.py"]
+ALL_PAGES = [*PAGES, "app_pages/augmentation.py", "app_pages/train.py", "app_pages/runs.py", "app_pages/mnist.py"]
 
 
 def test_home_and_language_switch():

@@ -59,3 +59,20 @@ def padding_classes(shape: tuple[int, int], pads: tuple[int, int, int, int]) -> 
 def add_class(classes: dict[tuple[int, int], str], cells: Iterable[tuple[int, int]], css: str) -> None:
     for cell in cells:
         classes[cell] = f"{classes.get(cell, '')} {css}".strip()
+
+
+def heat_grid_html(values: np.ndarray, vmax: float = 255.0) -> str:
+    """A compact table of integers shaded like the image they are (0 white, ``vmax`` black)."""
+    rows = []
+    for row in values:
+        cells = []
+        for v in row:
+            level = int(255 - 255 * min(max(float(v) / vmax, 0.0), 1.0))
+            colour = "#fff" if level < 128 else "#333"
+            cells.append(f'<td style="background:rgb({level},{level},{level});color:{colour}">{int(v)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<table class="cnn-grid cnn-heat" style="font-size:.55rem">'
+        + "".join(rows)
+        + "</table><style>table.cnn-heat td{min-width:1.6em;height:1.4em;padding:0;font-size:.55rem}</style>"
+    )

@@ -1,0 +1,64 @@
+"""MNIST: what the digits look like to a network, and a dense network against a convnet."""
+
+import numpy as np
+import streamlit as st
+
+from cnn_core.data import DatasetError, find_mnist_files, load_mnist
+from cnn_core.jobs import launch
+from cnn_core.run_config import DEFAULTS, RunConfig
+from cnn_core.settings import load_settings
+from ui.common import t
+from ui.grids import GRID_CSS, heat_grid_html
+from ui.training import live_run_view, run_store
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def mnist_test_digits(path: str) -> tuple[np.ndarray, np.ndarray]:
+    _, _, (x_test, y_test) = load_mnist(path)
+    return x_test[:500], y_test[:500]
+
+
+st.title(t("mnist.title"))
+st.caption(t("mnist.intro"))
+settings = load_settings()
+files = [str(p) for p in find_mnist_files(settings.data_roots)]
+source = st.selectbox(
+    t("mnist.source"), [*files, "mnist"], key="mnist_source",
+    format_func={**{f: f for f in files}, "mnist": t("mnist.keras_download")}.__getitem__,
+)  # fmt: skip
+
+if source == "mnist":
+    st.info(t("mnist.no_local_file"))
+else:
+    try:
+        digits, labels = mnist_test_digits(source)
+    except (DatasetError, OSError, ValueError) as err:
+        st.error(t("mnist.unreadable", message=str(err)))
+        st.stop()
+    st.subheader(t("mnist.samples"))
+    cols = st.columns(10)
+    for i, col in enumerate(cols):
+        col.image(255 - digits[i], caption=str(labels[i]), width="stretch", clamp=True)
+    index = st.number_input(t("mnist.digit_index"), 0, len(digits) - 1, 0, key="mnist_index")
+    st.markdown(t("mnist.matrix", label=int(labels[index])))
+    st.markdown(GRID_CSS + heat_grid_html(digits[index]), unsafe_allow_html=True)
+    st.caption(t("mnist.matrix_note"))
+
+st.subheader(t("mnist.compare_title"))
+store = run_store()
+records = store.list()
+cols = st.columns(2)
+for col, strategy in zip(cols, ("mnist_mlp", "mnist_cnn"), strict=True):
+    with col:
+        st.markdown(f"#### {t(f'strategies.{strategy}')}")
+        st.caption(t(f"mnist.{strategy}_desc", book=f"{DEFAULTS[strategy].book_accuracy:.1%}"))
+        if st.button(t("mnist.launch"), key=f"mnist_launch_{strategy}"):
+            run_id = launch(store, RunConfig(strategy=strategy, dataset=source), name=f"MNIST {strategy}")
+            st.session_state[f"mnist_run_{strategy}"] = run_id
+        run_id = st.session_state.get(f"mnist_run_{strategy}") or next(
+            (r.run_id for r in records if r.config and r.config.strategy == strategy), None
+        )
+        if run_id:
+            live_run_view(store, run_id, key=f"mnist_{strategy}")
+        else:
+            st.caption(t("mnist.not_trained"))
