@@ -7,6 +7,7 @@ equal what Keras's ``output_shape`` and ``count_params()`` say (see the tests).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
@@ -280,6 +281,12 @@ class StackReport:
         return self.rows[-1].output_shape if self.rows else self.input_shape
 
 
+def snake_case(name: str) -> str:
+    """Keras's layer-name rule: ``Conv2D`` -> ``conv2d``, ``MaxPooling2D`` -> ``max_pooling2d``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
 def auto_names(layers: Sequence[_Spec]) -> list[str]:
     """Keras-style names: ``conv2d``, ``conv2d_1``, ... unless a layer has its own."""
     seen: dict[str, int] = {}
@@ -288,10 +295,7 @@ def auto_names(layers: Sequence[_Spec]) -> list[str]:
         if layer.name:
             names.append(layer.name)
             continue
-        base = "".join(
-            "_" + ch.lower() if ch.isupper() and i and not layer.kind[i - 1].isupper() else ch.lower()
-            for i, ch in enumerate(layer.kind)
-        )
+        base = snake_case(layer.kind)
         count = seen.get(base, 0)
         seen[base] = count + 1
         names.append(base if count == 0 else f"{base}_{count}")

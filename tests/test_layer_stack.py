@@ -47,6 +47,7 @@ def test_every_layer_matches_keras(key):
     keras_summary = summarize(model)
     assert [r.output_shape for r in report.rows] == [info.output_shape for info in keras_summary.layers]
     assert [r.params for r in report.rows] == [info.params for info in keras_summary.layers]
+    assert [r.name for r in report.rows] == [info.name for info in keras_summary.layers]
     assert report.total_params == model.count_params()
     assert sum(r.trainable_weight_tensors for r in report.rows) == len(model.trainable_weights)
     assert report.trainable_params == sum(int(w.numpy().size) for w in model.trainable_weights)
