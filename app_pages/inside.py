@@ -67,6 +67,9 @@ except (OSError, ValueError) as err:
     st.error(t("inside.cannot_load", message=str(err)[:400]))
     st.stop()
 
+if not layers:
+    st.warning(t("inside.no_conv_layers"))
+    st.stop()
 photo = photo_picker("inside_photo", extra_sources=("dataset",))
 if isinstance(photo, str):
     settings = load_settings()

@@ -24,6 +24,9 @@ def tiny_model(path: Path, size: int = 32) -> None:
 
     inputs = keras.Input((size, size, 3))
     x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(6, 3, activation="relu")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     outputs = keras.layers.Dense(1, activation="sigmoid")(x)
     keras.Model(inputs, outputs).save(path)

@@ -9,9 +9,23 @@ from streamlit.testing.v1 import AppTest
 
 from tests.helpers import ROOT, assert_clean
 
-PAGES = ["app_pages/home.py", "app_pages/convolution.py", "app_pages/pooling.py", "app_pages/parameters.py"]
+PAGES = [
+    "app_pages/home.py",
+    "app_pages/convolution.py",
+    "app_pages/pooling.py",
+    "app_pages/parameters.py",
+    "app_pages/transfer.py",
+]
 """The concept pages: none of them may import TensorFlow."""
-ALL_PAGES = [*PAGES, "app_pages/augmentation.py", "app_pages/train.py", "app_pages/runs.py", "app_pages/mnist.py"]
+ALL_PAGES = [
+    *PAGES,
+    "app_pages/augmentation.py",
+    "app_pages/train.py",
+    "app_pages/runs.py",
+    "app_pages/mnist.py",
+    "app_pages/inside.py",
+    "app_pages/transfer.py",
+]
 
 
 def test_home_and_language_switch():

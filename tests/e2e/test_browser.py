@@ -10,6 +10,8 @@ PAGES = {
     "parameters": {"ko": "파라미터 수", "en": "Parameter counts"},
     "augmentation": {"ko": "데이터 증식", "en": "Data augmentation"},
     "train": {"ko": "훈련 실습실", "en": "Training lab"},
+    "inside": {"ko": "모델 속 들여다보기", "en": "Inside the model"},
+    "transfer": {"ko": "전이 학습 안내", "en": "Transfer-learning guide"},
     "runs": {"ko": "실행 기록", "en": "Runs"},
     "mnist": {"ko": "MNIST: 밀집층 신경망 대 합성곱 신경망", "en": "MNIST: dense network vs convnet"},
     "": {"ko": "CNN 교실", "en": "CNN Classroom"},  # the home page lives at the root
