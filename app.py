@@ -5,10 +5,12 @@ import logging
 import streamlit as st
 
 from ui.common import language_selector, t
+from ui.lecture import lecture_toggle
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 st.set_page_config(page_title="CNN Classroom", page_icon="🧠", layout="wide")
 language_selector()
+lecture_toggle()
 
 PAGES = {
     t("nav.start"): [

@@ -18,7 +18,9 @@ from cnn_core.images import ImageDecodeError
 from cnn_core.settings import load_settings
 from ui.augment import augmented_epochs, augmented_grid, shear_available
 from ui.common import labeler, max_upload_bytes, preset_setter, show_error, t
+from ui.lecture import lecture_mode
 from ui.photos import decode_upload, photo_picker
+from ui.url_state import Choice, Num, publish, restore
 
 FACTOR_KEYS = {
     "aug_rotation": "rotation",
@@ -31,11 +33,18 @@ FACTOR_KEYS = {
 }
 
 
+URL_STATE = {
+    "aug_flip": Choice(FLIP_MODES), "aug_fill": Choice(FILL_MODES), "aug_size": Choice((180, 150, 128, 96)),
+    "aug_grid": Num(1, 5), "aug_seed": Num(0, 1_000_000), "aug_epochs": Num(2, 12),
+} | {key: Num(0.0, 0.9 if key == "aug_contrast" else 0.5, is_float=True) for key in FACTOR_KEYS}  # fmt: skip
+
+
 def preset_values(settings: AugmentationSettings) -> dict[str, object]:
     values: dict[str, object] = {key: getattr(settings, field) for key, field in FACTOR_KEYS.items()}
     return values | {"aug_flip": settings.flip, "aug_fill": settings.fill_mode}
 
 
+restore("aug", URL_STATE)
 st.title(t("aug.title"))
 st.caption(t("aug.intro"))
 
@@ -78,12 +87,15 @@ rotation = c2.slider(t("aug.rotation"), 0.0, 0.5, BOOK.rotation, 0.01, key="aug_
 c2.caption(t("aug.rotation_degrees", degrees=f"{rotation * 360:.0f}"))
 zoom = c3.slider(t("aug.zoom"), 0.0, 0.5, BOOK.zoom, 0.01, key="aug_zoom")
 fill = c4.selectbox(t("aug.fill"), FILL_MODES, key="aug_fill", format_func=labeler("aug.fill_"))
-c1, c2, c3, c4, c5 = st.columns(5)
-shift_h = c1.slider(t("aug.translate_h"), 0.0, 0.5, 0.0, 0.01, key="aug_translate_h")
-shift_w = c2.slider(t("aug.translate_w"), 0.0, 0.5, 0.0, 0.01, key="aug_translate_w")
-shear = c3.slider(t("aug.shear"), 0.0, 0.5, 0.0, 0.01, key="aug_shear", disabled=not shear_available())
-brightness = c4.slider(t("aug.brightness"), 0.0, 0.5, 0.0, 0.01, key="aug_brightness")
-contrast = c5.slider(t("aug.contrast"), 0.0, 0.9, 0.0, 0.01, key="aug_contrast")
+ADVANCED = ("aug_translate_h", "aug_translate_w", "aug_shear", "aug_brightness", "aug_contrast")
+shift_h = shift_w = shear = brightness = contrast = 0.0
+if not lecture_mode() or any(st.session_state.get(k) for k in ADVANCED):  # lecturer mode: the book's three only
+    c1, c2, c3, c4, c5 = st.columns(5)
+    shift_h = c1.slider(t("aug.translate_h"), 0.0, 0.5, 0.0, 0.01, key="aug_translate_h")
+    shift_w = c2.slider(t("aug.translate_w"), 0.0, 0.5, 0.0, 0.01, key="aug_translate_w")
+    shear = c3.slider(t("aug.shear"), 0.0, 0.5, 0.0, 0.01, key="aug_shear", disabled=not shear_available())
+    brightness = c4.slider(t("aug.brightness"), 0.0, 0.5, 0.0, 0.01, key="aug_brightness")
+    contrast = c5.slider(t("aug.contrast"), 0.0, 0.9, 0.0, 0.01, key="aug_contrast")
 if not shear_available():
     st.caption(t("aug.no_shear"))
 
@@ -134,3 +146,5 @@ if identical:
 st.subheader(t("aug.code_title"))
 st.code(pipeline_code(aug), language="python")
 st.caption(t("aug.code_note"))
+
+publish(URL_STATE)

@@ -21,9 +21,17 @@ from cnn_core.layer_stack import Conv2D
 from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
 from ui.common import labeler, preset_setter, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
+from ui.guess import reveal_gate
+from ui.lecture import lecture_mode
 from ui.photos import photo_picker
+from ui.url_state import Choice, Num, publish, restore
 
 STEP_LIMIT = 12
+URL_STATE = {
+    "conv_h": Num(1, 1024), "conv_w": Num(1, 1024), "conv_c": Num(1, 512), "conv_filters": Num(1, 1024),
+    "conv_k": Num(1, 15), "conv_s": Num(1, 8), "conv_pad_mode": Choice(("valid", "same", "explicit")),
+    "conv_pad": Num(0, 10), "conv_d": Num(1, 6), "conv_values": Choice(("random", "book")), "conv_step": Num(0, 1023),
+}  # fmt: skip
 PRESETS = {
     "valid1": {"conv_h": 5, "conv_w": 5, "conv_c": 1, "conv_k": 3, "conv_s": 1, "conv_pad_mode": "valid", "conv_d": 1},
     "valid2": {"conv_h": 5, "conv_w": 5, "conv_c": 1, "conv_k": 3, "conv_s": 2, "conv_pad_mode": "valid", "conv_d": 1},
@@ -35,6 +43,7 @@ PRESETS = {
     "multichannel": {"conv_h": 8, "conv_w": 8, "conv_c": 3, "conv_filters": 6, "conv_k": 3, "conv_s": 1, "conv_pad_mode": "valid", "conv_d": 1},
 }  # fmt: skip
 
+restore("conv", URL_STATE)
 st.title(t("conv.title"))
 st.caption(t("conv.intro"))
 st.markdown(GRID_CSS, unsafe_allow_html=True)
@@ -52,12 +61,17 @@ filters = c4.number_input(t("conv.filters"), 1, 1024, 1, key="conv_filters")
 c1, c2, c3, c4, c5 = st.columns(5)
 kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, key="conv_k")
 stride = c2.number_input(t("conv.stride"), 1, 8, 1, key="conv_s")
-pad_mode = c3.selectbox(
-    t("conv.padding"), ["valid", "same", "explicit"], key="conv_pad_mode", format_func=labeler("conv.pad_")
+advanced = (
+    not lecture_mode() or st.session_state.get("conv_d", 1) != 1 or st.session_state.get("conv_pad_mode") == "explicit"
 )
-pad_amount = c4.number_input(t("conv.padding_amount"), 0, 10, 1, key="conv_pad", disabled=pad_mode != "explicit")
-dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, key="conv_d")
+pad_modes = ["valid", "same", "explicit"] if advanced else ["valid", "same"]
+pad_mode = c3.selectbox(t("conv.padding"), pad_modes, key="conv_pad_mode", format_func=labeler("conv.pad_"))
+pad_amount, dilation = 1, 1
+if advanced:  # lecturer mode hides explicit padding and dilation unless a prepared link uses them
+    pad_amount = c4.number_input(t("conv.padding_amount"), 0, 10, 1, key="conv_pad", disabled=pad_mode != "explicit")
+    dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, key="conv_d")
 padding = int(pad_amount) if pad_mode == "explicit" else pad_mode
+publish(URL_STATE)  # again at the end, once the step-through's widgets exist
 
 # --- Output shape and formula ---------------------------------------------------------
 try:
@@ -70,23 +84,29 @@ except ShapeError as err:
 oh, ow, _ = arith.output_shape
 m1, m2, m3 = st.columns(3)
 m1.metric(t("conv.input_shape"), str((height, width, channels)))
-m2.metric(t("conv.output_shape"), str(arith.output_shape))
+with m2:
+    revealed = reveal_gate(
+        "conv", arith.output_shape, str((height, width, channels, filters, kernel, stride, padding, dilation))
+    )
 layer = Conv2D(filters, kernel, stride, "same" if pad_mode == "same" else "valid", dilation)
 params, _, param_formula = layer.params((height, width, channels))
-m3.metric(t("conv.layer_params"), f"{params:,}")
-st.caption(t("conv.params_formula", formula=param_formula))
-
-for axis_name, axis in ((t("conv.axis_height"), arith.rows), (t("conv.axis_width"), arith.cols)):
-    st.markdown(f"**{axis_name}**")
-    st.latex(conv_axis_formula(axis))
-    if axis.padding != "valid":
-        st.caption(t("conv.pad_split", before=axis.pad_before, after=axis.pad_after))
-code_prefix = f"layers.ZeroPadding2D({pad_amount})\n" if pad_mode == "explicit" else ""
-st.code(code_prefix + layer_call(layer), language="python")
+if revealed:
+    m2.metric(t("conv.output_shape"), str(arith.output_shape))
+    m3.metric(t("conv.layer_params"), f"{params:,}")
+    st.caption(t("conv.params_formula", formula=param_formula))
+    for axis_name, axis in ((t("conv.axis_height"), arith.rows), (t("conv.axis_width"), arith.cols)):
+        st.markdown(f"**{axis_name}**")
+        st.latex(conv_axis_formula(axis))
+        if axis.padding != "valid":
+            st.caption(t("conv.pad_split", before=axis.pad_before, after=axis.pad_after))
+    code_prefix = f"layers.ZeroPadding2D({pad_amount})\n" if pad_mode == "explicit" else ""
+    st.code(code_prefix + layer_call(layer), language="python")
 
 # --- Step-through ---------------------------------------------------------------------
 st.subheader(t("conv.step_title"))
-if max(height, width) > STEP_LIMIT or channels > 3:
+if not revealed:
+    st.info(t("guess.hidden"))
+elif max(height, width) > STEP_LIMIT or channels > 3:
     st.info(t("conv.step_too_big", limit=STEP_LIMIT))
 else:
     v1, v2, v3 = st.columns(3)
@@ -219,3 +239,5 @@ if photo_rgb is not None:
     p2.image(to_display(fmap), caption=t("conv.photo_map", lo=f"{fmap.min():.0f}", hi=f"{fmap.max():.0f}"))
     p3.image(to_display(relu(fmap), signed=False), caption=t("conv.photo_relu"))
     st.caption(t("conv.photo_note"))
+
+publish(URL_STATE)

@@ -13,6 +13,7 @@ from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload, photo_picker
 from ui.training import run_label, run_store
+from ui.url_state import Choice, Num, publish, restore
 
 IMAGENET = "imagenet_lite0"
 IMAGENET_CLASSES = {281: "tabby cat", 282: "tiger cat", 283: "Persian cat", 284: "Siamese cat", 285: "Egyptian cat"}
@@ -54,6 +55,8 @@ runs = {
 }
 options = [IMAGENET, *runs]
 labels = {IMAGENET: t("inside.imagenet")} | {i: run_label(r) for i, r in runs.items()}
+URL_STATE = {"inside_model": Choice(tuple(options)), "inside_layer": Num(0, 500)}
+restore("inside", URL_STATE)
 choice = st.selectbox(t("inside.model"), options, key="inside_model", format_func=labels.__getitem__)
 source = IMAGENET if choice == IMAGENET else str(runs[choice].checkpoint)
 mtime = 0.0 if choice == IMAGENET else runs[choice].checkpoint.stat().st_mtime
@@ -102,6 +105,8 @@ tab_maps, tab_filters, tab_cam = st.tabs([t("inside.tab_maps"), t("inside.tab_fi
 with tab_maps:
     names = [f"{c.name} · {c.kind} {c.shape}" for c in layers]
     default = min(1, len(layers) - 1)
+    if st.session_state.get("inside_layer", 0) >= len(layers):
+        st.session_state["inside_layer"] = len(layers) - 1
     position = st.select_slider(
         t("inside.layer"), range(len(layers)), value=default, key="inside_layer", format_func=names.__getitem__
     )
@@ -171,3 +176,5 @@ with tab_cam:
         width="stretch",
     )
     st.caption(t("inside.cam_note"))
+
+publish(URL_STATE)

@@ -10,6 +10,9 @@ from cnn_core.settings import load_settings
 from ui.common import t
 from ui.grids import GRID_CSS, heat_grid_html
 from ui.training import live_run_view, run_store
+from ui.url_state import Num, publish, restore
+
+URL_STATE = {"mnist_index": Num(0, 499)}
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -18,6 +21,7 @@ def mnist_test_digits(path: str) -> tuple[np.ndarray, np.ndarray]:
     return x_test[:500], y_test[:500]
 
 
+restore("mnist", URL_STATE)
 st.title(t("mnist.title"))
 st.caption(t("mnist.intro"))
 settings = load_settings()
@@ -62,3 +66,5 @@ for col, strategy in zip(cols, ("mnist_mlp", "mnist_cnn"), strict=True):
             live_run_view(store, run_id, key=f"mnist_{strategy}")
         else:
             st.caption(t("mnist.not_trained"))
+
+publish(URL_STATE)

@@ -9,8 +9,17 @@ from cnn_core.layer_code import LayerCodeError, layer_call, parse_stack, stack_t
 from cnn_core.layer_stack import LAYER_TYPES, StackReport, analyze_stack, freeze_all_but_last
 from cnn_core.shapes import ShapeError
 from ui.common import labeler, show_error, t
+from ui.guess import reveal_gate
 from ui.keras_check import keras_check_table
+from ui.lecture import lecture_mode
+from ui.url_state import Choice, Num, Text, publish, restore
 
+URL_STATE = {
+    "params_vgg_size": Num(32, 1024), "params_vgg_freeze": Choice(("trainable", "frozen", "fine_tune")),
+    "params_vgg_unfrozen": Num(1, 19), "params_code": Text(4000),
+}  # fmt: skip
+
+restore("params", URL_STATE)
 st.title(t("params.title"))
 st.caption(t("params.intro"))
 
@@ -157,14 +166,16 @@ def edit_stack(action: str) -> None:
 b1, b2, b3 = st.columns(3)
 for col, key in zip((b1, b2, b3), BOOK_MODELS, strict=True):
     col.button(t(f"params.load_{key}"), key=f"params_load_{key}", on_click=load_model, args=(key,), width="stretch")
-e1, e2, e3, e4, e5, e6 = st.columns([1.2, 1, 0.8, 0.8, 0.8, 0.8], vertical_alignment="bottom")
-e1.selectbox(t("params.add_kind"), list(LAYER_TYPES), key="params_add_kind")
-e2.number_input(t("params.edit_index"), 1, 200, 1, key="params_edit_index")
-e3.button(t("params.add"), key="params_add", on_click=edit_stack, args=("add",), width="stretch")
-e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
-e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
-e6.button("↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down"))
+if not lecture_mode():  # lecturer mode: load and edit the code only, no per-layer buttons
+    e1, e2, e3, e4, e5, e6 = st.columns([1.2, 1, 0.8, 0.8, 0.8, 0.8], vertical_alignment="bottom")
+    e1.selectbox(t("params.add_kind"), list(LAYER_TYPES), key="params_add_kind")
+    e2.number_input(t("params.edit_index"), 1, 200, 1, key="params_edit_index")
+    e3.button(t("params.add"), key="params_add", on_click=edit_stack, args=("add",), width="stretch")
+    e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
+    e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
+    e6.button("↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down"))
 code = st.text_area(t("params.code"), key="params_code", height=260)
+publish(URL_STATE)
 
 try:
     parsed = parse_stack(code)
@@ -184,6 +195,8 @@ except ShapeError as err:
     )
     st.stop()
 
+if not reveal_gate("params", report.total_params, code):
+    st.stop()
 r1, r2 = st.columns(2)
 r1.metric(t("params.total"), f"{report.total_params:,}")
 r2.metric(t("params.final_shape"), str((None, *report.output_shape)))
@@ -192,3 +205,5 @@ if report.rows:
     st.altair_chart(params_chart({t("params.editor_model"): report}), width="stretch")
 if st.button(t("params.check_keras"), key="params_editor_keras"):
     keras_check_table(report, stack=(parsed.input_shape, parsed.layers))
+
+publish(URL_STATE)

@@ -8,8 +8,17 @@ from cnn_core.pooling import pool2d, pool_axis_formula
 from cnn_core.shapes import ShapeError, pool2d_output_shape
 from ui.common import labeler, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html
+from ui.lecture import lecture_mode
 from ui.photos import photo_picker
+from ui.url_state import Choice, Flag, Num, publish, restore
 
+URL_STATE = {
+    "pool_mode": Choice(("max", "average")), "pool_size": Num(1, 8), "pool_stride_default": Flag(), "pool_stride": Num(1, 8),
+    "pool_padding": Choice(("valid", "same")), "pool_grid_h": Num(1, 12), "pool_grid_w": Num(1, 12), "pool_seed": Num(0, 9999),
+    "pool_step": Num(0, 143),
+}  # fmt: skip
+
+restore("pool", URL_STATE)
 st.title(t("pool.title"))
 st.caption(t("pool.intro"))
 st.markdown(GRID_CSS, unsafe_allow_html=True)
@@ -23,8 +32,9 @@ padding = c4.radio(t("pool.padding"), ["valid", "same"], key="pool_padding", for
 g1, g2, g3 = st.columns(3)
 grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, key="pool_grid_h")
 grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, key="pool_grid_w")
-seed = g3.number_input(t("pool.seed"), 0, 9999, 0, key="pool_seed")
+seed = 0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, key="pool_seed")
 strides = None if stride_same else stride
+publish(URL_STATE)
 
 x = demo_values((grid_h, grid_w), seed=seed, low=0, high=9)
 try:
@@ -105,3 +115,5 @@ if photo is not None:
     p1.image(photo, caption=t("pool.photo_before", shape=str(photo.shape)))
     p2.image(np.clip(pooled, 0, 255).astype(np.uint8), caption=t("pool.photo_after", shape=str(pooled.shape)))
     st.caption(t("pool.photo_note"))
+
+publish(URL_STATE)

@@ -17,6 +17,7 @@ from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
 from ui.training import curves_figure, format_seconds, live_run_view, run_label, run_store
+from ui.url_state import Choice, publish, restore
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
 
@@ -67,6 +68,8 @@ else:
         },
     )
 
+URL_STATE = {"runs_selected": Choice(tuple(r.run_id for r in records))}
+restore("runs", URL_STATE)
 tab_run, tab_compare, tab_replay = st.tabs([t("runs.tab_run"), t("runs.tab_compare"), t("runs.tab_replay")])
 
 with tab_run:
@@ -234,3 +237,5 @@ with tab_replay:
                 st.success(t("runs.replay_done", accuracy=f"{source.test['accuracy']:.1%}"))
 
         replay()
+
+publish(URL_STATE)

@@ -4,7 +4,11 @@ import streamlit as st
 
 from cnn_core.transfer_guide import SCENARIOS, choose_scenario
 from ui.common import labeler, t
+from ui.url_state import Choice, publish, restore
 
+URL_STATE = {"transfer_size": Choice(("small", "large")), "transfer_domain": Choice(("similar", "different"))}
+
+restore("transfer", URL_STATE)
 st.title(t("transfer.title"))
 st.caption(t("transfer.intro"))
 c1, c2 = st.columns(2)
@@ -54,3 +58,5 @@ def open_lab() -> None:
 if st.button(t("transfer.open_lab"), key="transfer_open_lab", type="primary", on_click=open_lab):
     st.switch_page("app_pages/train.py")
 st.caption(t("transfer.open_lab_note") if scenario.strategy == "fine_tuning" else "")
+
+publish(URL_STATE)

@@ -94,3 +94,49 @@ def test_photo_upload_good_and_bad():
     at.file_uploader(key="conv_photo_upload").set_value(("ok.png", _png(), "image/png")).run()
     assert_clean(at)
     assert not at.error
+
+
+def test_guess_before_reveal():
+    at = run_page(PAGE)
+    at.toggle(key="conv_guess_mode").set_value(True).run()
+    assert not any(m.label == "Output (h, w, filters)" for m in at.metric)
+    at.text_input(key="conv_guess").input("(3, 3, 1)")
+    at.button(key="conv_reveal").click().run()
+    assert any("Right!" in s.value for s in at.success)
+    assert metric(at, "Output (h, w, filters)") == "(3, 3, 1)"
+    at.number_input(key="conv_k").set_value(5).run()  # new settings: hidden again
+    assert not any(m.label == "Output (h, w, filters)" for m in at.metric)
+    at.text_input(key="conv_guess").input("3x3x1")
+    at.button(key="conv_reveal").click().run()
+    assert any("the answer is (1, 1, 1)" in w.value for w in at.warning)
+
+
+def test_state_comes_from_and_goes_to_the_url():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.helpers import ROOT
+
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.query_params.update(
+        {"conv_k": "5", "conv_s": "2", "conv_h": "9", "conv_w": "9", "conv_pad_mode": "same", "conv_d": "banana"}
+    )
+    at.run()
+    assert_clean(at)
+    assert metric(at, "Output (h, w, filters)") == "(5, 5, 1)"
+    at.number_input(key="conv_s").set_value(3).run()
+    assert at.query_params["conv_s"] == "3" and at.query_params["conv_k"] == "5"
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    at.query_params.update({"conv_k": "999", "conv_h": "-4"})  # out of range: clamped, never an error
+    at.run()
+    assert_clean(at)
+    assert at.number_input(key="conv_k").value == 15 and at.number_input(key="conv_h").value == 1
+
+
+def test_lecturer_mode_hides_advanced_controls():
+    at = run_page(PAGE, lecture=True)
+    assert_clean(at)
+    keys = {w.key for w in at.number_input}
+    assert "conv_d" not in keys and "conv_pad" not in keys
+    at = run_page(PAGE, lecture=True, conv_d=2)  # a prepared link that uses dilation keeps the control
+    assert "conv_d" in {w.key for w in at.number_input}

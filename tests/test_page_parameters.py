@@ -81,3 +81,32 @@ def test_check_with_keras_agrees():
     at.button(key="params_editor_keras").click().run(timeout=120)
     assert_clean(at)
     assert any("Every layer agrees" in s.value and "104,202" in s.value for s in at.success)
+
+
+def test_guess_the_parameter_count():
+    at = run_page(PAGE)
+    at.toggle(key="params_guess_mode").set_value(True).run()
+    assert "Total parameters" not in [m.label for m in at.metric if m.value == "104,202"]
+    at.text_input(key="params_guess").input("100,000")
+    at.button(key="params_reveal").click().run()
+    assert any("the answer is 104,202" in w.value for w in at.warning)
+    assert any("Off by 4%" in c.value for c in at.caption)
+    at.text_input(key="params_guess").input("104 202")
+    at.button(key="params_reveal").click().run()
+    assert any("Right!" in s.value for s in at.success)
+
+
+def test_prepared_link_with_a_model_and_lecturer_mode():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.helpers import ROOT
+
+    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state["lecture"] = True
+    at.query_params.update({"params_code": "Input((32, 32, 3))\nConv2D(8, 3)\nFlatten()\nDense(2)", "params_vgg_freeze": "frozen"})
+    at.run()
+    assert_clean(at)
+    assert "14,626" in [m.value for m in at.metric if m.label == "Total parameters"]  # (3*3*3+1)*8 + (30*30*8+1)*2
+    assert metric(at, "Trainable weight tensors") == "0"
+    assert "params_add" not in {b.key for b in at.button}

@@ -1,0 +1,94 @@
+"""Page state in the URL, so a lecturer can prepare links: ``/convolution?conv_k=5&conv_s=2&lecture=1``.
+
+Each page declares the widget keys it shares and their type and bounds. On the page's first run in a
+session the values found in the URL are checked, clamped and put into ``st.session_state`` before the
+widgets are drawn; after the widgets, the URL is rewritten with the current values (other pages' keys
+are dropped; ``lang`` and ``lecture`` stay). Bad values in a URL are ignored, never an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+GLOBAL_KEYS = ("lang", "lecture")
+
+
+@dataclass(frozen=True)
+class Num:
+    """An int (or float) widget value within ``[low, high]``."""
+
+    low: float
+    high: float
+    is_float: bool = False
+
+    def parse(self, text: str) -> int | float | None:
+        try:
+            value = float(text) if self.is_float else int(text)
+        except ValueError:
+            return None
+        return min(max(value, self.low), self.high)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of fixed options (strings or ints)."""
+
+    options: Sequence[object]
+
+    def parse(self, text: str) -> object | None:
+        for option in self.options:
+            if str(option) == text:
+                return option
+        return None
+
+
+@dataclass(frozen=True)
+class Text:
+    """Free text up to ``max_length`` characters (longer values are ignored)."""
+
+    max_length: int
+
+    def parse(self, text: str) -> str | None:
+        return text if len(text) <= self.max_length else None
+
+
+@dataclass(frozen=True)
+class Flag:
+    def parse(self, text: str) -> bool | None:
+        return {"1": True, "true": True, "0": False, "false": False}.get(text.lower())
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(value)
+    return str(value)
+
+
+def restore(page: str, spec: dict[str, Num | Choice | Flag]) -> None:
+    """Put valid URL values for ``spec``'s keys into the session state (first run of ``page`` in the session)."""
+    marker = f"_url_restored_{page}"
+    if st.session_state.get(marker):
+        return
+    st.session_state[marker] = True
+    for key, rule in spec.items():
+        raw = st.query_params.get(key)
+        if raw is None:
+            continue
+        value = rule.parse(raw)
+        if value is not None:
+            st.session_state[key] = value
+
+
+def publish(spec: dict[str, Num | Choice | Flag]) -> None:
+    """Rewrite the URL with the current values of ``spec``'s keys (plus ``lang`` and ``lecture``)."""
+    params = {k: st.query_params[k] for k in GLOBAL_KEYS if k in st.query_params}
+    for key in spec:
+        if key in st.session_state and st.session_state[key] is not None:
+            params[key] = _encode(st.session_state[key])
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
