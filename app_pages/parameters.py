@@ -11,7 +11,7 @@ from cnn_core.shapes import ShapeError
 from ui.common import labeler, show_error, t
 from ui.guess import reveal_gate
 from ui.keras_check import keras_check_table
-from ui.lecture import lecture_mode
+from ui.lecture import chart_height, lecture_mode
 from ui.url_state import Choice, Num, Text, publish, restore
 
 URL_STATE = {
@@ -54,7 +54,7 @@ def params_chart(frames: dict[str, StackReport]) -> alt.Chart:
             xOffset="model:N",
             tooltip=["model", "layer", alt.Tooltip("params:Q", format=",")],
         )
-        .properties(height=300)
+        .properties(height=chart_height(300))
     )
 
 

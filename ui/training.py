@@ -12,6 +12,7 @@ from cnn_core.run_config import DEFAULTS
 from cnn_core.run_store import ACTIVE_STATES, RunRecord, RunStore
 from cnn_core.settings import load_settings
 from ui.common import t
+from ui.lecture import chart_height
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
@@ -84,7 +85,7 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
                           annotation_text=t("train.book_band", strategy=t(f"strategies.{strategy}"), value=f"{reference:.1%}"),
                           annotation_position="bottom right")  # fmt: skip
     fig.update_layout(
-        height=340, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=t("train.epoch"),
+        height=chart_height(340), margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=t("train.epoch"),
         yaxis_title=t(f"train.metric_{metric}"), legend={"orientation": "h", "y": -0.25},
     )  # fmt: skip
     return fig
