@@ -12,7 +12,9 @@ from cnn_core.run_config import BASES, DEFAULTS, RunConfig, apply_preset
 from cnn_core.run_store import ACTIVE_STATES
 from cnn_core.settings import load_settings
 from ui.common import labeler, t
+from ui.data_flows import data_flows
 from ui.training import format_seconds, live_run_view, run_label, run_store
+from ui.url_state import Choice, Num, publish, restore
 
 IMAGE_STRATEGIES = ["scratch", "scratch_augmented", "feature_extraction", "feature_extraction_augmented", "fine_tuning"]
 
@@ -39,6 +41,11 @@ def image_counts(folder: str) -> tuple[int, int]:
     return counts[0], counts[1]
 
 
+URL_STATE = {
+    "train_strategy": Choice(tuple(IMAGE_STRATEGIES)), "train_base": Choice(BASES), "train_preset": Choice(("book", "quick")),
+    "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024),
+}  # fmt: skip
+restore("train", URL_STATE)
 st.title(t("train.title"))
 st.caption(t("train.intro"))
 settings = load_settings()
@@ -89,6 +96,8 @@ if strategy == "fine_tuning":
         )
         base = by_id[start_from].config.base
 name = st.text_input(t("train.name"), key="train_name", max_chars=120)
+publish(URL_STATE)
+data_flows()
 
 try:
     config = apply_preset(

@@ -318,3 +318,30 @@ def find_mnist_files(roots: Sequence[Path], depth: int = 2) -> list[Path]:
     if keras_cache.is_file():
         found.append(keras_cache.resolve())
     return list(dict.fromkeys(found))
+
+
+def find_kaggle_folders(roots: Sequence[Path], depth: int = 2, sample: int = 400) -> list[Path]:
+    """Folders under the data roots holding Kaggle-style ``cat.N.jpg`` / ``dog.N.jpg`` files (two labels or more)."""
+    found: list[Path] = []
+
+    def walk(folder: Path, level: int) -> None:
+        labels = set()
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return
+        for entry in entries[:sample]:
+            match = KAGGLE_NAME.match(entry.name)
+            if match and entry.is_file():
+                labels.add(match["label"].lower())
+        if len(labels) >= 2:
+            found.append(folder.resolve())
+        if level < depth:
+            for entry in entries:
+                if entry.is_dir() and not entry.name.startswith("."):
+                    walk(entry, level + 1)
+
+    for root in roots:
+        if Path(root).is_dir():
+            walk(Path(root), 0)
+    return found

@@ -60,3 +60,32 @@ def test_a_real_tiny_run_launched_from_the_page(env):
     at.run()
     assert {m.label: m.value for m in at.metric}["Status"] == "completed"
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_build_the_books_subset_from_a_kaggle_folder(env):
+    import numpy as np
+    from PIL import Image
+
+    flat = env / "data" / "kaggle" / "train"
+    flat.mkdir(parents=True)
+    for label in ("cat", "dog"):
+        for n in range(12):
+            Image.fromarray(np.full((20, 20, 3), n * 10, np.uint8)).save(flat / f"{label}.{n}.jpg")
+    at = run_page(PAGE)
+    assert at.selectbox(key="data_kaggle_folder").value.endswith("kaggle/train")
+    at.text_input(key="data_output_name").input("../escape").run()
+    at.button(key="data_build").click().run()
+    assert any("letters, digits" in e.value for e in at.error)
+    at.text_input(key="data_output_name").input("small").run()
+    at.button(key="data_build").click().run()
+    assert_clean(at)
+    assert any("Ready:" in s.value for s in at.success)
+    assert len(list((env / "data" / "small" / "train" / "cat").glob("*.jpg"))) == 12
+
+
+def test_download_offline_says_what_to_do(env):
+    at = run_page(PAGE)
+    at.button(key="data_download").click().run(timeout=120)
+    assert_clean(at)
+    messages = [e.value for e in at.error]
+    assert messages and ("kagglecatsanddogs" in messages[0] or "failed" in messages[0])
