@@ -1,0 +1,189 @@
+"""Classroom load: N concurrent sessions using the concept pages while a training job runs.
+
+Run: .venv/bin/python bench/load.py [--sessions 30] [--interactions 10] [--dataset PATH] [--no-training]
+
+Starts its own dashboard server on a free localhost port and, unless --no-training, a training job
+(the book's scratch convnet on the dataset, default ../shared/data/cats_vs_dogs_small, else the
+synthetic set). Each session is a Streamlit websocket client (the same protobuf messages a browser
+sends): it opens a concept page, then changes a widget ``--interactions`` times; the latency of an
+interaction is the time from sending the new widget value to the end of the server's script run.
+Prints p50/p95 latency, errors (exception elements or protocol failures), the server's memory,
+and the training job's throughput before and during the load. Targets: no errors, p95 <= 1 s,
+throughput drop <= 20%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.ws_client import Session, free_port, start_server  # noqa: E402
+
+# page -> (widget key, proto field, the values to cycle through)
+PAGES = {
+    "convolution": ("conv_k", "int_value", (3, 5, 1, 3)),
+    "pooling": ("pool_size", "int_value", (2, 3, 4, 2)),
+    "parameters": ("params_vgg_size", "int_value", (180, 224, 150, 180)),
+}
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+class ThroughputProbe(threading.Thread):
+    """Samples the running job's progress.json every 0.5 s to measure training batches per second."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(daemon=True)
+        self.run_dir = run_dir
+        self.samples: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import json
+
+        while not self.stop.is_set():
+            try:
+                p = json.loads((self.run_dir / "progress.json").read_text())
+                self.samples.append((time.time(), (p["epoch"] - 1) * p["batches"] + p["batch"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+            time.sleep(0.5)
+
+    def rate(self, start: float, end: float) -> float | None:
+        window = [s for s in self.samples if start <= s[0] <= end]
+        if len(window) < 2 or window[-1][0] - window[0][0] <= 0:
+            return None
+        return (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
+
+
+def session_worker(
+    port: int, page: str, interactions: int, latencies: list, errors: list, start_gate: threading.Barrier
+) -> None:
+    key, field, values = PAGES[page]
+    try:
+        session = Session(port, page)
+        session.run()
+        start_gate.wait(timeout=120)
+        for i in range(interactions):
+            latencies.append(session.run(key, field, values[(i + 1) % len(values)]))
+        errors.append(session.errors)
+        session.close()
+    except Exception as err:  # noqa: BLE001 - every failure counts as an error
+        errors.append(1)
+        print(f"session error on {page}: {type(err).__name__}: {err}", file=sys.stderr)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--interactions", type=int, default=10)
+    parser.add_argument("--dataset", default=str(ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"))
+    parser.add_argument("--no-training", action="store_true")
+    parser.add_argument("--baseline-seconds", type=float, default=20)
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="cnn-load-"))
+    dataset = Path(args.dataset)
+    env = os.environ | {
+        "CNN_CLASSROOM_HOME": str(home),
+        "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
+        "CNN_CLASSROOM_DATA_DIRS": str(dataset.parent if dataset.is_dir() else home / "data"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    os.environ.update({k: env[k] for k in ("CNN_CLASSROOM_HOME", "CNN_CLASSROOM_RUNS_DIR", "CNN_CLASSROOM_DATA_DIRS")})
+    port = free_port()
+    server = start_server(port, env)
+    probe = None
+    job_pid = None
+    try:
+        if not args.no_training:
+            from cnn_core.jobs import launch
+            from cnn_core.run_config import RunConfig
+            from cnn_core.run_store import RunStore
+
+            store = RunStore(home / "runs")
+            config = RunConfig(
+                "scratch",
+                str(dataset) if dataset.is_dir() else "synthetic",
+                image_size=180 if dataset.is_dir() else 96,
+                epochs=200,
+            )
+            run_id = launch(store, config, name="load test job")
+            probe = ThroughputProbe(store.path(run_id))
+            probe.start()
+            while store.load(run_id).state != "running" or not (store.path(run_id) / "progress.json").exists():
+                time.sleep(0.5)
+            job_pid = store.load(run_id).status["pid"]
+            time.sleep(5)  # the first batches include tf.data's cache fill
+            base_start = time.time()
+            time.sleep(args.baseline_seconds)
+            base_end = time.time()
+
+        latencies: list[float] = []
+        errors: list[int] = []
+        pages = list(PAGES)
+        gate = threading.Barrier(args.sessions)
+        workers = [
+            threading.Thread(
+                target=session_worker, args=(port, pages[i % len(pages)], args.interactions, latencies, errors, gate)
+            )
+            for i in range(args.sessions)
+        ]
+        load_start = time.time()
+        for w in workers:
+            w.start()
+        peak_rss = 0.0
+        while any(w.is_alive() for w in workers):
+            peak_rss = max(peak_rss, rss_mb(server.pid))
+            time.sleep(0.2)
+        load_end = time.time()
+
+        ordered = sorted(latencies)
+        p50 = statistics.median(ordered) if ordered else float("nan")
+        p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
+        print(f"sessions {args.sessions}, interactions {len(latencies)} (pages: {', '.join(pages)})")
+        print(
+            f"latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {ordered[-1] * 1000 if ordered else float('nan'):.0f} ms (target p95 <= 1000 ms)"
+        )
+        print(f"errors {sum(errors)} (target 0); server memory peak {peak_rss:.0f} MB, now {rss_mb(server.pid):.0f} MB")
+        if probe is not None:
+            before = probe.rate(base_start, base_end)
+            during = probe.rate(load_start, load_end)
+            if before and during:
+                print(
+                    f"training job: {before:.2f} batches/s before, {during:.2f} during the load: drop {1 - during / before:.0%} (target <= 20%)"
+                )
+            else:
+                print("training job: not enough progress samples to measure throughput")
+        return 0 if not sum(errors) and p95 <= 1.0 else 1
+    finally:
+        if probe is not None:
+            probe.stop.set()
+        if job_pid:
+            try:
+                os.kill(job_pid, 9)
+            except OSError:
+                pass
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
