@@ -95,3 +95,37 @@ def test_launch_a_tiny_synthetic_run_and_watch_it_learn(server, page):
     assert done, f"run did not finish; curve lengths seen: {sorted(lengths)}"
     assert len({n for n in lengths if 0 < n < 12}) >= 2, f"the curve should grow while training: {sorted(lengths)}"
     _assert_clean(page)
+
+
+def test_pooling_mode_and_transfer_scenario(server, page):
+    _open(page, server, "pooling", "en")
+    page.get_by_text("Average pooling", exact=True).click()
+    page.get_by_text(re.compile(r"\) / 4 = ")).first.wait_for(timeout=20_000)
+    _assert_clean(page)
+    _open(page, server, "transfer", "en")
+    page.get_by_role("radiogroup").get_by_text("large (tens of thousands of images or more)").click()
+    page.wait_for_timeout(500)
+    page.get_by_role("radiogroup").get_by_text("very different (X-rays, microscopy, satellite images)").click()
+    page.get_by_role("heading", name="Scenario 4").wait_for(timeout=20_000)
+    _assert_clean(page)
+
+
+def test_out_of_range_number_is_clamped_without_error(server, page):
+    _open(page, server, "convolution", "en")
+    field = page.get_by_role("spinbutton", name="Kernel size")
+    field.fill("999")
+    field.press("Enter")
+    page.wait_for_timeout(1500)
+    assert not page.query_selector("[data-testid=stException]")
+    assert _metric(page, "Output (h, w, filters)") == "(3, 3, 1)"  # the out-of-range value was not taken
+    _assert_clean(page)
+
+
+def test_lecturer_link_restores_the_page(server, page):
+    page.goto(f"{server}/convolution?lang=en&lecture=1&conv_k=5&conv_h=9&conv_w=9&conv_s=2")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '(3, 3, 1)')"
+    )
+    assert page.get_by_role("spinbutton", name="Dilation").count() == 0  # advanced control hidden
+    _assert_clean(page)
