@@ -2,9 +2,33 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Run folders in every state (completed, running, failed, damaged) with the app pointed at them."""
+    import signal
+
+    from tests.run_fixtures import make_runs
+
+    root = tmp_path_factory.mktemp("runs_page")
+    ids = make_runs(root / "runs", root / "data")
+    env = {
+        "CNN_CLASSROOM_RUNS_DIR": str(root / "runs"),
+        "CNN_CLASSROOM_DATA_DIRS": str(root / "data"),
+        "CNN_CLASSROOM_HOME": str(root / "home"),
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield ids
+    os.kill(int(ids["running_pid"]), signal.SIGKILL)
+    for k, v in old.items():
+        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)

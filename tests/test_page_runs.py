@@ -1,25 +1,8 @@
-import os
-import signal
-
 import pytest
 
 from tests.helpers import assert_clean, run_page
-from tests.run_fixtures import make_runs
 
 PAGE = "app_pages/runs.py"
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs_page")
-    ids = make_runs(root / "runs", root / "data")
-    env = {"CNN_CLASSROOM_RUNS_DIR": str(root / "runs"), "CNN_CLASSROOM_DATA_DIRS": str(root / "data")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    yield ids
-    os.kill(int(ids["running_pid"]), signal.SIGKILL)
-    for k, v in old.items():
-        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

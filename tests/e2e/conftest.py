@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ws_client import free_port, start_server
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,46 +21,18 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    port = _free_port()
     home = tmp_path_factory.mktemp("home")
     env = os.environ | {
         "CNN_CLASSROOM_HOME": str(home),
         "CNN_CLASSROOM_DATA_DIRS": str(home / "data"),
+        "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
-    log = (home / "server.log").open("w")
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {(home / 'server.log').read_text()[-2000:]}")
-    yield url
+    port = free_port()
+    proc = start_server(port, env)
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=20)
 
