@@ -25,17 +25,17 @@ PAGES = {
             "app_pages/parameters.py", title=t("nav.parameters"), icon=":material/calculate:", url_path="parameters"
         ),
     ],
+    t("nav.data"): [
+        st.Page(
+            "app_pages/augmentation.py", title=t("nav.augmentation"), icon=":material/flip:", url_path="augmentation"
+        ),
+    ],
     t("nav.training"): [
         st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:", url_path="train"),
         st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:", url_path="runs"),
         st.Page("app_pages/mnist.py", title=t("nav.mnist"), icon=":material/pin:", url_path="mnist"),
         st.Page("app_pages/inside.py", title=t("nav.inside"), icon=":material/visibility:", url_path="inside"),
         st.Page("app_pages/transfer.py", title=t("nav.transfer"), icon=":material/alt_route:", url_path="transfer"),
-    ],
-    t("nav.data"): [
-        st.Page(
-            "app_pages/augmentation.py", title=t("nav.augmentation"), icon=":material/flip:", url_path="augmentation"
-        ),
     ],
 }
 st.navigation(PAGES).run()
