@@ -129,3 +129,10 @@ def test_lecturer_link_restores_the_page(server, page):
     )
     assert page.get_by_role("spinbutton", name="Dilation").count() == 0  # advanced control hidden
     _assert_clean(page)
+
+
+def test_inside_the_model_grad_cam_tab(server, page):
+    _open(page, server, "inside", "en")
+    page.get_by_role("tab", name="Grad-CAM").click()
+    page.get_by_text(re.compile(r"Grad-CAM for '.*cat'")).first.wait_for(timeout=90_000)
+    _assert_clean(page)
