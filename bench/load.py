@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -74,14 +75,17 @@ class ThroughputProbe(threading.Thread):
 
 
 def session_worker(
-    port: int, page: str, interactions: int, latencies: list, errors: list, start_gate: threading.Barrier
+    port: int, page: str, interactions: int, latencies: list, errors: list, start_gate: threading.Barrier, think: float
 ) -> None:
     key, field, values = PAGES[page]
     try:
         session = Session(port, page)
         session.run()
         start_gate.wait(timeout=120)
+        rng = random.Random(hash(page) + id(session))
         for i in range(interactions):
+            if think:
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))  # a learner reads the result before the next click
             latencies.append(session.run(key, field, values[(i + 1) % len(values)]))
         errors.append(session.errors)
         session.close()
@@ -97,6 +101,9 @@ def main() -> int:
     parser.add_argument("--dataset", default=str(ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"))
     parser.add_argument("--no-training", action="store_true")
     parser.add_argument("--baseline-seconds", type=float, default=20)
+    parser.add_argument(
+        "--think", type=float, default=2.0, help="mean seconds between a session's interactions (0: back to back)"
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="cnn-load-"))
@@ -142,7 +149,8 @@ def main() -> int:
         gate = threading.Barrier(args.sessions)
         workers = [
             threading.Thread(
-                target=session_worker, args=(port, pages[i % len(pages)], args.interactions, latencies, errors, gate)
+                target=session_worker,
+                args=(port, pages[i % len(pages)], args.interactions, latencies, errors, gate, args.think),
             )
             for i in range(args.sessions)
         ]
@@ -158,7 +166,10 @@ def main() -> int:
         ordered = sorted(latencies)
         p50 = statistics.median(ordered) if ordered else float("nan")
         p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
-        print(f"sessions {args.sessions}, interactions {len(latencies)} (pages: {', '.join(pages)})")
+        print(
+            f"sessions {args.sessions}, interactions {len(latencies)}, think time {args.think:g} s "
+            f"(pages: {', '.join(pages)})"
+        )
         print(
             f"latency p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {ordered[-1] * 1000 if ordered else float('nan'):.0f} ms (target p95 <= 1000 ms)"
         )
