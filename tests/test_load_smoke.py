@@ -1,0 +1,32 @@
+"""The load script itself works: a few websocket sessions, no errors, widget changes take effect."""
+
+import os
+import subprocess
+import sys
+
+from tests.ws_client import ROOT, Session, free_port, start_server
+
+
+def test_websocket_sessions_change_what_the_server_computes(tmp_path):
+    env = os.environ | {"CNN_CLASSROOM_HOME": str(tmp_path), "CNN_CLASSROOM_RUNS_DIR": str(tmp_path / "runs")}
+    port = free_port()
+    server = start_server(port, env)
+    try:
+        session = Session(port, "convolution")
+        session.run()
+        assert "Output (h, w, filters)=(3, 3, 1)" in session.texts
+        session.run("conv_k", "int_value", 5)
+        assert "Output (h, w, filters)=(1, 1, 1)" in session.texts
+        assert session.errors == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_load_script_runs_clean(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "bench/load.py", "--sessions", "4", "--interactions", "2", "--no-training", "--think", "0"],
+        cwd=ROOT, env=os.environ | {"CNN_CLASSROOM_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "errors 0" in result.stdout and "interactions 8" in result.stdout
