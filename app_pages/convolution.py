@@ -23,7 +23,7 @@ from ui.common import labeler, preset_setter, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
 from ui.guess import reveal_gate
 from ui.lecture import lecture_mode
-from ui.photos import photo_picker
+from ui.photos import photo_picker, png
 from ui.url_state import Choice, Num, publish, restore
 
 STEP_LIMIT = 12
@@ -235,9 +235,9 @@ if photo_rgb is not None:
         show_error("errors", err)
         st.stop()
     p1, p2, p3 = st.columns(3)
-    p1.image(to_display(photo, signed=False), caption=t("conv.photo_input", shape=str((*photo.shape, 1))))
-    p2.image(to_display(fmap), caption=t("conv.photo_map", lo=f"{fmap.min():.0f}", hi=f"{fmap.max():.0f}"))
-    p3.image(to_display(relu(fmap), signed=False), caption=t("conv.photo_relu"))
+    p1.image(png(to_display(photo, signed=False)), caption=t("conv.photo_input", shape=str((*photo.shape, 1))))
+    p2.image(png(to_display(fmap)), caption=t("conv.photo_map", lo=f"{fmap.min():.0f}", hi=f"{fmap.max():.0f}"))
+    p3.image(png(to_display(relu(fmap), signed=False)), caption=t("conv.photo_relu"))
     st.caption(t("conv.photo_note"))
 
 publish(URL_STATE)

@@ -9,7 +9,7 @@ from cnn_core.shapes import ShapeError, pool2d_output_shape
 from ui.common import labeler, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html
 from ui.lecture import lecture_mode
-from ui.photos import photo_picker
+from ui.photos import photo_picker, png
 from ui.url_state import Choice, Flag, Num, publish, restore
 
 URL_STATE = {
@@ -112,8 +112,8 @@ if photo is not None:
         show_error("errors", err)
         st.stop()
     p1, p2 = st.columns(2)
-    p1.image(photo, caption=t("pool.photo_before", shape=str(photo.shape)))
-    p2.image(np.clip(pooled, 0, 255).astype(np.uint8), caption=t("pool.photo_after", shape=str(pooled.shape)))
+    p1.image(png(photo), caption=t("pool.photo_before", shape=str(photo.shape)))
+    p2.image(png(np.clip(pooled, 0, 255).astype(np.uint8)), caption=t("pool.photo_after", shape=str(pooled.shape)))
     st.caption(t("pool.photo_note"))
 
 publish(URL_STATE)

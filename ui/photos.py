@@ -55,3 +55,15 @@ def photo_picker(prefix: str, max_side: int = PHOTO_MAX_SIDE, extra_sources: tup
     except ImageDecodeError as err:
         show_error("image_errors", err)
         return None
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def png(image: np.ndarray) -> bytes:
+    """PNG bytes of a ``uint8`` image, cached: re-encoding the same picture on every rerun costs the server."""
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
