@@ -116,7 +116,10 @@ with tab_run:
         )
         if record.checkpoint.exists() and record.checkpoint.stat().st_size <= MAX_DOWNLOAD_BYTES:
             d3.download_button(
-                t("runs.download_model"), record.checkpoint.read_bytes(), f"{record.run_id}.keras", key="runs_model"
+                t("runs.download_model"),
+                record.checkpoint.read_bytes,  # read only when clicked: a model is tens of megabytes
+                f"{record.run_id}.keras",
+                key="runs_model",
             )
 
         predictions_path = record.path / "test_predictions.json"
