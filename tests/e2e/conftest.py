@@ -63,10 +63,15 @@ def page(browser):
         ),
     )
     pg.failed_responses = []
-    # Streamlit's client probes <page>/_stcore/health on deep links (404, harmless); anything else counts.
+    # Harmless 404s: Streamlit's client probes <page>/_stcore/health on deep links, and an image of the previous run
+    # that the browser asks for just after a rerun replaced it (/media/). Anything else counts.
     pg.on(
         "response",
-        lambda r: pg.failed_responses.append(r.url) if r.status >= 400 and "/_stcore/" not in r.url else None,
+        lambda r: (
+            pg.failed_responses.append(r.url)
+            if r.status >= 400 and "/_stcore/" not in r.url and "/media/" not in r.url
+            else None
+        ),
     )
     yield pg
     context.close()
