@@ -46,10 +46,6 @@ def units(model) -> list:
     return out
 
 
-def is_spatial(unit) -> bool:
-    return len(getattr(unit, "output", None).shape) == 4 if hasattr(unit, "output") else False
-
-
 @dataclass(frozen=True)
 class LayerChoice:
     name: str

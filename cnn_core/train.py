@@ -31,10 +31,6 @@ def _keras_callback_base():
     return keras.callbacks.Callback
 
 
-class StopRequested(Exception):
-    pass
-
-
 def make_recorder(store: RunStore, run_id: str, images_per_epoch: int, phase: str = "train"):
     """A Keras callback writing progress.json (throttled), epochs.jsonl, and honouring the STOP file."""
 

@@ -12,7 +12,7 @@ import pytest
 from cnn_core.jobs import launch
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import ACTIVE_STATES, RunStore, process_alive
-from tests.ws_client import ROOT, Session, free_port, start_server
+from tests.ws_client import ROOT, Session, free_port, start_server, wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 
@@ -28,16 +28,6 @@ def env(tmp_path, monkeypatch):
     for k, v in values.items():
         monkeypatch.setenv(k, v)
     return os.environ.copy()
-
-
-def wait_for(predicate, timeout=120.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 def test_server_killed_and_restarted_while_a_job_trains(env, tmp_path):

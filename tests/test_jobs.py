@@ -2,13 +2,13 @@
 
 import os
 import signal
-import time
 
 import pytest
 
 from cnn_core.jobs import launch
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import ACTIVE_STATES, RunStore
+from tests.ws_client import wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 
@@ -17,16 +17,6 @@ TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=1
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
     return RunStore(tmp_path / "runs")
-
-
-def wait_for(predicate, timeout=120.0, every=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out")
 
 
 def finished(store, run_id):

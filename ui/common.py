@@ -32,7 +32,8 @@ def language_selector() -> None:
         key="lang",
         horizontal=True,
     )
-    st.query_params["lang"] = st.session_state["lang"]
+    if st.query_params.get("lang") != st.session_state["lang"]:  # write only on change: every rerun passes here
+        st.query_params["lang"] = st.session_state["lang"]
 
 
 def show_error(prefix: str, err: Exception) -> None:

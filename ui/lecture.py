@@ -28,7 +28,8 @@ def lecture_toggle() -> None:
         st.session_state["lecture"] = st.query_params.get("lecture", "0") in ("1", "true")
     st.sidebar.toggle(t("lecture.toggle"), key="lecture", help=t("lecture.help"))
     if st.session_state["lecture"]:
-        st.query_params["lecture"] = "1"
+        if st.query_params.get("lecture") != "1":
+            st.query_params["lecture"] = "1"
         st.markdown(LECTURE_CSS, unsafe_allow_html=True)
     elif "lecture" in st.query_params:
         del st.query_params["lecture"]
