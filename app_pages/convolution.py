@@ -43,6 +43,18 @@ PRESETS = {
     "multichannel": {"conv_h": 8, "conv_w": 8, "conv_c": 3, "conv_filters": 6, "conv_k": 3, "conv_s": 1, "conv_pad_mode": "valid", "conv_d": 1},
 }  # fmt: skip
 
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def photo_filter_views(photo: np.ndarray, kernel: np.ndarray) -> tuple[bytes, bytes, bytes, float, float]:
+    """PNGs of the grey photo, its feature map (``same`` padding) and the map after ReLU, plus the map's range.
+
+    Cached per photo and kernel: a classroom moving the other sliders should not redo the photo each time.
+    """
+    fmap = conv2d(photo, kernel, padding="same")[:, :, 0]
+    views = (to_display(photo, signed=False), to_display(fmap), to_display(relu(fmap), signed=False))
+    return (*(png(view) for view in views), float(fmap.min()), float(fmap.max()))
+
+
 restore("conv", URL_STATE)
 st.title(t("conv.title"))
 st.caption(t("conv.intro"))
@@ -230,14 +242,15 @@ if photo_rgb is not None:
         photo_kernel = KERNEL_PRESETS[choice]
     st.code(kernel_to_text(photo_kernel), language=None)
     try:
-        fmap = conv2d(photo, photo_kernel, padding="same")[:, :, 0]
+        photo_png, map_png, relu_png, lo, hi = photo_filter_views(photo, photo_kernel)
     except (ShapeError, ImageDecodeError) as err:
         show_error("errors", err)
         st.stop()
     p1, p2, p3 = st.columns(3)
-    p1.image(png(to_display(photo, signed=False)), caption=t("conv.photo_input", shape=str((*photo.shape, 1))))
-    p2.image(png(to_display(fmap)), caption=t("conv.photo_map", lo=f"{fmap.min():.0f}", hi=f"{fmap.max():.0f}"))
-    p3.image(png(to_display(relu(fmap), signed=False)), caption=t("conv.photo_relu"))
+    # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
+    p1.image(photo_png, caption=t("conv.photo_input", shape=str((*photo.shape, 1))), output_format="PNG")
+    p2.image(map_png, caption=t("conv.photo_map", lo=f"{lo:.0f}", hi=f"{hi:.0f}"), output_format="PNG")
+    p3.image(relu_png, caption=t("conv.photo_relu"), output_format="PNG")
     st.caption(t("conv.photo_note"))
 
 publish(URL_STATE)

@@ -18,6 +18,16 @@ URL_STATE = {
     "pool_step": Num(0, 143),
 }  # fmt: skip
 
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def pooled_photo_views(
+    photo: np.ndarray, pool_size: int, strides: int, padding: str, mode: str
+) -> tuple[bytes, bytes, tuple]:
+    """PNGs of the photo before and after pooling, and the pooled shape (cached per photo and setting)."""
+    pooled = pool2d(photo.astype(np.float64), pool_size, strides, padding, mode).values
+    return png(photo), png(np.clip(pooled, 0, 255).astype(np.uint8)), pooled.shape
+
+
 restore("pool", URL_STATE)
 st.title(t("pool.title"))
 st.caption(t("pool.intro"))
@@ -107,13 +117,14 @@ st.subheader(t("pool.photo_title"))
 photo = photo_picker("pool_photo")
 if photo is not None:
     try:
-        pooled = pool2d(photo.astype(np.float64), pool_size, strides, padding, mode).values
+        before_png, after_png, pooled_shape = pooled_photo_views(photo, pool_size, strides, padding, mode)
     except ShapeError as err:
         show_error("errors", err)
         st.stop()
     p1, p2 = st.columns(2)
-    p1.image(png(photo), caption=t("pool.photo_before", shape=str(photo.shape)))
-    p2.image(png(np.clip(pooled, 0, 255).astype(np.uint8)), caption=t("pool.photo_after", shape=str(pooled.shape)))
+    # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
+    p1.image(before_png, caption=t("pool.photo_before", shape=str(photo.shape)), output_format="PNG")
+    p2.image(after_png, caption=t("pool.photo_after", shape=str(pooled_shape)), output_format="PNG")
     st.caption(t("pool.photo_note"))
 
 publish(URL_STATE)

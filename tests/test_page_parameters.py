@@ -112,3 +112,20 @@ def test_prepared_link_with_a_model_and_lecturer_mode():
     assert "14,626" in [m.value for m in at.metric if m.label == "Total parameters"]  # (3*3*3+1)*8 + (30*30*8+1)*2
     assert metric(at, "Trainable weight tensors") == "0"
     assert "params_add" not in {b.key for b in at.button}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_parameter_chart_shows_every_layer_of_both_models(lang):
+    import json
+
+    import pyarrow.ipc
+
+    at = run_page(PAGE, lang)
+    charts = at.get("vega_lite_chart")
+    assert charts, "the with/without pooling chart should render"
+    spec = json.loads(charts[0].proto.spec)
+    table = pyarrow.ipc.open_stream(charts[0].proto.datasets[0].data.data).read_all()
+    assert set(table.column("params").to_pylist()) >= {320, 18_496, 73_856, 11_530, 619_530}
+    assert len(set(table.column("model").to_pylist())) == 2
+    title = {"ko": "파라미터", "en": "Parameters"}[lang]
+    assert title in spec["encoding"]["y"]["title"]
