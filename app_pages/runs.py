@@ -16,7 +16,7 @@ from cnn_core.run_store import ACTIVE_STATES, RunRecord
 from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
-from ui.training import curves_figure, format_seconds, live_run_view, run_label, run_store
+from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, run_store
 from ui.url_state import Choice, publish, restore
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
@@ -75,14 +75,7 @@ tab_run, tab_compare, tab_replay = st.tabs([t("runs.tab_run"), t("runs.tab_compa
 with tab_run:
     if records:
         by_id = {r.run_id: r for r in records}
-        record = by_id[
-            st.selectbox(
-                t("runs.select"),
-                list(by_id),
-                key="runs_selected",
-                format_func={i: run_label(r) for i, r in by_id.items()}.__getitem__,
-            )
-        ]
+        record = pick_run(t("runs.select"), by_id, "runs_selected")
         live_run_view(store, record.run_id, key="runs_live")
         a1, a2, a3 = st.columns([2, 1, 1], vertical_alignment="bottom")
         new_name = a1.text_input(t("runs.rename"), record.name, key="runs_new_name", max_chars=120)
@@ -206,14 +199,7 @@ with tab_replay:
     if not replayable:
         st.info(t("runs.nothing_to_replay"))
     else:
-        source = replayable[
-            st.selectbox(
-                t("runs.replay_select"),
-                list(replayable),
-                key="runs_replay",
-                format_func={i: run_label(r) for i, r in replayable.items()}.__getitem__,
-            )
-        ]
+        source = pick_run(t("runs.replay_select"), replayable, "runs_replay")
         speed = st.select_slider(t("runs.replay_speed"), [1, 2, 5, 10, 20, 50], value=10, key="runs_replay_speed")
         if st.button(t("runs.replay_start"), key="runs_replay_start"):
             st.session_state["replay_started"] = time.time()

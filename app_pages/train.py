@@ -13,7 +13,7 @@ from cnn_core.run_store import ACTIVE_STATES
 from cnn_core.settings import load_settings
 from ui.common import labeler, t
 from ui.data_flows import data_flows
-from ui.training import format_seconds, live_run_view, run_label, run_store
+from ui.training import format_seconds, live_run_view, pick_run, run_store
 from ui.url_state import Choice, Num, publish, restore
 
 IMAGE_STRATEGIES = ["scratch", "scratch_augmented", "feature_extraction", "feature_extraction_augmented", "fine_tuning"]
@@ -88,13 +88,8 @@ if strategy == "fine_tuning":
         st.info(t("train.needs_stage_3b"))
     else:
         by_id = {r.run_id: r for r in sources}
-        start_from = st.selectbox(
-            t("train.start_from"),
-            list(by_id),
-            key="train_start_from",
-            format_func={i: run_label(r) for i, r in by_id.items()}.__getitem__,
-        )
-        base = by_id[start_from].config.base
+        start = pick_run(t("train.start_from"), by_id, "train_start_from")
+        start_from, base = start.run_id, start.config.base
 name = st.text_input(t("train.name"), key="train_name", max_chars=120)
 publish(URL_STATE)
 data_flows()

@@ -175,12 +175,16 @@ def main() -> int:
         # protocol runs at the lowest priority so that it takes as little as possible from the server and the job.
         # (On Linux a nice value is per thread; the threads started below inherit this one's.)
         os.nice(19)
+
+        def cpu_snapshot() -> dict[str, float]:
+            return {
+                "server": cpu_seconds(server.pid),
+                "clients": cpu_seconds(),
+                "job": cpu_seconds(job_pid) if job_pid else 0.0,
+            }
+
         load_start = time.time()
-        cpu_start = {
-            "server": cpu_seconds(server.pid),
-            "clients": cpu_seconds(),
-            "job": cpu_seconds(job_pid) if job_pid else 0.0,
-        }
+        cpu_start = cpu_snapshot()
         for w in workers:
             w.start()
         peak_rss = 0.0
@@ -188,11 +192,7 @@ def main() -> int:
             peak_rss = max(peak_rss, rss_mb(server.pid))
             time.sleep(0.2)
         load_end = time.time()
-        cpu_end = {
-            "server": cpu_seconds(server.pid),
-            "clients": cpu_seconds(),
-            "job": cpu_seconds(job_pid) if job_pid else 0.0,
-        }
+        cpu_end = cpu_snapshot()
         cpu = {k: cpu_end[k] - cpu_start[k] for k in cpu_start}
 
         ordered = sorted(latencies)

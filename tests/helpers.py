@@ -7,11 +7,13 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_page(page: str, lang: str = "en", timeout: float = 60, **state) -> AppTest:
+def run_page(page: str, lang: str = "en", timeout: float = 60, query: dict | None = None, **state) -> AppTest:
+    """Run ``page`` once in ``lang`` with ``state`` in the session and ``query`` as the URL's query parameters."""
     at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
     at.session_state["lang"] = lang
     for key, value in state.items():
         at.session_state[key] = value
+    at.query_params.update(query or {})
     return at.run()
 
 

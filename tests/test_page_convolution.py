@@ -112,23 +112,13 @@ def test_guess_before_reveal():
 
 
 def test_state_comes_from_and_goes_to_the_url():
-    from streamlit.testing.v1 import AppTest
-
-    from tests.helpers import ROOT
-
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
-    at.session_state["lang"] = "en"
-    at.query_params.update(
-        {"conv_k": "5", "conv_s": "2", "conv_h": "9", "conv_w": "9", "conv_pad_mode": "same", "conv_d": "banana"}
-    )
-    at.run()
+    query = {"conv_k": "5", "conv_s": "2", "conv_h": "9", "conv_w": "9", "conv_pad_mode": "same", "conv_d": "banana"}
+    at = run_page(PAGE, query=query)
     assert_clean(at)
     assert metric(at, "Output (h, w, filters)") == "(5, 5, 1)"
     at.number_input(key="conv_s").set_value(3).run()
     assert at.query_params["conv_s"] == "3" and at.query_params["conv_k"] == "5"
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
-    at.query_params.update({"conv_k": "999", "conv_h": "-4"})  # out of range: clamped, never an error
-    at.run()
+    at = run_page(PAGE, query={"conv_k": "999", "conv_h": "-4"})  # out of range: clamped, never an error
     assert_clean(at)
     assert at.number_input(key="conv_k").value == 15 and at.number_input(key="conv_h").value == 1
 

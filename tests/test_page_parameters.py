@@ -97,17 +97,8 @@ def test_guess_the_parameter_count():
 
 
 def test_prepared_link_with_a_model_and_lecturer_mode():
-    from streamlit.testing.v1 import AppTest
-
-    from tests.helpers import ROOT
-
-    at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
-    at.session_state["lang"] = "en"
-    at.session_state["lecture"] = True
-    at.query_params.update(
-        {"params_code": "Input((32, 32, 3))\nConv2D(8, 3)\nFlatten()\nDense(2)", "params_vgg_freeze": "frozen"}
-    )
-    at.run()
+    query = {"params_code": "Input((32, 32, 3))\nConv2D(8, 3)\nFlatten()\nDense(2)", "params_vgg_freeze": "frozen"}
+    at = run_page(PAGE, query=query, lecture=True)
     assert_clean(at)
     assert "14,626" in [m.value for m in at.metric if m.label == "Total parameters"]  # (3*3*3+1)*8 + (30*30*8+1)*2
     assert metric(at, "Trainable weight tensors") == "0"

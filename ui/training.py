@@ -37,6 +37,13 @@ def run_label(record: RunRecord) -> str:
     return f"{record.name} · {strategy} · {t(f'states.{record.state}')}"
 
 
+def pick_run(label: str, runs: dict[str, RunRecord], key: str) -> RunRecord:
+    """A selectbox over ``runs`` (run id -> record) showing each run's name, strategy and state; the chosen record."""
+    return runs[
+        st.selectbox(label, list(runs), key=key, format_func={i: run_label(r) for i, r in runs.items()}.__getitem__)
+    ]
+
+
 def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, single: bool = False) -> go.Figure:
     """Training (dashed) and validation (solid) ``metric`` per epoch; best epoch starred; overfitting shaded."""
     fig = go.Figure()

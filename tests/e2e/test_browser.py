@@ -43,13 +43,17 @@ def _metric(page, label):
     return block.locator("[data-testid=stMetricValue]").inner_text()
 
 
+def _wait_for_metric_value(page, value: str) -> None:
+    page.wait_for_function(
+        "v => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === v)", arg=value
+    )
+
+
 def test_convolution_preset_changes_output_shape(server, page):
     _open(page, server, "convolution", "en")
     assert _metric(page, "Output (h, w, filters)") == "(3, 3, 1)"
     page.get_by_role("button", name="5x5, valid, stride 2").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '(2, 2, 1)')"
-    )
+    _wait_for_metric_value(page, "(2, 2, 1)")
     page.get_by_role("button", name="Book example (155)").click()
     page.get_by_text(re.compile(r"= 155")).first.wait_for(timeout=20_000)
     _assert_clean(page)
@@ -59,9 +63,7 @@ def test_parameter_editor_recomputes(server, page):
     _open(page, server, "parameters", "en")
     assert _metric(page, "With max pooling") == "104,202"
     page.get_by_role("button", name="Load: without pooling").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '712,202')"
-    )
+    _wait_for_metric_value(page, "712,202")
     _assert_clean(page)
 
 
@@ -125,9 +127,7 @@ def test_out_of_range_number_is_clamped_without_error(server, page):
 def test_lecturer_link_restores_the_page(server, page):
     page.goto(f"{server}/convolution?lang=en&lecture=1&conv_k=5&conv_h=9&conv_w=9&conv_s=2")
     page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(e => e.innerText === '(3, 3, 1)')"
-    )
+    _wait_for_metric_value(page, "(3, 3, 1)")
     assert page.get_by_role("spinbutton", name="Dilation").count() == 0  # advanced control hidden
     _assert_clean(page)
 
