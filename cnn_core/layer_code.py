@@ -45,10 +45,11 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 class LayerCodeError(ValueError):
     """Code that does not describe a layer stack; ``line`` is 1-based, ``code`` names the problem."""
 
-    def __init__(self, line: int, code: str, message: str, **details: object) -> None:
+    def __init__(self, line: int, code: str, message: str, catalog: str = "code_errors", **details: object) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
         self.code = code
+        self.catalog = catalog  # the i18n table of ``code``: "code_errors", or "errors" for shape rules
         self.details = details
 
 

@@ -173,10 +173,11 @@ class AveragePooling2D(MaxPooling2D):
 @dataclass(frozen=True)
 class GlobalAveragePooling2D(_Spec):
     kind: ClassVar[str] = "GlobalAveragePooling2D"
+    keepdims: bool = False
 
     def output_shape(self, input_shape: Shape) -> Shape:
         _require_rank(self.kind, input_shape, 3)
-        return (input_shape[2],)
+        return (1, 1, input_shape[2]) if self.keepdims else (input_shape[2],)
 
     def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
         return f"mean over {input_shape[0]}*{input_shape[1]} per channel"
@@ -232,17 +233,491 @@ class Dropout(_Spec):
 @dataclass(frozen=True)
 class BatchNormalization(_Spec):
     kind: ClassVar[str] = "BatchNormalization"
+    center: bool = True
+    scale: bool = True
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
 
     def params(self, input_shape: Shape) -> tuple[int, int, str]:
-        """``4 * c`` (gamma, beta, moving mean, moving variance); only ``2 * c`` train."""
+        """``4 * c`` (gamma, beta, moving mean, moving variance); only ``2 * c`` train (fewer without center/scale)."""
         c = input_shape[-1]
-        return 4 * c, 2 * c, f"4*{c} = {4 * c:,} ({2 * c:,} trainable)"
+        learned = int(self.center) + int(self.scale)
+        n = (learned + 2) * c
+        return n, learned * c, f"{learned + 2}*{c} = {n:,} ({learned * c:,} trainable)"
 
     def weight_tensors(self) -> tuple[int, int]:
-        return 4, 2
+        learned = int(self.center) + int(self.scale)
+        return learned + 2, learned
+
+
+def _identity_note(input_shape: Shape, output_shape: Shape) -> str:
+    return "shape kept"
+
+
+@dataclass(frozen=True)
+class _Identity(_Spec):
+    """A layer that keeps its input's shape and has no weights (augmentation, activations, noise)."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+
+@dataclass(frozen=True)
+class Activation(_Identity):
+    kind: ClassVar[str] = "Activation"
+    activation: str | None = None
+
+
+@dataclass(frozen=True)
+class ReLU(_Identity):
+    kind: ClassVar[str] = "ReLU"
+    max_value: float | None = None
+    negative_slope: float = 0.0
+    threshold: float = 0.0
+
+
+@dataclass(frozen=True)
+class LeakyReLU(_Identity):
+    kind: ClassVar[str] = "LeakyReLU"
+    negative_slope: float = 0.3
+
+
+@dataclass(frozen=True)
+class ELU(_Identity):
+    kind: ClassVar[str] = "ELU"
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True)
+class Softmax(_Identity):
+    kind: ClassVar[str] = "Softmax"
+    axis: int = -1
+
+
+@dataclass(frozen=True)
+class Identity(_Identity):
+    kind: ClassVar[str] = "Identity"
+
+
+@dataclass(frozen=True)
+class SpatialDropout2D(_Identity):
+    kind: ClassVar[str] = "SpatialDropout2D"
+    rate: float = 0.5
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        return Dropout(self.rate).output_shape(input_shape)
+
+
+@dataclass(frozen=True)
+class GaussianNoise(_Identity):
+    kind: ClassVar[str] = "GaussianNoise"
+    stddev: float = 0.1
+
+
+@dataclass(frozen=True)
+class GaussianDropout(_Identity):
+    kind: ClassVar[str] = "GaussianDropout"
+    rate: float = 0.1
+
+
+@dataclass(frozen=True)
+class RandomFlip(_Identity):
+    kind: ClassVar[str] = "RandomFlip"
+    mode: str = "horizontal_and_vertical"
+
+
+@dataclass(frozen=True)
+class RandomRotation(_Identity):
+    kind: ClassVar[str] = "RandomRotation"
+    factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class RandomZoom(_Identity):
+    kind: ClassVar[str] = "RandomZoom"
+    height_factor: float | tuple[float, float] = 0.1
+    width_factor: float | tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class RandomTranslation(_Identity):
+    kind: ClassVar[str] = "RandomTranslation"
+    height_factor: float | tuple[float, float] = 0.1
+    width_factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class RandomContrast(_Identity):
+    kind: ClassVar[str] = "RandomContrast"
+    factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class RandomBrightness(_Identity):
+    kind: ClassVar[str] = "RandomBrightness"
+    factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class Resizing(_Spec):
+    kind: ClassVar[str] = "Resizing"
+    height: int = 224
+    width: int = 224
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        h, w = normalize_tuple((self.height, self.width), 2, "height, width")
+        return (h, w, input_shape[2])
+
+
+@dataclass(frozen=True)
+class CenterCrop(Resizing):
+    kind: ClassVar[str] = "CenterCrop"
+
+
+@dataclass(frozen=True)
+class RandomCrop(Resizing):
+    kind: ClassVar[str] = "RandomCrop"
+
+
+@dataclass(frozen=True)
+class LayerNormalization(_Spec):
+    kind: ClassVar[str] = "LayerNormalization"
+    center: bool = True
+    scale: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``2 * c`` (gamma and beta over the last axis), all trainable."""
+        c = input_shape[-1]
+        n = (int(self.center) + int(self.scale)) * c
+        return n, n, f"{int(self.center) + int(self.scale)}*{c} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = int(self.center) + int(self.scale)
+        return n, n
+
+
+@dataclass(frozen=True)
+class SeparableConv2D(_Spec):
+    kind: ClassVar[str] = "SeparableConv2D"
+    filters: int = 32
+    kernel_size: int | tuple[int, int] = 3
+    strides: int | tuple[int, int] = 1
+    padding: str = "valid"
+    dilation_rate: int | tuple[int, int] = 1
+    depth_multiplier: int = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        normalize_tuple(self.depth_multiplier, 1, "depth_multiplier")
+        return conv2d_arithmetic(
+            input_shape, self.filters, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        ).output_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``kh*kw*c_in*m`` (depthwise) ``+ c_in*m*filters`` (pointwise) ``+ filters`` (bias)."""
+        kh, kw = normalize_tuple(self.kernel_size, 2, "kernel_size")
+        c, m, f = input_shape[-1], self.depth_multiplier, self.filters
+        n = kh * kw * c * m + c * m * f + (f if self.use_bias else 0)
+        bias = f"+{f}" if self.use_bias else ""
+        return n, n, f"{kh}*{kw}*{c}*{m}+{c}*{m}*{f}{bias} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 3 if self.use_bias else 2
+        return n, n
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2D(_Spec):
+    kind: ClassVar[str] = "DepthwiseConv2D"
+    kernel_size: int | tuple[int, int] = 3
+    strides: int | tuple[int, int] = 1
+    padding: str = "valid"
+    depth_multiplier: int = 1
+    dilation_rate: int | tuple[int, int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        (m,) = normalize_tuple(self.depth_multiplier, 1, "depth_multiplier")
+        return conv2d_arithmetic(
+            input_shape, input_shape[2] * m, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        ).output_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``kh*kw*c_in*m`` (one kernel per input channel and multiplier) ``+ c_in*m`` (bias)."""
+        kh, kw = normalize_tuple(self.kernel_size, 2, "kernel_size")
+        c, m = input_shape[-1], self.depth_multiplier
+        n = kh * kw * c * m + (c * m if self.use_bias else 0)
+        bias = f"+{c}*{m}" if self.use_bias else ""
+        return n, n, f"{kh}*{kw}*{c}*{m}{bias} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+
+@dataclass(frozen=True)
+class Conv1D(_Spec):
+    kind: ClassVar[str] = "Conv1D"
+    filters: int = 32
+    kernel_size: int | tuple[int] = 3
+    strides: int | tuple[int] = 1
+    padding: str = "valid"
+    dilation_rate: int | tuple[int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """Valid: ``floor((L - d*(k-1) - 1)/s) + 1``; same and causal: ``ceil(L/s)``."""
+        _require_rank(self.kind, input_shape, 2)
+        (k,) = normalize_tuple(self.kernel_size, 1, "kernel_size")
+        (s,) = normalize_tuple(self.strides, 1, "strides")
+        (d,) = normalize_tuple(self.dilation_rate, 1, "dilation_rate")
+        (f,) = normalize_tuple(self.filters, 1, "filters")
+        mode = {"causal": "same"}.get(self.padding, self.padding)
+        steps = conv2d_arithmetic((input_shape[0], 1, input_shape[1]), f, (k, 1), (s, 1), mode, (d, 1))
+        return (steps.output_shape[0], f)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``(k*c_in + 1) * filters``; without bias ``k*c_in*filters``."""
+        (k,) = normalize_tuple(self.kernel_size, 1, "kernel_size")
+        c = input_shape[-1]
+        n = (k * c + int(self.use_bias)) * self.filters
+        return n, n, f"({k}*{c}{'+1' if self.use_bias else ''})*{self.filters} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+
+@dataclass(frozen=True)
+class MaxPooling1D(_Spec):
+    kind: ClassVar[str] = "MaxPooling1D"
+    pool_size: int | tuple[int] = 2
+    strides: int | tuple[int] | None = None
+    padding: str = "valid"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 2)
+        (p,) = normalize_tuple(self.pool_size, 1, "pool_size")
+        s = None if self.strides is None else normalize_tuple(self.strides, 1, "strides")[0]
+        rows, _ = pool2d_arithmetic(
+            (input_shape[0], 1, input_shape[1]), (p, 1), None if s is None else (s, 1), self.padding
+        )
+        return (rows.output_size, input_shape[1])
+
+
+@dataclass(frozen=True)
+class AveragePooling1D(MaxPooling1D):
+    kind: ClassVar[str] = "AveragePooling1D"
+
+
+@dataclass(frozen=True)
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    kind: ClassVar[str] = "GlobalMaxPooling2D"
+
+    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        return f"max over {input_shape[0]}*{input_shape[1]} per channel"
+
+
+@dataclass(frozen=True)
+class GlobalAveragePooling1D(_Spec):
+    kind: ClassVar[str] = "GlobalAveragePooling1D"
+    keepdims: bool = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 2)
+        return (1, input_shape[1]) if self.keepdims else (input_shape[1],)
+
+
+@dataclass(frozen=True)
+class GlobalMaxPooling1D(GlobalAveragePooling1D):
+    kind: ClassVar[str] = "GlobalMaxPooling1D"
+
+
+def _padding_pairs(padding: object) -> tuple[tuple[int, int], tuple[int, int]]:
+    """ZeroPadding2D's ``padding``: ``p``, ``(ph, pw)`` or ``((top, bottom), (left, right))``."""
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        pairs = ((padding, padding), (padding, padding))
+    elif isinstance(padding, tuple) and len(padding) == 2 and all(isinstance(p, int) for p in padding):
+        pairs = ((padding[0], padding[0]), (padding[1], padding[1]))
+    elif (
+        isinstance(padding, tuple) and len(padding) == 2 and all(isinstance(p, tuple) and len(p) == 2 for p in padding)
+    ):
+        pairs = (tuple(padding[0]), tuple(padding[1]))
+    else:
+        pairs = None
+    if pairs is None or any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for pair in pairs for v in pair):
+        raise ShapeError(
+            "bad_padding",
+            f"`padding` must be an int, 2 ints or 2 pairs of ints >= 0. Received: padding={padding!r}",
+            value=padding,
+        )
+    return pairs  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ZeroPadding2D(_Spec):
+    kind: ClassVar[str] = "ZeroPadding2D"
+    padding: int | tuple = 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(h + top + bottom, w + left + right, c)``."""
+        _require_rank(self.kind, input_shape, 3)
+        (top, bottom), (left, right) = _padding_pairs(self.padding)
+        return (input_shape[0] + top + bottom, input_shape[1] + left + right, input_shape[2])
+
+
+@dataclass(frozen=True)
+class UpSampling2D(_Spec):
+    kind: ClassVar[str] = "UpSampling2D"
+    size: int | tuple[int, int] = 2
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(h * size_h, w * size_w, c)``."""
+        _require_rank(self.kind, input_shape, 3)
+        sh, sw = normalize_tuple(self.size, 2, "size")
+        return (input_shape[0] * sh, input_shape[1] * sw, input_shape[2])
+
+
+@dataclass(frozen=True)
+class Reshape(_Spec):
+    kind: ClassVar[str] = "Reshape"
+    target_shape: tuple[int, ...] = (-1,)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``target_shape`` with one ``-1`` replaced so the element count stays ``prod(input_shape)``."""
+        target = self.target_shape if isinstance(self.target_shape, tuple) else (self.target_shape,)
+        size = math.prod(input_shape)
+        if (
+            not all(isinstance(d, int) and not isinstance(d, bool) and (d > 0 or d == -1) for d in target)
+            or target.count(-1) > 1
+        ):
+            raise ShapeError(
+                "bad_reshape",
+                f"`target_shape` must be positive ints and at most one -1. Received: {target!r}",
+                value=target,
+            )
+        known = math.prod(d for d in target if d != -1)
+        if -1 in target:
+            if size % known:
+                raise ShapeError(
+                    "bad_reshape", f"Cannot reshape {input_shape} ({size:,} values) to {target}", value=target
+                )
+            target = tuple(size // known if d == -1 else d for d in target)
+        if math.prod(target) != size:
+            raise ShapeError("bad_reshape", f"Cannot reshape {input_shape} ({size:,} values) to {target}", value=target)
+        return target
+
+
+class MergeSpec(_Spec):
+    """A layer that combines several tensors: ``merge_shape`` takes all their shapes."""
+
+    min_inputs: ClassVar[int] = 2
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        raise ShapeError("merge_needs_list", f"{self.kind} takes a list of tensors", kind=self.kind)
+
+    def merge_shape(self, shapes: Sequence[Shape]) -> Shape:
+        """Element-wise merges: equal shapes, where a 1 broadcasts against any size."""
+        self._check_count(shapes)
+        out = shapes[0]
+        for shape in shapes[1:]:
+            if len(shape) != len(out) or any(a != b and 1 not in (a, b) for a, b in zip(shape, out, strict=True)):
+                raise ShapeError(
+                    "merge_shapes",
+                    f"{self.kind} needs inputs of the same shape. Received: {', '.join(str(s) for s in shapes)}",
+                    kind=self.kind,
+                    shapes=", ".join(str(s) for s in shapes),
+                )
+            out = tuple(max(a, b) for a, b in zip(out, shape, strict=True))
+        return out
+
+    def _check_count(self, shapes: Sequence[Shape]) -> None:
+        if len(shapes) < self.min_inputs:
+            raise ShapeError(
+                "merge_count",
+                f"{self.kind} needs at least {self.min_inputs} inputs. Received: {len(shapes)}",
+                kind=self.kind,
+                count=len(shapes),
+            )
+
+
+@dataclass(frozen=True)
+class Add(MergeSpec):
+    kind: ClassVar[str] = "Add"
+
+
+@dataclass(frozen=True)
+class Subtract(MergeSpec):
+    kind: ClassVar[str] = "Subtract"
+
+    def merge_shape(self, shapes: Sequence[Shape]) -> Shape:
+        if len(shapes) != 2:
+            raise ShapeError(
+                "merge_count",
+                f"Subtract needs exactly 2 inputs. Received: {len(shapes)}",
+                kind=self.kind,
+                count=len(shapes),
+            )
+        return super().merge_shape(shapes)
+
+
+@dataclass(frozen=True)
+class Multiply(MergeSpec):
+    kind: ClassVar[str] = "Multiply"
+
+
+@dataclass(frozen=True)
+class Average(MergeSpec):
+    kind: ClassVar[str] = "Average"
+
+
+@dataclass(frozen=True)
+class Maximum(MergeSpec):
+    kind: ClassVar[str] = "Maximum"
+
+
+@dataclass(frozen=True)
+class Minimum(MergeSpec):
+    kind: ClassVar[str] = "Minimum"
+
+
+@dataclass(frozen=True)
+class Concatenate(MergeSpec):
+    kind: ClassVar[str] = "Concatenate"
+    axis: int = -1
+
+    def merge_shape(self, shapes: Sequence[Shape]) -> Shape:
+        """All axes equal except ``axis``, whose sizes add up."""
+        self._check_count(shapes)
+        rank = len(shapes[0])
+        axis = self.axis + rank + 1 if self.axis < 0 else self.axis  # Keras counts the batch axis
+        if not 1 <= axis <= rank or any(len(s) != rank for s in shapes):
+            raise ShapeError(
+                "merge_shapes",
+                f"Concatenate(axis={self.axis}) cannot join {', '.join(str(s) for s in shapes)}",
+                kind=self.kind,
+                shapes=", ".join(str(s) for s in shapes),
+            )
+        i = axis - 1
+        if any(s[:i] + s[i + 1 :] != shapes[0][:i] + shapes[0][i + 1 :] for s in shapes):
+            raise ShapeError(
+                "merge_shapes",
+                f"Concatenate(axis={self.axis}) needs equal sizes on the other axes. Received: {', '.join(str(s) for s in shapes)}",
+                kind=self.kind,
+                shapes=", ".join(str(s) for s in shapes),
+            )
+        return shapes[0][:i] + (sum(s[i] for s in shapes),) + shapes[0][i + 1 :]
 
 
 LAYER_TYPES: dict[str, type[_Spec]] = {
@@ -259,6 +734,19 @@ LAYER_TYPES: dict[str, type[_Spec]] = {
         BatchNormalization,
     )
 }
+
+ALL_LAYER_TYPES: dict[str, type[_Spec]] = {
+    cls.kind: cls
+    for cls in (
+        *LAYER_TYPES.values(),
+        Activation, ReLU, LeakyReLU, ELU, Softmax, Identity, SpatialDropout2D, GaussianNoise, GaussianDropout,
+        RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast, RandomBrightness,
+        Resizing, CenterCrop, RandomCrop, LayerNormalization, SeparableConv2D, DepthwiseConv2D, Conv1D,
+        MaxPooling1D, AveragePooling1D, GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+        ZeroPadding2D, UpSampling2D, Reshape, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate,
+    )
+}  # fmt: skip
+"""Every layer kind the code reader knows; ``LAYER_TYPES`` are those the editor's buttons can add."""
 
 LayerSpec = _Spec
 

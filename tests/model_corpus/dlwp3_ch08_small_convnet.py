@@ -1,0 +1,17 @@
+# Source: https://github.com/fchollet/deep-learning-with-python-notebooks/blob/031aeace4c337592cae0a923a971bf6995be00ac/chapter08_image-classification.ipynb
+# Taken: cells 'Introduction to convnets' (the model) and its summary
+# License: MIT (fchollet/deep-learning-with-python-notebooks)
+# Model: model
+import keras
+from keras import layers
+
+inputs = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(inputs)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=128, kernel_size=3, activation="relu")(x)
+x = layers.MaxPooling2D(pool_size=2)(x)
+x = layers.Conv2D(filters=256, kernel_size=3, activation="relu")(x)
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(10, activation="softmax")(x)
+model = keras.Model(inputs=inputs, outputs=outputs)
+model.summary(line_length=80)
