@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class KerasSummary:
     layers: tuple[KerasLayerInfo, ...]
     total_params: int
     trainable_weight_tensors: int
+    trainable_params: int | None = None
 
 
 def build_keras_model(input_shape: Sequence[int], layers: Sequence[LayerSpec]):  # -> keras.Model
@@ -67,3 +69,53 @@ def summarize(model, unfrozen_last: int | None = None) -> KerasSummary:
         for layer in body
     )
     return KerasSummary(infos, int(model.count_params()), len(model.trainable_weights))
+
+
+def build_keras_graph(code: str):  # -> keras.Model
+    """The learner's model rebuilt in Keras from *our* graph (every node, branch and merge), never by running the code.
+
+    Each layer is created once from its spec with the name we gave it, called on the same tensors
+    as in the code, frozen where our reading says so; only layers connected to the outputs are built.
+    """
+    import keras  # noqa: PLC0415 - TensorFlow only when a real model is asked for
+
+    from cnn_core.layer_graph import analyze_graph, parse_graph  # noqa: PLC0415 - avoids an import cycle
+
+    parsed = parse_graph(code)
+    report = analyze_graph(parsed)
+    connected = {n.index for n in report.connected}
+    built: dict[int, object] = {}
+    tensors: dict[int, object] = {}
+    for node in parsed.nodes:
+        if node.index not in connected:
+            continue
+        layer = node.layer
+        if layer is None or layer.spec is None:
+            tensors[node.index] = keras.Input(shape=node.shape)
+            continue
+        if id(layer) not in built:
+            keras_layer = getattr(keras.layers, layer.kind)(**layer.spec.arguments(), name=layer.name)
+            top = parsed.model.trainable if parsed.model is not None else True
+            keras_layer.trainable = top and layer.trainable
+            built[id(layer)] = keras_layer
+        inputs = [tensors[i] for i in node.inputs]
+        tensors[node.index] = built[id(layer)](inputs if len(inputs) > 1 else inputs[0])
+    return keras.Model(
+        inputs=[tensors[i] for i in report.inputs], outputs=[tensors[i] for i in report.outputs], name="rebuilt"
+    )
+
+
+def summarize_graph(model) -> KerasSummary:
+    """Per-layer output shapes (first call) and parameters of a rebuilt graph, with Keras's totals."""
+    infos = tuple(
+        KerasLayerInfo(
+            layer.name,
+            layer.__class__.__name__,
+            tuple(int(d) for d in layer._inbound_nodes[0].output_tensors[0].shape[1:]),
+            int(layer.count_params()),
+        )
+        for layer in model.layers
+        if layer.__class__.__name__ != "InputLayer"
+    )
+    trainable = sum(int(math.prod(w.shape)) for w in model.trainable_weights)
+    return KerasSummary(infos, int(model.count_params()), len(model.trainable_weights), trainable)

@@ -90,7 +90,7 @@ REQUIRED_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "Conv1D": ("filters", "kernel_size"), "Conv2D": ("filters", "kernel_size"),
     "SeparableConv2D": ("filters", "kernel_size"), "DepthwiseConv2D": ("kernel_size",),
     "AveragePooling1D": ("pool_size",), "AveragePooling2D": ("pool_size",),
-    "Dense": ("units",), "Dropout": ("rate",), "SpatialDropout2D": ("rate",), "GaussianNoise": ("stddev",),
+    "Activation": ("activation",), "Dense": ("units",), "Dropout": ("rate",), "SpatialDropout2D": ("rate",), "GaussianNoise": ("stddev",),
     "GaussianDropout": ("rate",), "Rescaling": ("scale",), "Resizing": ("height", "width"),
     "CenterCrop": ("height", "width"), "RandomCrop": ("height", "width"), "RandomRotation": ("factor",),
     "RandomZoom": ("height_factor",), "RandomTranslation": ("height_factor", "width_factor"),
@@ -272,6 +272,7 @@ class NodeReport:
     kind: str
     line: int
     inputs: tuple[str, ...]
+    sources: tuple[int, ...]
     input_shapes: tuple[Shape, ...]
     output_shape: Shape
     params: int
@@ -318,16 +319,16 @@ class GraphReport:
 
     def is_chain(self) -> bool:
         """One input, one output, every layer fed by the one before it: a layer stack."""
-        layers = [n for n in self.connected if n.kind != "InputLayer"]
-        previous = self.inputs[0] if len(self.inputs) == 1 else None
-        for node in layers:
-            if node.shared or len(node.inputs) != 1 or previous is None:
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
+        previous = self.inputs[0]
+        for node in self.connected:
+            if node.kind == "InputLayer":
+                continue
+            if node.shared or node.sources != (previous,):
                 return False
-            previous = node.index if node.inputs == (self._name_of(previous),) else None
-        return previous is not None and len(self.outputs) == 1 and self.outputs[0] == previous
-
-    def _name_of(self, index: int) -> str:
-        return next(n.name for n in self.nodes if n.index == index)
+            previous = node.index
+        return previous == self.outputs[0]
 
 
 @dataclass(frozen=True)
@@ -556,6 +557,10 @@ class _Reader:
         if isinstance(node, ast.Name):
             if node.id in env:
                 return env[node.id]
+            if node.id in KNOWN_UNSUPPORTED_LAYERS:
+                return Builtin(f"unsupported:{node.id}")
+            if node.id[:1].isupper() and difflib.get_close_matches(node.id, KERAS_SIGNATURES, n=1, cutoff=0.85):
+                return Builtin(f"unknown:{node.id}")  # a typo of a layer name, e.g. Conv2d
             return Opaque(self.line, node.id)
         if isinstance(node, (ast.Tuple, ast.List)):
             if len(node.elts) > MAX_SEQUENCE:
@@ -884,6 +889,8 @@ class _Reader:
             if key in spec_fields:
                 values[key] = self.layer_value(kind, key, value)
         name = bound.get("name")
+        if isinstance(name, str):
+            values["name"] = name
         if name is not None and not (
             isinstance(name, str) and name and name.replace("_", "").replace("-", "").isalnum()
         ):
@@ -1014,7 +1021,8 @@ class _Reader:
                 shape = layer.spec.output_shape(shapes[0])
                 layer.spec.params(shapes[0])
         except ShapeError as err:
-            raise LayerCodeError(self.line, err.code, f"{layer.name} ({layer.kind}): {err}", catalog="errors", layer=layer.name, kind=layer.kind, **err.details) from err  # fmt: skip
+            details = {**err.details, "layer": layer.name, "kind": layer.kind}
+            raise LayerCodeError(self.line, err.code, f"{layer.name} ({layer.kind}): {err}", catalog="errors", **details) from err  # fmt: skip
         return self.add_node(layer, tuple(t.node for t in inputs), shape, chain)
 
     def apply_block(self, block: Block, args: list, chain: tuple[Block, ...] = ()) -> object:
@@ -1275,8 +1283,9 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
     """Shapes, parameters and trainable parameters of the chosen model, as ``model.summary()`` counts them.
 
     ``total = sum over the distinct layers on an input->output path of count_params(layer)``; a layer
-    called twice counts once. Trainable parameters follow Keras: a layer's weights train only when the
-    layer and every container it was called through (and the model) have ``trainable=True``.
+    called twice counts once. Trainable parameters follow Keras 3: setting ``trainable`` on a container
+    sets it on everything inside at that moment, a later setting on an inner layer wins, and only the
+    model's own flag hides all of its weights.
     """
     nodes = parsed.nodes
     inputs, outputs, style, model_name = _model_nodes(parsed)
@@ -1295,7 +1304,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         input_shapes = tuple(nodes[i].shape for i in node.inputs)
         is_connected = node.index in connected
         if layer is None or layer.spec is None:
-            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), node.shape, 0, 0, "", "", is_connected, False, None, None))  # fmt: skip
+            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), (), node.shape, 0, 0, "", "", is_connected, False, None, None))  # fmt: skip
             continue
         shared = id(layer) in counted
         params = trainable = 0
@@ -1305,7 +1314,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         else:
             params, trainable, formula = layer.spec.params(input_shapes[0])
             note = layer.spec.shape_note(input_shapes[0], node.shape)
-        effective = top_trainable and layer.trainable and all(b.trainable for b in node.chain)
+        effective = top_trainable and layer.trainable  # the setters already passed container flags down
         if not effective:
             trainable = 0
         if shared or not is_connected:
@@ -1319,7 +1328,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         block = node.chain[-1].name if node.chain and node.chain[-1] is not parsed.model else None
         reports.append(
             NodeReport(
-                node.index, layer.name, layer.kind, node.line, tuple(names[i] for i in node.inputs), input_shapes,
+                node.index, layer.name, layer.kind, node.line, tuple(names[i] for i in node.inputs), node.inputs, input_shapes,
                 node.shape, params, trainable, formula, note, is_connected, shared, block, layer.spec,
             )
         )  # fmt: skip

@@ -45,30 +45,43 @@ def test_rescaling_renders_as_book_writes_it():
     "code,line,error",
     [
         ("Input((28, 28, 1))\nConv2D(32, 3,", 2, "syntax"),
-        ("Input((28, 28, 1))\nLSTM(3)", 2, "unknown_layer"),
+        ("Input((28, 28, 1))\nConv2d(3, 3)", 2, "unknown_layer"),
+        ("Input((28, 28, 1))\nLSTM(3)", 2, "unsupported_layer"),
         ("Input((28, 28, 1))\nConv2D(32, 3, color='red')", 2, "unknown_argument"),
         ("Input((28, 28, 1))\nConv2D(__import__('os').getpid(), 3)", 2, "not_literal"),
         ("Input((28, 28, 1))\nDense(10, activation='magic')", 2, "bad_activation"),
         ("Conv2D(32, 3)", 1, "no_input"),
         ("Input((28, -1, 1))", 1, "bad_input"),
         ("Input((8, 8, 1))\nConv2D(8, 3, padding='full')", 2, "bad_padding"),
-        ("Input((8, 8, 1))\nprint('hi')", 2, "unknown_layer"),
-        ("Input((8, 8, 1))\nimport os", 2, "not_a_layer"),
+        ("x = Input((8, 8, 1))\ny = Conv2D(4, 3)(x)\nz = Conv2D(4, 3)(x)\nAdd()([y, z])", 1, "not_a_stack"),
     ],
     ids=[
         "syntax",
-        "unknown-layer",
+        "typo-layer",
+        "lstm-unsupported",
         "unknown-arg",
         "no-code-execution",
         "activation",
         "no-input",
         "negative-dim",
         "padding",
-        "print",
-        "import",
+        "branches",
     ],
 )
 def test_bad_code_is_explained_with_line(code, line, error):
     with pytest.raises(LayerCodeError) as err:
         parse_stack(code)
     assert (err.value.line, err.value.code) == (line, error)
+
+
+def test_notebook_lines_are_ignored_not_refused():
+    parsed = parse_stack("import os\nInput((8, 8, 1))\nprint('hi')\nDense(3)")
+    assert parsed.input_shape == (8, 8, 1) and parsed.layers == (Dense(3),)
+
+
+def test_sequential_code_round_trip():
+    from cnn_core.layer_code import stack_to_sequential_code
+
+    model = cats_vs_dogs_convnet()
+    parsed = parse_stack(stack_to_sequential_code(model.input_shape, model.layers))
+    assert parsed.layers == model.layers

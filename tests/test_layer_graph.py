@@ -1,0 +1,218 @@
+"""The code reader's rules against Keras itself: signatures, activations, argument binding, graphs."""
+
+from __future__ import annotations
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_core.keras_build import build_keras_graph
+from cnn_core.layer_code import LayerCodeError
+from cnn_core.layer_graph import (
+    BASE_LAYER_ARGUMENTS,
+    KERAS_ACTIVATIONS,
+    KERAS_SIGNATURES,
+    LAYER_ALIASES,
+    REQUIRED_ARGUMENTS,
+    analyze_code,
+    clean_cell,
+)
+
+
+@pytest.mark.parametrize("kind", sorted(KERAS_SIGNATURES))
+def test_signatures_are_keras_own(kind):
+    params = list(inspect.signature(getattr(keras.layers, kind).__init__).parameters.values())[1:]
+    positional = tuple(p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD)
+    required = tuple(p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD and p.default is p.empty)
+    assert KERAS_SIGNATURES[kind] == positional
+    assert REQUIRED_ARGUMENTS.get(kind, ()) == required
+
+
+def test_aliases_are_keras_aliases():
+    for alias, kind in LAYER_ALIASES.items():
+        assert getattr(keras.layers, alias) is getattr(keras.layers, kind)
+
+
+def test_base_arguments_are_accepted_by_keras():
+    for argument in BASE_LAYER_ARGUMENTS - {"input_dim", "input_shape"}:
+        assert argument in inspect.signature(keras.layers.Layer.__init__).parameters
+    keras.layers.Dense(3, input_dim=4)
+    keras.layers.Dense(3, input_shape=(4,))
+    with pytest.raises(ValueError):
+        keras.layers.Dense(3, batch_input_shape=(None, 4))
+
+
+def test_activation_names_are_keras_activations():
+    for name in KERAS_ACTIVATIONS:
+        assert keras.activations.get(name) is not None, name
+
+
+def keras_total(code: str) -> tuple[int, int]:
+    namespace = {"keras": keras, "layers": keras.layers}
+    keras.backend.clear_session()
+    exec(code, namespace)  # noqa: S102 - trusted test code
+    model = namespace["model"]
+    return model.count_params(), sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+UNUSED_CONV = """
+inputs = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(32, 3, activation="relu")(inputs)
+x = layers.MaxPooling2D(2)(inputs)
+x = layers.Flatten()(x)
+outputs = layers.Dense(10, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+"""
+
+UNUSED_BRANCH = """
+inputs = keras.Input(shape=(32, 32, 3))
+x = layers.Conv2D(32, 3, activation="relu")(inputs)
+branch = layers.Conv2D(64, 3, activation="relu")(x)
+branch = layers.GlobalAveragePooling2D()(branch)
+x = layers.MaxPooling2D(2)(x)
+x = layers.Flatten()(x)
+outputs = layers.Dense(20, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+"""
+
+
+@pytest.mark.parametrize("code,unused", [(UNUSED_CONV, ["Conv2D"]), (UNUSED_BRANCH, ["Conv2D", "GlobalAveragePooling2D"])])
+def test_unconnected_layers_are_reported_and_not_counted(code, unused):
+    report = analyze_code(code)
+    assert (report.total_params, report.trainable_params) == keras_total(code)
+    assert [w.details["kind"] for w in report.warnings if w.code == "unused_layer"] == unused
+    assert all(not n.connected for n in report.nodes if n.kind in unused and n.line in {w.line for w in report.warnings})
+
+
+def test_unused_conv_typo_gives_keras_total():
+    assert analyze_code(UNUSED_CONV).total_params == 1_970 == keras_total(UNUSED_CONV)[0]
+
+
+SHARED_AND_MERGES = """
+from tensorflow import keras
+from tensorflow.keras import layers
+a = keras.Input(shape=(16, 16, 3))
+b = keras.Input(shape=(16, 16, 3))
+shared = layers.Conv2D(8, 3, padding="SAME", kernel_initializer="he_normal")
+x = layers.Concatenate()([shared(a), shared(b)])
+y = layers.multiply([shared(a), shared(b)])
+z = layers.average([x[..., :8] if False else layers.Conv2D(8, 1)(x), y])
+m = layers.maximum([z, layers.Subtract()([y, z])])
+m = layers.ZeroPadding2D(((1, 2), (3, 4)))(m)
+m = layers.DepthwiseConv2D(3, depth_multiplier=2)(m)
+m = layers.LeakyReLU(0.1)(m)
+m = layers.Reshape((-1, 16))(m)
+m = layers.Conv1D(4, 3, padding="causal")(m)
+m = layers.GlobalMaxPooling1D()(m)
+outputs = layers.Dense(2, activation="leaky_relu")(m)
+model = keras.Model(inputs=[a, b], outputs=outputs)
+"""
+
+
+def test_shared_layers_merges_and_rare_layers_match_keras():
+    report = analyze_code(SHARED_AND_MERGES)
+    namespace: dict = {}
+    keras.backend.clear_session()
+    exec(SHARED_AND_MERGES, namespace)  # noqa: S102
+    model = namespace["model"]
+    assert report.total_params == model.count_params()
+    assert report.output_shape == tuple(model.output.shape[1:])
+    shared = [n for n in report.nodes if n.name == "conv2d"]
+    assert len(shared) == 4 and sum(n.shared for n in shared) == 3
+    assert report.style == "functional" and len(report.inputs) == 2
+
+
+@pytest.mark.parametrize(
+    "code,error",
+    [
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(32, 3, filters=64)(x)", "duplicate_argument"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(32, 3, colour='red')(x)", "unknown_argument"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(kernel_size=3)(x)", "missing_argument"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2d(32, 3)(x)", "unknown_layer"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.LSTM(3)(x)", "unsupported_layer"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout('0.5')(x)", "bad_value"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout(None)(x)", "bad_value"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dense(10, activation='magic')(x)", "bad_activation"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(8, 3, padding='full')(x)", "bad_padding"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(n, 3)(x)", "not_literal"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(__import__('os').getpid(), 3)(x)", "not_literal"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(8, 9)(x)", "kernel_too_large"),
+        ("a = keras.Input(shape=(8, 8, 1))\nb = keras.Input(shape=(4, 4, 1))\ny = layers.add([a, b])", "merge_shapes"),
+        ("a = keras.Input(shape=(8, 8, 1))\nb = keras.Input(shape=(8, 8, 1))\nm = keras.Model(a, layers.add([a, b]))", "graph_disconnected"),
+        ("model = keras.Sequential([layers.Dense(3)])", "no_input"),
+        ("import numpy as np\nprint(1)", "no_model"),
+        ("x = keras.Input(shape=(8, 8, 1)\n", "syntax"),
+        ("x = keras.Input(shape=784)", "bad_input"),
+    ],
+)
+def test_bad_code_gets_a_coded_error(code, error):
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(code)
+    assert err.value.code == error
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(32, 3, filters=64)(x)",
+        "x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(kernel_size=3)(x)",
+        "x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout('0.5')(x)",
+    ],
+)
+def test_keras_refuses_the_same_arguments(code):
+    with pytest.raises((TypeError, ValueError)):
+        exec(code, {"keras": keras, "layers": keras.layers})  # noqa: S102
+
+
+def test_copy_damage_is_cleaned():
+    pasted = """>>> from tensorflow import keras
+>>> model = keras.Sequential([
+...     keras.layers.Dense(4, input_dim=3),
+... ])
+>>> model.summary()
+Model: "sequential"
+%matplotlib inline
+!pip install tensorflow
+"""
+    cleaned = clean_cell(pasted)
+    assert cleaned.splitlines()[1].startswith("model = keras.Sequential")
+    report = analyze_code(pasted)
+    assert report.total_params == 16 and report.input_shapes == ((3,),)
+
+
+def test_names_bound_to_literals_and_tuple_arithmetic():
+    code = """
+num_classes = 10
+img_height = img_width = 32
+n = 2 ** 4
+model = keras.Sequential([
+    layers.Input((img_height, img_width) + (3,)),
+    layers.Conv2D(n, 3, padding="valid"),
+    layers.MaxPool2D(),
+    layers.Flatten(),
+    layers.Dense(num_classes * 2 // 2),
+])
+"""
+    report = analyze_code(code)
+    assert report.output_shape == (10,)
+    assert report.connected[1].params == (3 * 3 * 3 + 1) * 16
+
+
+def test_trainable_flags_follow_keras_setters():
+    code = """
+base = keras.Sequential([layers.Input((8,)), layers.Dense(4), layers.BatchNormalization()])
+base.trainable = False
+base.layers[0].trainable = True
+inputs = keras.Input((8,))
+model = keras.Model(inputs, layers.Dense(1)(base(inputs)))
+"""
+    report = analyze_code(code)
+    assert (report.total_params, report.trainable_params) == keras_total(code)
+
+
+def test_graph_builds_in_keras_with_the_same_numbers():
+    report = analyze_code(SHARED_AND_MERGES)
+    model = build_keras_graph(SHARED_AND_MERGES)
+    assert model.count_params() == report.total_params
