@@ -1,16 +1,19 @@
-"""Parameter counts: the book's models, the VGG16 conv base, and a live layer-stack editor."""
+"""Parameter counts: the book's models, the VGG16 conv base, and a live editor for any Keras model code."""
+
+from types import SimpleNamespace
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from cnn_core.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
-from cnn_core.layer_code import LayerCodeError, layer_call, parse_stack, stack_to_code
+from cnn_core.layer_code import LayerCodeError, parse_stack, stack_to_code, stack_to_sequential_code
+from cnn_core.layer_graph import GraphReport, analyze_code, graph_to_code, line_ranges
 from cnn_core.layer_stack import LAYER_TYPES, StackReport, analyze_stack, freeze_all_but_last
 from cnn_core.shapes import ShapeError
 from ui.common import labeler, show_error, t
 from ui.guess import reveal_gate
-from ui.keras_check import keras_check_table
+from ui.keras_check import keras_check_table, keras_graph_check
 from ui.lecture import chart_height, lecture_mode
 from ui.url_state import Choice, Num, Text, publish, restore
 
@@ -36,7 +39,28 @@ def report_frame(report: StackReport) -> pd.DataFrame:
     )
 
 
-def params_chart(frames: dict[str, StackReport]) -> None:
+def graph_frame(graph: GraphReport) -> pd.DataFrame:
+    """One row per layer call: the calls that feed it, its shape and parameters; unconnected calls marked."""
+    rows = [n for n in graph.nodes if n.kind != "InputLayer"]
+    return pd.DataFrame(
+        {
+            t("params.col_layer"): [f"{n.name} ({n.kind})" + ("" if n.connected else " ⚠") for n in rows],
+            t("params.col_input_from"): [", ".join(n.inputs) for n in rows],
+            t("params.col_shape"): [str((None, *n.output_shape)) for n in rows],
+            t("params.col_params"): [n.params for n in rows],
+            t("params.col_formula"): [t("params.shared_layer") if n.shared else n.formula for n in rows],
+            t("params.col_shape_note"): [n.shape_note for n in rows],
+            t("params.col_line"): [n.line for n in rows],
+        }
+    )
+
+
+def graph_rows(graph: GraphReport) -> SimpleNamespace:
+    """The connected layer calls in the shape ``params_chart`` draws (``index``, ``kind``, ``params``)."""
+    return SimpleNamespace(rows=tuple(n for n in graph.connected if n.kind != "InputLayer" and not n.shared))
+
+
+def params_chart(frames: dict[str, StackReport | SimpleNamespace]) -> None:
     """A bar per layer and model; the Vega-Lite spec is cached, since building it through Altair costs ~15 ms."""
     rows = tuple(
         (label, r.index, f"{r.index + 1}. {r.kind}", r.params) for label, report in frames.items() for r in report.rows
@@ -136,7 +160,7 @@ if vgg_report is not None:
     if st.button(t("params.check_keras"), key="params_vgg_keras"):
         keras_check_table(vgg_report, vgg=(int(vgg_size), unfrozen_last))
 
-# --- Layer-stack editor ------------------------------------------------------------------------
+# --- Layer editor: any Keras model code -----------------------------------------------------------
 st.subheader(t("params.editor_title"))
 st.caption(t("params.editor_intro"))
 if "params_code" not in st.session_state:
@@ -149,9 +173,10 @@ def load_model(key: str) -> None:
 
 
 def edit_stack(action: str) -> None:
-    """Add, remove or move a layer by rewriting the code from the parsed stack."""
+    """Add, remove or move a layer by rewriting the code from the parsed stack, in the spelling it had."""
+    code = st.session_state["params_code"]
     try:
-        parsed = parse_stack(st.session_state["params_code"])
+        parsed = parse_stack(code)
     except LayerCodeError:
         return
     layers = list(parsed.layers)
@@ -164,7 +189,8 @@ def edit_stack(action: str) -> None:
         layers[index - 1], layers[index] = layers[index], layers[index - 1]
     elif action == "down" and index < len(layers) - 1:
         layers[index + 1], layers[index] = layers[index], layers[index + 1]
-    st.session_state["params_code"] = stack_to_code(parsed.input_shape, layers)
+    write = stack_to_sequential_code if "Sequential" in code else stack_to_code
+    st.session_state["params_code"] = write(parsed.input_shape, layers)
 
 
 b1, b2, b3 = st.columns(3)
@@ -178,36 +204,43 @@ if not lecture_mode():  # lecturer mode: load and edit the code only, no per-lay
     e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
     e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
     e6.button("↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down"))
-code = st.text_area(t("params.code"), key="params_code", height=260)
+code = st.text_area(t("params.code"), key="params_code", height=260, help=t("params.code_help"))
 publish(URL_STATE)
 
 try:
-    parsed = parse_stack(code)
-    report = analyze_stack(parsed.input_shape, parsed.layers)
+    graph = analyze_code(code)
 except LayerCodeError as err:
-    st.error(t("params.code_error", line=err.line, message=t(f"code_errors.{err.code}", **err.details)))
-    st.stop()
-except ShapeError as err:
-    index = getattr(err, "index", 0)
-    st.error(
-        t(
-            "params.stack_error",
-            index=index + 1,
-            layer=layer_call(parsed.layers[index]) if parsed.layers else "",
-            message=t(f"errors.{err.code}", **err.details),
-        )
-    )
+    message = t(f"{err.catalog}.{err.code}", **err.details)
+    if "layer" in err.details:
+        st.error(t("params.layer_error", line=err.line, layer=err.details["layer"], kind=err.details.get("kind", ""), message=message))  # fmt: skip
+    else:
+        st.error(t("params.code_error", line=err.line, message=message))
     st.stop()
 
-if not reveal_gate("params", report.total_params, code):
+for warning in graph.warnings:
+    st.warning(t(f"code_warnings.{warning.code}", line=warning.line, **warning.details))
+if graph.ignored_lines:
+    st.caption(t("params.ignored_lines", lines=line_ranges(graph.ignored_lines)))
+if not reveal_gate("params", graph.total_params, code):
     st.stop()
-r1, r2 = st.columns(2)
-r1.metric(t("params.total"), f"{report.total_params:,}")
-r2.metric(t("params.final_shape"), str((None, *report.output_shape)))
-st.dataframe(report_frame(report), hide_index=True, width="stretch")
-if report.rows:
-    params_chart({t("params.editor_model"): report})
+r1, r2, r3, r4 = st.columns(4)
+r1.metric(t("params.total"), f"{graph.total_params:,}")
+r2.metric(t("params.trainable"), f"{graph.trainable_params:,}")
+r3.metric(t("params.non_trainable"), f"{graph.non_trainable_params:,}")
+r4.metric(t("params.final_shape"), str((None, *graph.output_shape)))
+st.dataframe(graph_frame(graph), hide_index=True, width="stretch")
+rows = graph_rows(graph)
+if rows.rows:
+    params_chart({t("params.editor_model"): rows})
+with st.expander(t("params.generated_code")):
+    if graph.is_chain():
+        stack = parse_stack(code)
+        tab_f, tab_s = st.tabs([t("params.functional_api"), "Sequential"])
+        tab_f.code(stack_to_code(stack.input_shape, stack.layers), language="python")
+        tab_s.code(stack_to_sequential_code(stack.input_shape, stack.layers), language="python")
+    else:
+        st.code(graph_to_code(graph), language="python")
 if st.button(t("params.check_keras"), key="params_editor_keras"):
-    keras_check_table(report, stack=(parsed.input_shape, parsed.layers))
+    keras_graph_check(graph, code)
 
 publish(URL_STATE)

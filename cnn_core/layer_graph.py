@@ -559,7 +559,8 @@ class _Reader:
                 return env[node.id]
             if node.id in KNOWN_UNSUPPORTED_LAYERS:
                 return Builtin(f"unsupported:{node.id}")
-            if node.id[:1].isupper() and difflib.get_close_matches(node.id, KERAS_SIGNATURES, n=1, cutoff=0.85):
+            lowered = {k.lower() for k in KERAS_SIGNATURES}
+            if node.id[:1].isupper() and (node.id.lower() in lowered or difflib.get_close_matches(node.id, KERAS_SIGNATURES, n=1, cutoff=0.85)):
                 return Builtin(f"unknown:{node.id}")  # a typo of a layer name, e.g. Conv2d
             return Opaque(self.line, node.id)
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -1340,7 +1341,55 @@ def analyze_code(code: str) -> GraphReport:
     return analyze_graph(parse_graph(code))
 
 
+def graph_to_code(report: GraphReport) -> str:
+    """The connected graph as functional-API code: one line per call, shared layers defined once."""
+    from cnn_core.layer_code import layer_call  # noqa: PLC0415 - layer_code imports this module lazily too
+
+    nodes = report.connected
+    calls: dict[str, int] = {}
+    for node in nodes:
+        calls[node.name] = calls.get(node.name, 0) + 1
+    var: dict[int, str] = {}
+    lines: list[str] = []
+    defined: set[str] = set()
+    for node in nodes:
+        if node.kind == "InputLayer":
+            var[node.index] = "inputs" if len(report.inputs) == 1 else f"input_{len(var) + 1}"
+            lines.append(f"{var[node.index]} = keras.Input(shape={node.output_shape!r})")
+            continue
+        var[node.index] = "outputs" if node.index == report.outputs[-1] else f"x{node.index}"
+        sources = [var[i] for i in node.sources]
+        argument = sources[0] if len(sources) == 1 and node.kind not in MERGE_KINDS else f"[{', '.join(sources)}]"
+        constructor = layer_call(node.spec) if node.spec is not None else f"layers.{node.kind}()"
+        if calls[node.name] > 1:
+            if node.name not in defined:
+                lines.append(f"{node.name} = {constructor}")
+                defined.add(node.name)
+            constructor = node.name
+        lines.append(f"{var[node.index]} = {constructor}({argument})")
+    ins = ", ".join(var[i] for i in report.inputs)
+    outs = ", ".join(var[i] for i in report.outputs)
+    ins = ins if len(report.inputs) == 1 else f"[{ins}]"
+    outs = outs if len(report.outputs) == 1 else f"[{outs}]"
+    lines.append(f"model = keras.Model(inputs={ins}, outputs={outs})")
+    return "\n".join(lines)
+
+
+def line_ranges(lines: Sequence[int]) -> str:
+    """``1, 3-5, 9`` for ``[1, 3, 4, 5, 9]``."""
+    parts: list[str] = []
+    for line in sorted(set(lines)):
+        if parts and parts[-1][1] == line - 1:
+            parts[-1][1] = line
+        else:
+            parts.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+
+
+MERGE_KINDS = frozenset(MERGE_FUNCTIONS.values())
+
+
 __all__ = [
     "CodeWarning", "GraphReport", "KERAS_SIGNATURES", "NodeReport", "ParsedGraph", "analyze_code",
-    "analyze_graph", "clean_cell", "parse_graph", "supported_layers",
+    "analyze_graph", "clean_cell", "graph_to_code", "line_ranges", "parse_graph", "supported_layers",
 ]  # fmt: skip

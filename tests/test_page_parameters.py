@@ -62,7 +62,7 @@ def test_editor_buttons_add_remove_reorder():
     [
         (
             "inputs = keras.Input(shape=(28, 28, 1))\nx = layers.Flatten()(inputs)\nx = layers.Conv2D(8, 3)(x)",
-            "Layer 2",
+            "Line 3, conv2d (Conv2D)",
         ),
         ("inputs = keras.Input(shape=(28, 28, 1))\nx = layers.LSTM(8)(inputs)", "Line 2"),
         ("inputs = keras.Input(shape=(4, 4, 1))\nx = layers.Conv2D(8, 5)(inputs)", "padded input has only 4"),

@@ -6,8 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.layer_code import parse_stack, stack_to_code
+from cnn_core.layer_graph import GraphReport
 from cnn_core.layer_stack import StackReport
 from ui.common import t
+
+MAX_KERAS_PARAMS = 200_000_000
+"""Larger models are not built for the check: their weights alone would take gigabytes."""
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -16,6 +20,13 @@ def _keras_summary_for_code(code: str):
 
     parsed = parse_stack(code)
     return summarize(build_keras_model(parsed.input_shape, parsed.layers))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _keras_summary_for_graph(code: str):
+    from cnn_core.keras_build import build_keras_graph, summarize_graph  # noqa: PLC0415 - TensorFlow on demand
+
+    return summarize_graph(build_keras_graph(code))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -55,6 +66,47 @@ def keras_check_table(
         and all(r["✓"] == "✅" for r in rows)
     )
     message = t("params.keras_total", total=f"{summary.total_params:,}", tensors=summary.trainable_weight_tensors)
+    (st.success if agree else st.error)(
+        message + " " + (t("params.keras_agree") if agree else t("params.keras_disagree"))
+    )
+
+
+def keras_graph_check(report: GraphReport, code: str) -> None:
+    """Build the learner's graph in Keras (from our reading, node by node) and compare every layer and the totals."""
+    if report.total_params > MAX_KERAS_PARAMS:
+        st.info(t("params.keras_too_big", total=f"{report.total_params:,}", limit=f"{MAX_KERAS_PARAMS:,}"))
+        return
+    with st.spinner(t("params.keras_building")):
+        try:
+            summary = _keras_summary_for_graph(code)
+        except (ValueError, TypeError) as err:
+            st.error(t("params.keras_refused", message=str(err)[:500]))
+            return
+    ours = {n.name: n for n in report.connected if n.kind != "InputLayer" and not n.shared}
+    rows = []
+    for info in summary.layers:
+        node = ours.get(info.name)
+        same = node is not None and node.output_shape == info.output_shape and node.params == info.params
+        rows.append(
+            {
+                t("params.col_layer"): info.name,
+                t("params.ours"): f"{node.output_shape} / {node.params:,}" if node else "—",
+                "Keras": f"{info.output_shape} / {info.params:,}",
+                "✓": "✅" if same else "❌",
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    agree = (
+        len(rows) == len(ours)
+        and all(r["✓"] == "✅" for r in rows)
+        and summary.total_params == report.total_params
+        and summary.trainable_params == report.trainable_params
+    )
+    message = t(
+        "params.keras_graph_total",
+        total=f"{summary.total_params:,}",
+        trainable=f"{summary.trainable_params:,}",
+    )
     (st.success if agree else st.error)(
         message + " " + (t("params.keras_agree") if agree else t("params.keras_disagree"))
     )
