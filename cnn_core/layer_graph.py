@@ -560,7 +560,9 @@ class _Reader:
             if node.id in KNOWN_UNSUPPORTED_LAYERS:
                 return Builtin(f"unsupported:{node.id}")
             lowered = {k.lower() for k in KERAS_SIGNATURES}
-            if node.id[:1].isupper() and (node.id.lower() in lowered or difflib.get_close_matches(node.id, KERAS_SIGNATURES, n=1, cutoff=0.85)):
+            if node.id[:1].isupper() and (
+                node.id.lower() in lowered or difflib.get_close_matches(node.id, KERAS_SIGNATURES, n=1, cutoff=0.85)
+            ):
                 return Builtin(f"unknown:{node.id}")  # a typo of a layer name, e.g. Conv2d
             return Opaque(self.line, node.id)
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -846,6 +848,8 @@ class _Reader:
             return args[0] if args else None
         plain = all(isinstance(a, (*_PLAIN, tuple, list, range)) for a in (*args, *kwargs.values()))
         if name == "range" and plain and not kwargs and 1 <= len(args) <= 3 and all(isinstance(a, int) for a in args):
+            if len(args) == 3 and args[2] == 0:
+                return Opaque(self.line, "range")
             result = range(*args)
             if len(result) > MAX_SEQUENCE:
                 raise self.error("too_complex", "a range is too long")

@@ -78,12 +78,16 @@ model = keras.Model(inputs, outputs)
 """
 
 
-@pytest.mark.parametrize("code,unused", [(UNUSED_CONV, ["Conv2D"]), (UNUSED_BRANCH, ["Conv2D", "GlobalAveragePooling2D"])])
+@pytest.mark.parametrize(
+    "code,unused", [(UNUSED_CONV, ["Conv2D"]), (UNUSED_BRANCH, ["Conv2D", "GlobalAveragePooling2D"])]
+)
 def test_unconnected_layers_are_reported_and_not_counted(code, unused):
     report = analyze_code(code)
     assert (report.total_params, report.trainable_params) == keras_total(code)
     assert [w.details["kind"] for w in report.warnings if w.code == "unused_layer"] == unused
-    assert all(not n.connected for n in report.nodes if n.kind in unused and n.line in {w.line for w in report.warnings})
+    assert all(
+        not n.connected for n in report.nodes if n.kind in unused and n.line in {w.line for w in report.warnings}
+    )
 
 
 def test_unused_conv_typo_gives_keras_total():
@@ -140,7 +144,10 @@ def test_shared_layers_merges_and_rare_layers_match_keras():
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(__import__('os').getpid(), 3)(x)", "not_literal"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(8, 9)(x)", "kernel_too_large"),
         ("a = keras.Input(shape=(8, 8, 1))\nb = keras.Input(shape=(4, 4, 1))\ny = layers.add([a, b])", "merge_shapes"),
-        ("a = keras.Input(shape=(8, 8, 1))\nb = keras.Input(shape=(8, 8, 1))\nm = keras.Model(a, layers.add([a, b]))", "graph_disconnected"),
+        (
+            "a = keras.Input(shape=(8, 8, 1))\nb = keras.Input(shape=(8, 8, 1))\nm = keras.Model(a, layers.add([a, b]))",
+            "graph_disconnected",
+        ),
         ("model = keras.Sequential([layers.Dense(3)])", "no_input"),
         ("import numpy as np\nprint(1)", "no_model"),
         ("x = keras.Input(shape=(8, 8, 1)\n", "syntax"),

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import assert_clean, metric, run_page
@@ -120,3 +122,62 @@ def test_parameter_chart_shows_every_layer_of_both_models(lang):
     assert len(set(table.column("model").to_pylist())) == 2
     title = {"ko": "파라미터", "en": "Parameters"}[lang]
     assert title in spec["encoding"]["y"]["title"]
+
+
+CORPUS = Path(__file__).parent / "model_corpus"
+
+
+@pytest.mark.parametrize(
+    "listing,total",
+    [
+        ("tf_tutorial_cnn_cifar10", "122,570"),
+        ("dlwp2_ch09_residual_block_function", None),
+        ("ko_junwlee_koreauniv_sequential", "220,234"),
+    ],
+)
+def test_published_listings_paste_as_they_are(listing, total):
+    code = (CORPUS / f"{listing}.py").read_text()
+    at = run_page(PAGE, "en")
+    at.text_area(key="params_code").input(code).run()
+    assert_clean(at)
+    assert not at.error
+    totals = [m.value for m in at.metric if m.label == "Total parameters"]
+    if total:
+        assert total in totals
+    frame = at.dataframe[-1].value
+    assert "Input from" in frame.columns and "Line" in frame.columns
+    if "residual" in listing:
+        assert any("," in v for v in frame["Input from"])  # the add() layers take two inputs
+
+
+def test_unconnected_layer_is_warned_and_not_counted():
+    code = (
+        "inputs = keras.Input(shape=(28, 28, 1))\n"
+        "x = layers.Conv2D(32, 3, activation='relu')(inputs)\n"
+        "x = layers.MaxPooling2D(2)(inputs)\n"
+        "x = layers.Flatten()(x)\n"
+        "outputs = layers.Dense(10, activation='softmax')(x)\n"
+        "model = keras.Model(inputs, outputs)\n"
+    )
+    for lang, fragment in (("en", "not connected"), ("ko", "연결되어 있지 않아")):
+        at = run_page(PAGE, lang)
+        at.text_area(key="params_code").input(code).run()
+        assert_clean(at)
+        assert any(fragment in w.value and "Conv2D" in w.value for w in at.warning)
+        assert "1,970" in [m.value for m in at.metric]
+
+
+def test_check_with_keras_on_a_residual_graph():
+    code = (CORPUS / "dlwp2_ch09_residual_pooling.py").read_text()
+    at = run_page(PAGE, "en")
+    at.text_area(key="params_code").input(code).run()
+    at.button(key="params_editor_keras").click().run(timeout=120)
+    assert_clean(at)
+    assert any("Every layer agrees" in s.value and "21,504" in s.value for s in at.success)
+
+
+def test_bad_argument_types_are_messages_in_korean():
+    at = run_page(PAGE, "ko")
+    at.text_area(key="params_code").input("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout('0.5')(x)").run()
+    assert_clean(at)
+    assert at.error and "2번째 줄" in at.error[0].value and "Dropout" in at.error[0].value
