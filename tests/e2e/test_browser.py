@@ -1,6 +1,7 @@
 """End to end in headless Chromium: every page in both languages, and the main controls change what is shown."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -136,4 +137,20 @@ def test_inside_the_model_grad_cam_tab(server, page):
     _open(page, server, "inside", "en")
     page.get_by_role("tab", name="Grad-CAM").click()
     page.get_by_text(re.compile(r"Grad-CAM for '.*cat'")).first.wait_for(timeout=90_000)
+    _assert_clean(page)
+
+
+@pytest.mark.parametrize(
+    "listing,total",
+    [("tf_tutorial_cnn_cifar10", "122,570"), ("dlwp2_ch09_residual_block_function", "297,697")],
+    ids=["sequential", "residual"],
+)
+def test_pasting_published_listings_into_the_editor(server, page, listing, total):
+    code = (Path(__file__).parent.parent / "model_corpus" / f"{listing}.py").read_text()
+    _open(page, server, "parameters", "en")
+    editor = page.get_by_role("textbox", name="Keras code")
+    editor.fill(code)
+    editor.press("Control+Enter")
+    _wait_for_metric_value(page, total)
+    page.get_by_text("Input from").first.wait_for(state="attached", timeout=20_000)  # the grid is a canvas
     _assert_clean(page)
