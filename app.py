@@ -5,6 +5,7 @@ import logging
 import streamlit as st
 
 from ui.common import language_selector, t
+from ui.errors import run_guarded
 from ui.lecture import lecture_toggle
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -38,4 +39,4 @@ PAGES = {
         st.Page("app_pages/transfer.py", title=t("nav.transfer"), icon=":material/alt_route:", url_path="transfer"),
     ],
 }
-st.navigation(PAGES).run()
+run_guarded(st.navigation(PAGES))

@@ -19,8 +19,8 @@ from cnn_core.settings import load_settings
 from ui.augment import augmented_epochs, augmented_grid, shear_available
 from ui.common import labeler, max_upload_bytes, preset_setter, show_error, t
 from ui.lecture import lecture_mode
-from ui.photos import decode_upload, photo_picker
-from ui.url_state import Choice, Num, publish, restore
+from ui.photos import decode_upload, photo_picker, photo_url_state
+from ui.url_state import Choice, Num, Text, publish, restore
 
 FACTOR_KEYS = {
     "aug_rotation": "rotation",
@@ -36,7 +36,10 @@ FACTOR_KEYS = {
 URL_STATE = {
     "aug_flip": Choice(FLIP_MODES), "aug_fill": Choice(FILL_MODES), "aug_size": Choice((180, 150, 128, 96)),
     "aug_grid": Num(1, 5), "aug_seed": Num(0, 1_000_000), "aug_epochs": Num(2, 12),
-} | {key: Num(0.0, 0.9 if key == "aug_contrast" else 0.5, is_float=True) for key in FACTOR_KEYS}  # fmt: skip
+    "aug_dataset": Text(200), "aug_pick_seed": Num(0, 1_000_000),
+} | {key: Num(0.0, 0.9 if key == "aug_contrast" else 0.5, is_float=True) for key in FACTOR_KEYS} | photo_url_state(
+    "aug_photo", ("dataset",)
+)  # fmt: skip
 
 
 def preset_values(settings: AugmentationSettings) -> dict[str, object]:
@@ -57,6 +60,8 @@ if isinstance(photo, str):  # a dataset image
         st.info(t("aug.no_datasets", roots=", ".join(str(r) for r in settings.data_roots)))
         st.stop()
     d1, d2 = st.columns([3, 1], vertical_alignment="bottom")
+    if st.session_state.get("aug_dataset") not in datasets:
+        st.session_state.pop("aug_dataset", None)  # a link from another machine names another dataset
     name = d1.selectbox(t("aug.dataset"), list(datasets), key="aug_dataset")
     if d2.button(t("aug.another_image"), key="aug_pick", width="stretch"):
         st.session_state["aug_pick_seed"] = st.session_state.get("aug_pick_seed", 0) + 1

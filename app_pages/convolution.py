@@ -23,15 +23,17 @@ from ui.common import labeler, preset_setter, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
 from ui.guess import reveal_gate
 from ui.lecture import lecture_mode
-from ui.photos import photo_picker, png
-from ui.url_state import Choice, Num, publish, restore
+from ui.photos import photo_picker, photo_url_state, png
+from ui.url_state import Choice, Num, Text, publish, restore
 
 STEP_LIMIT = 12
 URL_STATE = {
     "conv_h": Num(1, 1024), "conv_w": Num(1, 1024), "conv_c": Num(1, 512), "conv_filters": Num(1, 1024),
     "conv_k": Num(1, 15), "conv_s": Num(1, 8), "conv_pad_mode": Choice(("valid", "same", "explicit")),
     "conv_pad": Num(0, 10), "conv_d": Num(1, 6), "conv_values": Choice(("random", "book")), "conv_step": Num(0, 1023),
-}  # fmt: skip
+    "conv_kernel_values": Choice(("random", *KERNEL_PRESETS)), "conv_bias": Num(-100.0, 100.0, is_float=True),
+    "conv_mc_filter": Num(0, 5), "conv_photo_kernel": Choice((*KERNEL_PRESETS, "custom")), "conv_photo_custom": Text(200),
+} | photo_url_state("conv_photo")  # fmt: skip
 PRESETS = {
     "valid1": {"conv_h": 5, "conv_w": 5, "conv_c": 1, "conv_k": 3, "conv_s": 1, "conv_pad_mode": "valid", "conv_d": 1},
     "valid2": {"conv_h": 5, "conv_w": 5, "conv_c": 1, "conv_k": 3, "conv_s": 2, "conv_pad_mode": "valid", "conv_d": 1},

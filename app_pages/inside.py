@@ -11,9 +11,9 @@ from cnn_core.images import ImageDecodeError
 from cnn_core.pretrained.errors import MissingWeightsError
 from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
-from ui.photos import decode_upload, photo_picker
+from ui.photos import decode_upload, photo_picker, photo_url_state
 from ui.training import run_label, run_store
-from ui.url_state import Choice, Num, publish, restore
+from ui.url_state import Choice, Num, Text, publish, restore
 
 IMAGENET = "imagenet_lite0"
 IMAGENET_CLASSES = {281: "tabby cat", 282: "tiger cat", 283: "Persian cat", 284: "Siamese cat", 285: "Egyptian cat"}
@@ -38,11 +38,11 @@ def load_model(source: str, mtime: float):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def pattern(source: str, mtime: float, layer: str, index: int, size: int) -> np.ndarray:
+def pattern(source: str, mtime: float, layer: str, index: int) -> np.ndarray:
     from cnn_core.inspect_model import filter_pattern  # noqa: PLC0415
 
     _, net, _ = load_model(source, mtime)
-    return filter_pattern(net, layer, index, size)
+    return filter_pattern(net, layer, index)
 
 
 st.title(t("inside.title"))
@@ -55,7 +55,10 @@ runs = {
 }
 options = [IMAGENET, *runs]
 labels = {IMAGENET: t("inside.imagenet")} | {i: run_label(r) for i, r in runs.items()}
-URL_STATE = {"inside_model": Choice(tuple(options)), "inside_layer": Num(0, 500)}
+URL_STATE = {
+    "inside_model": Choice(tuple(options)), "inside_layer": Num(0, 500), "inside_dataset": Text(200),
+    "inside_pattern_layer": Text(200), "inside_pattern_filter": Num(0, 4096), "inside_pick": Num(0, 1_000_000),
+} | photo_url_state("inside_photo", ("dataset",))  # fmt: skip
 restore("inside", URL_STATE)
 choice = st.selectbox(t("inside.model"), options, key="inside_model", format_func=labels.__getitem__)
 source = IMAGENET if choice == IMAGENET else str(runs[choice].checkpoint)
@@ -80,6 +83,8 @@ if isinstance(photo, str):
     if not datasets:
         st.info(t("aug.no_datasets", roots=", ".join(str(r) for r in settings.data_roots)))
         st.stop()
+    if st.session_state.get("inside_dataset") not in datasets:
+        st.session_state.pop("inside_dataset", None)
     name = st.selectbox(t("aug.dataset"), list(datasets), key="inside_dataset")
     seed = st.session_state.get("inside_pick", 0)
     if st.button(t("aug.another_image"), key="inside_pick_button"):
@@ -140,17 +145,21 @@ with tab_filters:
     conv_layers = [c for c in layers if c.kind in ("Conv2D", "DepthwiseConv2D")]
     c1, c2 = st.columns(2)
     layer_names = [c.name for c in conv_layers]
+    if st.session_state.get("inside_pattern_layer") not in layer_names:
+        st.session_state.pop("inside_pattern_layer", None)
     layer_name = c1.selectbox(
         t("inside.pattern_layer"), layer_names, index=min(2, len(layer_names) - 1), key="inside_pattern_layer"
     )
     channels = next(c.shape[-1] for c in conv_layers if c.name == layer_name)
+    if st.session_state.get("inside_pattern_filter", 0) > channels - 1:
+        st.session_state["inside_pattern_filter"] = channels - 1
     index = c2.number_input(t("inside.pattern_filter"), 0, channels - 1, 0, key="inside_pattern_filter")
     if st.button(t("inside.pattern_button"), key="inside_pattern_go"):
         with st.spinner(t("inside.pattern_running")):
             st.session_state["inside_pattern_shown"] = (source, layer_name, int(index))
     if st.session_state.get("inside_pattern_shown") == (source, layer_name, int(index)):
         st.image(
-            pattern(source, mtime, layer_name, int(index), min(size, 128)),
+            pattern(source, mtime, layer_name, int(index)),
             caption=t("inside.pattern_caption", layer=layer_name, index=index),
             width=256,
         )

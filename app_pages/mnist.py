@@ -3,16 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.data import DatasetError, find_mnist_files, load_mnist
+from cnn_core.data import DatasetError, find_mnist_files, load_mnist, short_label
 from cnn_core.jobs import launch
 from cnn_core.run_config import DEFAULTS, RunConfig
 from cnn_core.settings import load_settings
 from ui.common import t
 from ui.grids import GRID_CSS, heat_grid_html
 from ui.training import live_run_view, run_store
-from ui.url_state import Num, publish, restore
+from ui.url_state import Num, Text, publish, restore
 
-URL_STATE = {"mnist_index": Num(0, 499)}
+URL_STATE = {"mnist_index": Num(0, 499), "mnist_source": Text(300)}
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -25,11 +25,14 @@ restore("mnist", URL_STATE)
 st.title(t("mnist.title"))
 st.caption(t("mnist.intro"))
 settings = load_settings()
-files = [str(p) for p in find_mnist_files(settings.data_roots)]
-source = st.selectbox(
+files = {short_label(p, settings.data_roots): str(p) for p in find_mnist_files(settings.data_roots)}
+if st.session_state.get("mnist_source") not in (*files, "mnist"):
+    st.session_state.pop("mnist_source", None)  # a link from another machine names another file
+choice = st.selectbox(
     t("mnist.source"), [*files, "mnist"], key="mnist_source",
-    format_func={**{f: f for f in files}, "mnist": t("mnist.keras_download")}.__getitem__,
+    format_func=lambda c: t("mnist.keras_download") if c == "mnist" else c,
 )  # fmt: skip
+source = files.get(choice, "mnist")
 
 if source == "mnist":
     st.info(t("mnist.no_local_file"))

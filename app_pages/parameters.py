@@ -27,6 +27,14 @@ st.title(t("params.title"))
 st.caption(t("params.intro"))
 
 
+def shape_note(note: str, words: tuple[str, dict] | None) -> str:
+    """The arithmetic of an output shape and its words in the session's language (``26; 32 filters``)."""
+    if words is None:
+        return note
+    text = t(f"shape_words.{words[0]}", **words[1])
+    return f"{note}; {text}" if note else text
+
+
 def report_frame(report: StackReport) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -34,7 +42,7 @@ def report_frame(report: StackReport) -> pd.DataFrame:
             t("params.col_shape"): [str((None, *r.output_shape)) for r in report.rows],
             t("params.col_params"): [r.params for r in report.rows],
             t("params.col_formula"): [r.formula for r in report.rows],
-            t("params.col_shape_note"): [r.shape_note for r in report.rows],
+            t("params.col_shape_note"): [shape_note(r.shape_note, r.shape_words) for r in report.rows],
         }
     )
 
@@ -49,7 +57,7 @@ def graph_frame(graph: GraphReport) -> pd.DataFrame:
             t("params.col_shape"): [str((None, *n.output_shape)) for n in rows],
             t("params.col_params"): [n.params for n in rows],
             t("params.col_formula"): [t("params.shared_layer") if n.shared else n.formula for n in rows],
-            t("params.col_shape_note"): [n.shape_note for n in rows],
+            t("params.col_shape_note"): [shape_note(n.shape_note, n.shape_words) for n in rows],
             t("params.col_line"): [n.line for n in rows],
         }
     )

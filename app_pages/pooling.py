@@ -9,14 +9,14 @@ from cnn_core.shapes import ShapeError, pool2d_output_shape
 from ui.common import labeler, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html
 from ui.lecture import lecture_mode
-from ui.photos import photo_picker, png
+from ui.photos import photo_picker, photo_url_state, png
 from ui.url_state import Choice, Flag, Num, publish, restore
 
 URL_STATE = {
     "pool_mode": Choice(("max", "average")), "pool_size": Num(1, 8), "pool_stride_default": Flag(), "pool_stride": Num(1, 8),
     "pool_padding": Choice(("valid", "same")), "pool_grid_h": Num(1, 12), "pool_grid_w": Num(1, 12), "pool_seed": Num(0, 9999),
-    "pool_step": Num(0, 143),
-}  # fmt: skip
+    "pool_step": Num(0, 143), "pool_shape_h": Num(1, 1024), "pool_shape_w": Num(1, 1024), "pool_shape_c": Num(1, 2048),
+} | photo_url_state("pool_photo")  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

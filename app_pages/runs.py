@@ -17,9 +17,10 @@ from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
 from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, run_store
-from ui.url_state import Choice, publish, restore
+from ui.url_state import Choice, Many, Text, publish, restore
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
+REPLAY_SPEEDS = (1, 2, 5, 10, 20, 50)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -58,8 +59,11 @@ for r in records:
 if not rows:
     st.info(t("runs.empty"))
 else:
+    table = pd.DataFrame(rows)
+    for column in (t("runs.col_params"), t("runs.col_best_val"), t("runs.col_test")):  # missing: empty, never "None"
+        table[column] = pd.array(table[column], dtype="Int64" if column == t("runs.col_params") else "Float64")
     st.dataframe(
-        pd.DataFrame(rows),
+        table,
         hide_index=True,
         width="stretch",
         column_config={
@@ -68,7 +72,10 @@ else:
         },
     )
 
-URL_STATE = {"runs_selected": Choice(tuple(r.run_id for r in records))}
+URL_STATE = {
+    "runs_selected": Choice(tuple(r.run_id for r in records)), "runs_compare": Many(8), "runs_replay": Text(200),
+    "runs_replay_speed": Choice(REPLAY_SPEEDS),
+}  # fmt: skip
 restore("runs", URL_STATE)
 tab_run, tab_compare, tab_replay = st.tabs([t("runs.tab_run"), t("runs.tab_compare"), t("runs.tab_replay")])
 
@@ -156,7 +163,7 @@ with tab_run:
                 shown += 1
             if record.checkpoint.exists() and record.config and not record.config.is_mnist:
                 upload = st.file_uploader(
-                    t("runs.predict_upload"), type=["jpg", "jpeg", "png", "webp", "bmp"], key="runs_predict_upload"
+                    t("runs.predict_upload"), type=None, key="runs_predict_upload", help=t("photo.upload_help")
                 )
                 if upload is not None:
                     try:
@@ -179,6 +186,8 @@ with tab_run:
 
 with tab_compare:
     finished = {r.run_id: r for r in [r for r in records if r.epochs] + recorded_runs()}
+    if "runs_compare" in st.session_state:  # a link may name runs this server does not have
+        st.session_state["runs_compare"] = [i for i in st.session_state["runs_compare"] if i in finished]
     chosen_ids = st.multiselect(
         t("runs.compare_select"),
         list(finished),
@@ -200,7 +209,7 @@ with tab_replay:
         st.info(t("runs.nothing_to_replay"))
     else:
         source = pick_run(t("runs.replay_select"), replayable, "runs_replay")
-        speed = st.select_slider(t("runs.replay_speed"), [1, 2, 5, 10, 20, 50], value=10, key="runs_replay_speed")
+        speed = st.select_slider(t("runs.replay_speed"), REPLAY_SPEEDS, value=10, key="runs_replay_speed")
         if st.button(t("runs.replay_start"), key="runs_replay_start"):
             st.session_state["replay_started"] = time.time()
         started = st.session_state.get("replay_started")

@@ -8,13 +8,13 @@ import streamlit as st
 from cnn_core.datasets import find_datasets
 from cnn_core.estimate import estimate_seconds
 from cnn_core.jobs import launch, max_running_jobs
-from cnn_core.run_config import BASES, DEFAULTS, RunConfig, apply_preset
+from cnn_core.run_config import BASES, DEFAULTS, RunConfig, apply_preset, preset_epochs
 from cnn_core.run_store import ACTIVE_STATES
 from cnn_core.settings import load_settings
 from ui.common import labeler, t
 from ui.data_flows import data_flows
 from ui.training import format_seconds, live_run_view, pick_run, run_store
-from ui.url_state import Choice, Num, publish, restore
+from ui.url_state import Choice, Num, Text, publish, restore
 
 IMAGE_STRATEGIES = ["scratch", "scratch_augmented", "feature_extraction", "feature_extraction_augmented", "fine_tuning"]
 
@@ -43,7 +43,8 @@ def image_counts(folder: str) -> tuple[int, int]:
 
 URL_STATE = {
     "train_strategy": Choice(tuple(IMAGE_STRATEGIES)), "train_base": Choice(BASES), "train_preset": Choice(("book", "quick")),
-    "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024),
+    "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
+    "train_dataset": Text(200),
 }  # fmt: skip
 restore("train", URL_STATE)
 st.title(t("train.title"))
@@ -55,6 +56,8 @@ records = store.list()
 c1, c2, c3 = st.columns(3)
 strategy = c1.selectbox(t("train.strategy"), IMAGE_STRATEGIES, key="train_strategy", format_func=labeler("strategies."))
 datasets = dataset_choices(tuple(str(r) for r in settings.data_roots))
+if st.session_state.get("train_dataset") not in datasets:
+    st.session_state.pop("train_dataset", None)  # a link from another machine names another dataset
 dataset_name = c2.selectbox(
     t("train.dataset"),
     list(datasets),
@@ -68,7 +71,13 @@ preset = c1.radio(
     t("train.preset"), ["book", "quick"], key="train_preset", format_func=labeler("train.preset_"), horizontal=True
 )
 epochs = c2.number_input(
-    t("train.epochs"), 1, 1000, value=None, key="train_epochs", placeholder=str(DEFAULTS[strategy].epochs)
+    t("train.epochs"),
+    1,
+    1000,
+    value=None,
+    key="train_epochs",
+    placeholder=str(preset_epochs(strategy, preset)),
+    help=t("train.epochs_help"),
 )
 batch = c3.number_input(
     t("train.batch"), 1, 1024, value=None, key="train_batch", placeholder=str(DEFAULTS[strategy].batch_size)
@@ -134,10 +143,8 @@ if st.button(t("train.launch"), key="train_launch", type="primary", disabled=dis
 
 st.divider()
 st.subheader(t("train.live_title"))
-run_id = st.session_state.get("train_run_id")
-if run_id is None and active:
-    run_id = active[0].run_id
+run_id = st.session_state.get("train_run_id")  # only a run launched from this browser: never someone else's
 if run_id is None:
-    st.caption(t("train.nothing_running"))
+    st.caption(t("train.nothing_running_here", active=len(active)) if active else t("train.nothing_running"))
 else:
     live_run_view(store, run_id, key="train_live")

@@ -30,6 +30,30 @@ def overfitting_from(epochs: Sequence[dict], patience: int = 2) -> int | None:
     return None
 
 
+def spread_labels(positions: Sequence[float], min_gap: float, low: float = 0.0, high: float = 1.0) -> list[float]:
+    """Label positions as close as possible to ``positions`` but at least ``min_gap`` apart, inside ``[low, high]``.
+
+    Sorted positions are pushed up until every gap is ``min_gap``, then the whole run is shifted down if
+    it leaves ``high``: ``out[i+1] - out[i] >= min_gap`` for the sorted order. Returned in input order.
+    """
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    placed: list[float] = []
+    for i in order:
+        y = max(positions[i], low)
+        if placed and y < placed[-1] + min_gap:
+            y = placed[-1] + min_gap
+        placed.append(y)
+    overflow = (placed[-1] - high) if placed else 0.0
+    if overflow > 0:
+        placed = [y - overflow for y in placed]
+        for k in range(len(placed) - 2, -1, -1):  # keep the gaps after the shift
+            placed[k] = min(placed[k], placed[k + 1] - min_gap)
+    out = [0.0] * len(positions)
+    for rank, i in enumerate(order):
+        out[i] = placed[rank]
+    return out
+
+
 def eta_seconds(progress: dict | None, epochs: Sequence[dict]) -> float | None:
     """Remaining seconds from the mean finished-epoch time and the current batch position."""
     if not progress or not progress.get("batches") or not progress.get("epochs"):

@@ -362,6 +362,22 @@ def find_mnist_files(roots: Sequence[Path], depth: int = 2) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def short_label(path: Path, roots: Sequence[Path]) -> str:
+    """What a picker shows for a file: ``<root name>/<path inside it>``, never the server's absolute path.
+
+    Keras's own download cache shows as ``keras/datasets/<file>``; anything else shows its file name only.
+    """
+    path = Path(path).resolve()
+    for root in roots:
+        root = Path(root).resolve()
+        if path.is_relative_to(root):
+            return f"{root.name}/{path.relative_to(root).as_posix()}"
+    keras_cache = Path(MNIST_KERAS_FILE).expanduser().resolve()
+    if path == keras_cache:
+        return f"keras/datasets/{path.name}"
+    return path.name
+
+
 def find_kaggle_folders(roots: Sequence[Path], depth: int = 2, sample: int = 400) -> list[Path]:
     """Folders under the data roots holding Kaggle-style ``cat.N.jpg`` / ``dog.N.jpg`` files (two labels or more)."""
     found: list[Path] = []

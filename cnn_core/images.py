@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 
 import numpy as np
@@ -104,7 +105,9 @@ def decode_image(
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ImageDecodeError("too_many_pixels", str(err), width="?", height="?", limit=f"{max_pixels:,}") from err
+        pixels = re.search(r"\((\d+) pixels\)", str(err))  # Pillow refuses before the size is known to us
+        count = f"{int(pixels.group(1)):,}" if pixels else "?"
+        raise ImageDecodeError("too_many_pixels_total", str(err), pixels=count, limit=f"{max_pixels:,}") from err
     except UnidentifiedImageError as err:
         raise ImageDecodeError("not_an_image", "The file is not an image Pillow can read.") from err
     except (OSError, SyntaxError, ValueError, EOFError) as err:

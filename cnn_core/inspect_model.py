@@ -144,16 +144,25 @@ def first_layer_filters(net) -> np.ndarray | None:
     return None
 
 
+def pattern_size(net, largest: int = 128) -> int:
+    """The image side a filter pattern is computed at: the network's own input size when it has one
+    (an ImageNet classifier takes exactly 224), else ``largest``."""
+    declared = net.input_shape[1]
+    return int(declared) if declared else largest
+
+
 def filter_pattern(
-    net, layer_name: str, filter_index: int, size: int, steps: int = 30, step_size: float = 10.0, seed: int = 0
+    net, layer_name: str, filter_index: int, steps: int = 30, step_size: float = 10.0, seed: int = 0
 ) -> np.ndarray:
     """The input that maximally activates one filter, by gradient ascent on the image (Chollet, ch. 9).
 
-    Starts from grey noise, follows the normalised gradient of the filter's mean activation (borders
-    excluded), and returns the result as a ``uint8 (size, size, 3)`` image.
+    Starts from grey noise of the network's own input size (:func:`pattern_size`, so no size can be
+    wrong), follows the normalised gradient of the filter's mean activation (borders excluded), and
+    returns the result as a ``uint8 (size, size, 3)`` image.
     """
     import tensorflow as tf  # noqa: PLC0415
 
+    size = pattern_size(net)
     model = activation_model(net, layer_name)
     rng = np.random.default_rng(seed)
     image = tf.Variable(rng.uniform(118, 138, (1, size, size, 3)).astype("float32"))

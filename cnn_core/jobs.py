@@ -77,17 +77,27 @@ def dispatch(store: RunStore, max_running: int | None = None) -> list[str]:
     with _scheduler_lock(store):
         records = store.list()  # also marks dead runs interrupted
         active = sum(1 for r in records if r.state in ("starting", "running"))
-        queued = sorted(
-            (r for r in records if r.state == "queued"),
-            key=lambda r: (r.status.get("created_at", 0), r.run_id),
-        )
-        for record in queued:
+        for run_id in queue_order(records):
             if active >= limit:
                 break
-            _start(store, record.run_id, limit)
-            started.append(record.run_id)
+            _start(store, run_id, limit)
+            started.append(run_id)
             active += 1
     return started
+
+
+def queue_order(records) -> list[str]:
+    """Queued run ids in the order ``dispatch`` starts them: oldest first."""
+    queued = sorted(
+        (r for r in records if r.state == "queued"), key=lambda r: (r.status.get("created_at", 0), r.run_id)
+    )
+    return [r.run_id for r in queued]
+
+
+def queue_position(records, run_id: str) -> int | None:
+    """1 for the next run to start, 2 for the one after it, ...; ``None`` when ``run_id`` is not queued."""
+    order = queue_order(records)
+    return order.index(run_id) + 1 if run_id in order else None
 
 
 def launch(store: RunStore, config: RunConfig, name: str = "", max_running: int | None = None) -> str:

@@ -279,6 +279,7 @@ class NodeReport:
     trainable_params: int
     formula: str
     shape_note: str
+    shape_words: tuple[str, dict] | None
     connected: bool
     shared: bool
     block: str | None
@@ -1309,16 +1310,18 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         input_shapes = tuple(nodes[i].shape for i in node.inputs)
         is_connected = node.index in connected
         if layer is None or layer.spec is None:
-            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), (), node.shape, 0, 0, "", "", is_connected, False, None, None))  # fmt: skip
+            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), (), node.shape, 0, 0, "", "", None, is_connected, False, None, None))  # fmt: skip
             continue
         shared = id(layer) in counted
         params = trainable = 0
         formula = note = ""
+        words = None
         if isinstance(layer.spec, MergeSpec):
-            note = " + ".join(str(s) for s in input_shapes) if layer.kind != "Concatenate" else "concatenate"
+            note = (" + " if layer.kind != "Concatenate" else " | ").join(str(s) for s in input_shapes)
         else:
             params, trainable, formula = layer.spec.params(input_shapes[0])
             note = layer.spec.shape_note(input_shapes[0], node.shape)
+            words = layer.spec.shape_words(input_shapes[0], node.shape)
         effective = top_trainable and layer.trainable  # the setters already passed container flags down
         if not effective:
             trainable = 0
@@ -1334,7 +1337,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         reports.append(
             NodeReport(
                 node.index, layer.name, layer.kind, node.line, tuple(names[i] for i in node.inputs), node.inputs, input_shapes,
-                node.shape, params, trainable, formula, note, is_connected, shared, block, layer.spec,
+                node.shape, params, trainable, formula, note, words, is_connected, shared, block, layer.spec,
             )
         )  # fmt: skip
     return GraphReport(style, model_name, tuple(reports), tuple(inputs), tuple(outputs), total, trainable_total, tuple(warnings), parsed.ignored_lines)  # fmt: skip

@@ -36,6 +36,7 @@ class LayerReport:
     shape_note: str
     weight_tensors: int
     trainable_weight_tensors: int
+    shape_words: tuple[str, dict[str, object]] | None = None
 
 
 class StackError(ShapeError):
@@ -77,7 +78,12 @@ class _Spec:
         return 0, 0
 
     def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        """How the output shape arises, as arithmetic only (words come from :meth:`shape_words`)."""
         return ""
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        """The words that go with the note, as an i18n key under ``shape_words`` and its values."""
+        return None
 
     def arguments(self, keep: tuple[str, ...] | None = None) -> dict[str, object]:
         """Constructor arguments (``name`` excluded); with ``keep``, only those named there or differing from the defaults."""
@@ -141,9 +147,12 @@ class Conv2D(_Spec):
         )
         r = arith.rows
         if r.padding == "same":
-            return f"ceil({r.input_size}/{r.stride}) = {r.output_size}; {self.filters} filters"
+            return f"ceil({r.input_size}/{r.stride}) = {r.output_size}"
         span = f"{r.dilation}*({r.kernel_size}-1)+1" if r.dilation > 1 else f"{r.kernel_size}"
-        return f"floor(({r.input_size}-{span})/{r.stride})+1 = {r.output_size}; {self.filters} filters"
+        return f"floor(({r.input_size}-{span})/{r.stride})+1 = {r.output_size}"
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "filters", {"n": self.filters}
 
 
 @dataclass(frozen=True)
@@ -161,8 +170,11 @@ class MaxPooling2D(_Spec):
     def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
         rows, _ = pool2d_arithmetic(input_shape, self.pool_size, self.strides, self.padding)
         if rows.padding == "same":
-            return f"ceil({rows.input_size}/{rows.stride}) = {rows.output_size}; channels kept"
-        return f"floor(({rows.input_size}-{rows.kernel_size})/{rows.stride})+1 = {rows.output_size}; channels kept"
+            return f"ceil({rows.input_size}/{rows.stride}) = {rows.output_size}"
+        return f"floor(({rows.input_size}-{rows.kernel_size})/{rows.stride})+1 = {rows.output_size}"
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "channels_kept", {}
 
 
 @dataclass(frozen=True)
@@ -179,8 +191,8 @@ class GlobalAveragePooling2D(_Spec):
         _require_rank(self.kind, input_shape, 3)
         return (1, 1, input_shape[2]) if self.keepdims else (input_shape[2],)
 
-    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
-        return f"mean over {input_shape[0]}*{input_shape[1]} per channel"
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "mean_over", {"area": f"{input_shape[0]}*{input_shape[1]}"}
 
 
 @dataclass(frozen=True)
@@ -244,15 +256,11 @@ class BatchNormalization(_Spec):
         c = input_shape[-1]
         learned = int(self.center) + int(self.scale)
         n = (learned + 2) * c
-        return n, learned * c, f"{learned + 2}*{c} = {n:,} ({learned * c:,} trainable)"
+        return n, learned * c, f"{learned + 2}*{c} = {n:,}"
 
     def weight_tensors(self) -> tuple[int, int]:
         learned = int(self.center) + int(self.scale)
         return learned + 2, learned
-
-
-def _identity_note(input_shape: Shape, output_shape: Shape) -> str:
-    return "shape kept"
 
 
 @dataclass(frozen=True)
@@ -525,8 +533,8 @@ class AveragePooling1D(MaxPooling1D):
 class GlobalMaxPooling2D(GlobalAveragePooling2D):
     kind: ClassVar[str] = "GlobalMaxPooling2D"
 
-    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
-        return f"max over {input_shape[0]}*{input_shape[1]} per channel"
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "max_over", {"area": f"{input_shape[0]}*{input_shape[1]}"}
 
 
 @dataclass(frozen=True)
@@ -809,6 +817,7 @@ def analyze_stack(
             out = layer.output_shape(shape)
             params, trainable, formula = layer.params(shape)
             note = layer.shape_note(shape, out)
+            words = layer.shape_words(shape, out)
         except ShapeError as err:
             raise StackError(index, layer.kind, err) from err
         tensors, trainable_tensors = layer.weight_tensors()
@@ -816,7 +825,7 @@ def analyze_stack(
             trainable, trainable_tensors = 0, 0
         rows.append(
             LayerReport(
-                index, name, layer.kind, shape, out, params, trainable, formula, note, tensors, trainable_tensors
+                index, name, layer.kind, shape, out, params, trainable, formula, note, tensors, trainable_tensors, words
             )
         )
         shape = out

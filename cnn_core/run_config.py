@@ -116,6 +116,11 @@ class RunConfig:
     def is_mnist(self) -> bool:
         return self.strategy.startswith("mnist")
 
+    @property
+    def uses_pretrained_base(self) -> bool:
+        """Feature extraction (both kinds) and fine-tuning run on an ImageNet base; the rest train their own net."""
+        return self.strategy in PRETRAINED_STRATEGIES
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
@@ -132,11 +137,20 @@ PRESETS: dict[str, dict[str, object]] = {
 """Workload presets: "book" is 180 px and the book's epochs; "quick" is smaller images on a subset."""
 
 
+PRETRAINED_STRATEGIES = frozenset({"feature_extraction", "feature_extraction_augmented", "fine_tuning"})
+
+
+def preset_epochs(strategy: str, preset: str) -> int:
+    """Epochs a preset trains when none are typed: the book's, or for "quick" ``max(2, book // 5)``."""
+    book = DEFAULTS[strategy].epochs
+    return max(2, book // 5) if preset == "quick" else book
+
+
 def apply_preset(config: RunConfig, preset: str) -> RunConfig:
-    """``config`` with a workload preset; "quick" also cuts the epochs to a fifth (at least 2)."""
+    """``config`` with a workload preset; "quick" also cuts the epochs (see :func:`preset_epochs`)."""
     if preset not in PRESETS:
         raise ValueError(f"Unknown preset. Received: preset={preset!r}")
     changes = dict(PRESETS[preset])
     if preset == "quick" and config.epochs is None:
-        changes["epochs"] = max(2, config.defaults.epochs // 5)
+        changes["epochs"] = preset_epochs(config.strategy, preset)
     return dataclasses.replace(config, **changes)

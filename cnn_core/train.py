@@ -8,6 +8,7 @@ ends training at the next batch boundary. When it ends, it starts the next queue
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import sys
@@ -145,6 +146,9 @@ def _fit_and_test(model, store, run_id, config, train, val, test, n_train: int, 
     )
     if callbacks[0].best_weights is not None:
         model.set_weights(callbacks[0].best_weights)
+    progress_path = store.path(run_id) / "progress.json"
+    last = json.loads(progress_path.read_text()) if progress_path.exists() else {}
+    write_json_atomic(progress_path, {**last, "phase": "testing", "updated_at": now()}, durable=False)
     result = _evaluate(model, test)
     logger.info("test evaluation: accuracy %.4f in %.2f s", result["accuracy"], result["seconds"])
     return model, result

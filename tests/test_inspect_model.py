@@ -40,8 +40,8 @@ def test_first_layer_filters_and_pattern(tiny):
     net = inspect_model.feature_network(tiny)
     filters = inspect_model.first_layer_filters(net)
     assert filters.shape == (4, 3, 3, 3) and filters.dtype == np.uint8 and filters.max() == 255
-    pattern = inspect_model.filter_pattern(net, "c1", 1, size=32, steps=5)
-    assert pattern.shape == (32, 32, 3) and pattern.dtype == np.uint8
+    pattern = inspect_model.filter_pattern(net, "c1", 1, steps=5)
+    assert pattern.shape == (32, 32, 3) and pattern.dtype == np.uint8  # the network's own input size
 
 
 def test_grad_cam_shape_range_and_agreement(tiny):
@@ -63,3 +63,20 @@ def test_grad_cam_on_the_imagenet_network(tmp_path):
     model = efficientnet_lite0(include_top=True, cache_dir=tmp_path)
     heat, cls, score = inspect_model.grad_cam(model, resize_square(load_sample_photo(), 224), split_at="top_relu6")
     assert heat.shape == (7, 7) and 281 <= cls <= 285 and score > 0.5
+
+
+def test_filter_pattern_on_the_imagenet_network_uses_its_input_size(tmp_path):
+    """The page's default model takes exactly 224x224: a pattern of any other size was a ValueError."""
+    from cnn_core.pretrained.efficientnet_lite import efficientnet_lite0
+
+    model = efficientnet_lite0(include_top=True, cache_dir=tmp_path)
+    assert inspect_model.pattern_size(model) == 224
+    pattern = inspect_model.filter_pattern(model, inspect_model.probe_layers(model)[2].name, 0, steps=2)
+    assert pattern.shape == (224, 224, 3)
+
+
+def test_pattern_size_of_a_network_without_a_fixed_size():
+    inputs = keras.Input((None, None, 3))
+    net = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="c")(inputs))
+    assert inspect_model.pattern_size(net) == 128
+    assert inspect_model.filter_pattern(net, "c", 0, steps=1).shape == (128, 128, 3)

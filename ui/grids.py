@@ -16,10 +16,11 @@ table.cnn-grid td {border: 1px solid #bbb; min-width: 2.1em; height: 2.1em; text
 table.cnn-grid td.pad {background: #eceff1; color: #90a4ae;}
 table.cnn-grid td.win {background: #ffe082; font-weight: 600;}
 table.cnn-grid td.pad.win {background: #ffecb3;}
-table.cnn-grid td.best {background: #ef6c00; color: #fff; font-weight: 700;}
-table.cnn-grid td.cur {background: #42a5f5; color: #fff; font-weight: 700;}
 table.cnn-grid td.done {background: #e3f2fd;}
 table.cnn-grid td.todo {color: #bbb;}
+/* Highlights last and with the most specific selectors: a cell can be done, in the window and the winner at once. */
+table.cnn-grid td.cur, table.cnn-grid td.cur.done {background: #1565c0; color: #fff; font-weight: 700;}
+table.cnn-grid td.best, table.cnn-grid td.best.done, table.cnn-grid td.best.win {background: #bf360c; color: #fff; font-weight: 700;}
 div.cnn-cap {font-size: .8rem; color: #555; margin: .2rem 0;}
 </style>
 """

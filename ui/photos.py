@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn_core.images import UPLOAD_EXTENSIONS, ImageDecodeError, decode_image, load_sample_photo, resize_to_fit
+from cnn_core.images import ImageDecodeError, decode_image, load_sample_photo, resize_to_fit
 from ui.common import labeler, max_upload_bytes, show_error, t
 
 PHOTO_MAX_SIDE = 360
@@ -19,6 +19,13 @@ def sample_photo(max_side: int = PHOTO_MAX_SIDE) -> np.ndarray:
 @st.cache_data(show_spinner=False, max_entries=16)
 def decode_upload(data: bytes, max_bytes: int, max_side: int = PHOTO_MAX_SIDE) -> np.ndarray:
     return decode_image(data, max_bytes=max_bytes, max_side=max_side)
+
+
+def photo_url_state(prefix: str, extra_sources: tuple[str, ...] = ()) -> dict:
+    """The photo picker's source choice as URL state (uploads themselves never go into a link)."""
+    from ui.url_state import Choice  # noqa: PLC0415 - keeps this module's imports light
+
+    return {f"{prefix}_source": Choice(("sample", "upload", *extra_sources))}
 
 
 def photo_picker(prefix: str, max_side: int = PHOTO_MAX_SIDE, extra_sources: tuple[str, ...] = ()) -> np.ndarray | None:
@@ -44,8 +51,9 @@ def photo_picker(prefix: str, max_side: int = PHOTO_MAX_SIDE, extra_sources: tup
         return source  # type: ignore[return-value]
     upload = st.file_uploader(
         t("photo.upload", limit=max_upload_bytes() // (1024 * 1024)),
-        type=list(UPLOAD_EXTENSIONS),
+        type=None,  # any file: our decoder refuses GIF, TIFF and the rest in the learner's language
         key=f"{prefix}_upload",
+        help=t("photo.upload_help"),
     )
     if upload is None:
         st.info(t("photo.upload_hint"))

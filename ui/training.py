@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn_core.curves import best_epoch, eta_seconds, overfitting_from
+from cnn_core.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
+from cnn_core.jobs import queue_position
 from cnn_core.run_config import DEFAULTS
 from cnn_core.run_store import ACTIVE_STATES, RunRecord, RunStore
 from cnn_core.settings import load_settings
@@ -34,66 +36,82 @@ def format_seconds(seconds: float | None) -> str:
 
 def run_label(record: RunRecord) -> str:
     strategy = t(f"strategies.{record.config.strategy}") if record.config else "?"
-    return f"{record.name} · {strategy} · {t(f'states.{record.state}')}"
+    return f"{display_name(record)} · {strategy} · {t(f'states.{record.state}')}"
 
 
 def pick_run(label: str, runs: dict[str, RunRecord], key: str) -> RunRecord:
     """A selectbox over ``runs`` (run id -> record) showing each run's name, strategy and state; the chosen record."""
+    if st.session_state.get(key) not in runs:
+        st.session_state.pop(key, None)  # a link may name a run this server does not have
     return runs[
         st.selectbox(label, list(runs), key=key, format_func={i: run_label(r) for i, r in runs.items()}.__getitem__)
     ]
 
 
+def display_name(record: RunRecord) -> str:
+    """A run's name; a recorded run is named in the session's language from its configuration."""
+    if record.meta.get("recorded") and record.config:
+        c = record.config
+        return t(
+            "runs.recorded_name",
+            strategy=t(f"strategies.{c.strategy}"),
+            base=c.base if c.uses_pretrained_base else t("runs.own_convnet"),
+            size=c.image_size,
+            epochs=len(record.epochs),
+        )
+    return record.name
+
+
 def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, single: bool = False) -> go.Figure:
-    """Training (dashed) and validation (solid) ``metric`` per epoch; best epoch starred; overfitting shaded."""
+    """Validation (solid) and training (dashed) ``metric`` per epoch, best epoch starred, the book's bands.
+
+    Built for many runs: one legend entry per run (a click hides both of its curves), the two line styles
+    explained once, band labels spread so they never overlap, and the legend given its own room.
+    """
     fig = go.Figure()
     for i, record in enumerate(records):
         colour = COLOURS[i % len(COLOURS)]
         xs = [e["epoch"] for e in record.epochs]
-        label = record.name if not single else ""
+        name = display_name(record) if not single else t("train.validation")
+        group = record.run_id
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[e.get(metric) for e in record.epochs],
-                mode="lines",
-                line={"dash": "dash", "color": colour},
-                name=f"{label} {t('train.training')}".strip(),
-            )  # fmt: skip
-        )
+            go.Scatter(x=xs, y=[e.get(f"val_{metric}") for e in record.epochs], mode="lines+markers",
+                       line={"color": colour}, marker={"size": 5}, name=name, legendgroup=group)
+        )  # fmt: skip
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=[e.get(f"val_{metric}") for e in record.epochs],
-                mode="lines+markers",
-                line={"color": colour},
-                name=f"{label} {t('train.validation')}".strip(),
-            )  # fmt: skip
-        )
+            go.Scatter(x=xs, y=[e.get(metric) for e in record.epochs], mode="lines", line={"dash": "dash", "color": colour},
+                       name=t("train.training") if single else name, legendgroup=group, showlegend=single)
+        )  # fmt: skip
         best = best_epoch(record.epochs)
         if best and best.get(f"val_{metric}") is not None:
             fig.add_trace(
-                go.Scatter(
-                    x=[best["epoch"]],
-                    y=[best[f"val_{metric}"]],
-                    mode="markers",
-                    marker={"symbol": "star", "size": 16, "color": colour, "line": {"width": 1, "color": "black"}},
-                    name=t("train.best_epoch", epoch=best["epoch"]),
-                )  # fmt: skip
-            )
+                go.Scatter(x=[best["epoch"]], y=[best[f"val_{metric}"]], mode="markers", legendgroup=group,
+                           marker={"symbol": "star", "size": 15, "color": colour, "line": {"width": 1, "color": "black"}},
+                           name=t("train.best_epoch", epoch=best["epoch"]), showlegend=single)
+            )  # fmt: skip
         start = overfitting_from(record.epochs)
         if single and start is not None:
             fig.add_vrect(x0=start, x1=xs[-1], fillcolor="#ffcdd2", opacity=0.35, line_width=0,
                           annotation_text=t("train.overfitting"), annotation_position="top left")  # fmt: skip
+    if not single:
+        for dash, label in (("solid", t("train.validation")), ("dash", t("train.training"))):
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"dash": dash, "color": "#555"},
+                                     name=label, legendgroup="styles", legendrank=1))  # fmt: skip
     if bands and metric == "accuracy":
-        shown = {r.config.strategy for r in records if r.config}
-        for strategy in sorted(shown):
-            reference = DEFAULTS[strategy].book_accuracy
-            fig.add_hrect(y0=reference - 0.01, y1=reference + 0.01, fillcolor="#c8e6c9", opacity=0.5, line_width=0,
-                          annotation_text=t("train.book_band", strategy=t(f"strategies.{strategy}"), value=f"{reference:.1%}"),
-                          annotation_position="bottom right")  # fmt: skip
+        shown = sorted({r.config.strategy for r in records if r.config})
+        references = [DEFAULTS[s].book_accuracy for s in shown]
+        for strategy, reference, y in zip(shown, references, spread_labels(references, 0.045, 0.0, 1.0), strict=True):
+            fig.add_hrect(y0=reference - 0.01, y1=reference + 0.01, fillcolor="#c8e6c9", opacity=0.5, line_width=0)
+            fig.add_annotation(x=1.0, xref="paper", xanchor="right", y=y, yref="y", showarrow=False, font={"size": 11},
+                               text=t("train.book_band", strategy=t(f"strategies.{strategy}"), value=f"{reference:.1%}"),
+                               bgcolor="rgba(255,255,255,0.8)")  # fmt: skip
+    entries = len(records) + (0 if single else 2)
+    rows = 1 if single else math.ceil(entries / 2)
+    legend_px = 24 * rows + 20
     fig.update_layout(
-        height=chart_height(340), margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=t("train.epoch"),
-        yaxis_title=t(f"train.metric_{metric}"), legend={"orientation": "h", "y": -0.25},
+        height=chart_height(340) + legend_px, margin={"l": 10, "r": 10, "t": 30, "b": legend_px + 40},
+        xaxis_title=t("train.epoch"), yaxis_title=t(f"train.metric_{metric}"),
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12 * 340 / (340 + legend_px), "entrywidth": 0.5, "entrywidthmode": "fraction"},
     )  # fmt: skip
     return fig
 
@@ -108,8 +126,10 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
     if record.damaged:
         st.error(t("train.damaged", reason=record.damaged))
         return record
+    stopping = record.state in ACTIVE_STATES and store.stop_requested(run_id)
+    testing = record.state == "running" and (record.progress or {}).get("phase") == "testing"
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("train.status"), t(f"states.{record.state}"))
+    c1.metric(t("train.status"), t("train.stopping_state") if stopping else t(f"states.{record.state}"))
     best = record.best_epoch
     c2.metric(
         t("train.best"), f"{best['val_accuracy']:.1%} (#{best['epoch']})" if best and "val_accuracy" in best else "–"
@@ -133,7 +153,12 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
             ),
         )
         if record.state == "queued":
-            st.info(t("train.queued"))
+            place = queue_position(store.list(), run_id)
+            st.info(t("train.queued_place", place=place) if place else t("train.queued"))
+        if testing:
+            st.info(t("train.testing_phase"))
+        elif stopping:
+            st.warning(t("train.stopping"))
     elif record.state in ("failed", "interrupted"):
         st.error(t("train.failed", error=record.status.get("error", "")))
         with st.expander(t("train.log")):
@@ -157,9 +182,13 @@ def live_run_view(store: RunStore, run_id: str, key: str) -> None:
     def view() -> None:
         shown = render_run_view(store, run_id, key)
         if shown is not None and shown.state in ACTIVE_STATES:
-            if st.button(t("train.stop"), key=f"{key}_stop"):
+            stopping = store.stop_requested(run_id)
+            if st.button(
+                t("train.stopping_state") if stopping else t("train.stop"), key=f"{key}_stop", disabled=stopping
+            ):
                 store.request_stop(run_id)
                 st.toast(t("train.stop_requested"))
+                st.rerun(scope="fragment")
         elif active and shown is not None:
             st.rerun()  # it just finished: refresh the whole page once (tables, evaluation)
         st.caption(t("train.updated", time=time.strftime("%H:%M:%S")))

@@ -56,12 +56,25 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Many:
+    """A list of short strings (a multiselect), written comma-separated; at most ``max_items``."""
+
+    max_items: int
+
+    def parse(self, text: str) -> list[str] | None:
+        items = [item for item in text.split(",") if item]
+        return items if len(items) <= self.max_items and all(len(i) <= 200 for i in items) else None
+
+
+@dataclass(frozen=True)
 class Flag:
     def parse(self, text: str) -> bool | None:
         return {"1": True, "true": True, "0": False, "false": False}.get(text.lower())
 
 
 def _encode(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float) and value.is_integer():
@@ -69,7 +82,7 @@ def _encode(value: object) -> str:
     return str(value)
 
 
-def restore(page: str, spec: dict[str, Num | Choice | Flag]) -> None:
+def restore(page: str, spec: dict[str, Num | Choice | Flag | Text | Many]) -> None:
     """Put valid URL values for ``spec``'s keys into the session state (first run of ``page`` in the session)."""
     marker = f"_url_restored_{page}"
     if st.session_state.get(marker):
@@ -84,7 +97,7 @@ def restore(page: str, spec: dict[str, Num | Choice | Flag]) -> None:
             st.session_state[key] = value
 
 
-def publish(spec: dict[str, Num | Choice | Flag]) -> None:
+def publish(spec: dict[str, Num | Choice | Flag | Text | Many]) -> None:
     """Rewrite the URL with the current values of ``spec``'s keys (plus ``lang`` and ``lecture``)."""
     params = {k: st.query_params[k] for k in GLOBAL_KEYS if k in st.query_params}
     for key in spec:
