@@ -6,10 +6,15 @@ import streamlit as st
 
 from ui.common import language_selector, t
 from ui.errors import run_guarded
-from ui.lecture import lecture_toggle
+from ui.lecture import lecture_from_url, lecture_toggle
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-st.set_page_config(page_title="CNN Classroom", page_icon="🧠", layout="wide")
+st.set_page_config(
+    page_title="CNN Classroom",
+    page_icon="🧠",
+    layout="wide",
+    initial_sidebar_state="collapsed" if lecture_from_url() else "auto",  # presenter layout for lecturer links
+)
 language_selector()
 lecture_toggle()
 

@@ -62,7 +62,7 @@ if isinstance(photo, str):  # a dataset image
     d1, d2 = st.columns([3, 1], vertical_alignment="bottom")
     if st.session_state.get("aug_dataset") not in datasets:
         st.session_state.pop("aug_dataset", None)  # a link from another machine names another dataset
-    name = d1.selectbox(t("aug.dataset"), list(datasets), key="aug_dataset")
+    name = d1.selectbox(t("aug.dataset"), list(datasets), help=t("help.aug_dataset"), key="aug_dataset")
     if d2.button(t("aug.another_image"), key="aug_pick", width="stretch"):
         st.session_state["aug_pick_seed"] = st.session_state.get("aug_pick_seed", 0) + 1
     try:
@@ -87,20 +87,32 @@ p2.button(
 p3.button(t("aug.preset_none"), key="aug_preset_none", on_click=preset_setter(preset_values(NONE)), width="stretch")
 
 c1, c2, c3, c4 = st.columns(4)
-flip = c1.selectbox(t("aug.flip"), FLIP_MODES, key="aug_flip", index=1, format_func=labeler("aug.flip_"))
-rotation = c2.slider(t("aug.rotation"), 0.0, 0.5, BOOK.rotation, 0.01, key="aug_rotation")
+flip = c1.selectbox(
+    t("aug.flip"), FLIP_MODES, help=t("help.aug_flip"), key="aug_flip", index=1, format_func=labeler("aug.flip_")
+)
+rotation = c2.slider(t("aug.rotation"), 0.0, 0.5, BOOK.rotation, 0.01, help=t("help.aug_rotation"), key="aug_rotation")
 c2.caption(t("aug.rotation_degrees", degrees=f"{rotation * 360:.0f}"))
-zoom = c3.slider(t("aug.zoom"), 0.0, 0.5, BOOK.zoom, 0.01, key="aug_zoom")
-fill = c4.selectbox(t("aug.fill"), FILL_MODES, key="aug_fill", format_func=labeler("aug.fill_"))
+zoom = c3.slider(t("aug.zoom"), 0.0, 0.5, BOOK.zoom, 0.01, help=t("help.aug_zoom"), key="aug_zoom")
+fill = c4.selectbox(
+    t("aug.fill"), FILL_MODES, help=t("help.aug_fill"), key="aug_fill", format_func=labeler("aug.fill_")
+)
 ADVANCED = ("aug_translate_h", "aug_translate_w", "aug_shear", "aug_brightness", "aug_contrast")
 shift_h = shift_w = shear = brightness = contrast = 0.0
 if not lecture_mode() or any(st.session_state.get(k) for k in ADVANCED):  # lecturer mode: the book's three only
     c1, c2, c3, c4, c5 = st.columns(5)
-    shift_h = c1.slider(t("aug.translate_h"), 0.0, 0.5, 0.0, 0.01, key="aug_translate_h")
-    shift_w = c2.slider(t("aug.translate_w"), 0.0, 0.5, 0.0, 0.01, key="aug_translate_w")
-    shear = c3.slider(t("aug.shear"), 0.0, 0.5, 0.0, 0.01, key="aug_shear", disabled=not shear_available())
-    brightness = c4.slider(t("aug.brightness"), 0.0, 0.5, 0.0, 0.01, key="aug_brightness")
-    contrast = c5.slider(t("aug.contrast"), 0.0, 0.9, 0.0, 0.01, key="aug_contrast")
+    shift_h = c1.slider(
+        t("aug.translate_h"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_translate_h"), key="aug_translate_h"
+    )
+    shift_w = c2.slider(
+        t("aug.translate_w"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_translate_w"), key="aug_translate_w"
+    )
+    shear = c3.slider(
+        t("aug.shear"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_shear"), key="aug_shear", disabled=not shear_available()
+    )
+    brightness = c4.slider(
+        t("aug.brightness"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_brightness"), key="aug_brightness"
+    )
+    contrast = c5.slider(t("aug.contrast"), 0.0, 0.9, 0.0, 0.01, help=t("help.aug_contrast"), key="aug_contrast")
 if not shear_available():
     st.caption(t("aug.no_shear"))
 
@@ -117,11 +129,11 @@ aug = AugmentationSettings(
 )
 
 g1, g2, g3, g4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
-size = g1.selectbox(t("aug.image_size"), [180, 150, 128, 96], key="aug_size")
-grid_side = g2.number_input(t("aug.grid_size"), 1, 5, 3, key="aug_grid")
+size = g1.selectbox(t("aug.image_size"), [180, 150, 128, 96], help=t("help.aug_size"), key="aug_size")
+grid_side = g2.number_input(t("aug.grid_size"), 1, 5, 3, help=t("help.aug_grid"), key="aug_grid")
 if g4.button(t("aug.reroll"), key="aug_reroll", width="stretch"):
     st.session_state["aug_seed"] = int(st.session_state.get("aug_seed", 0)) + 1
-seed = g3.number_input(t("aug.seed"), 0, 1_000_000, 0, key="aug_seed")
+seed = g3.number_input(t("aug.seed"), 0, 1_000_000, 0, help=t("help.aug_seed"), key="aug_seed")
 
 image = resize_square(photo, int(size))
 with st.spinner(t("aug.loading_keras")):
@@ -138,7 +150,7 @@ st.caption(t("aug.grid_caption", count=int(grid_side) ** 2, seed=seed))
 
 st.subheader(t("aug.epochs_title"))
 st.caption(t("aug.epochs_intro"))
-epochs = st.slider(t("aug.epochs"), 2, 12, 6, key="aug_epochs")
+epochs = st.slider(t("aug.epochs"), 2, 12, 6, help=t("help.aug_epochs"), key="aug_epochs")
 views = augmented_epochs(aug, image, int(epochs), int(seed))
 for start in range(0, len(views), 6):
     cols = st.columns(6)

@@ -22,7 +22,7 @@ from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
 from ui.common import labeler, preset_setter, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
 from ui.guess import reveal_gate
-from ui.lecture import lecture_mode
+from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
 from ui.url_state import Choice, Num, Text, publish, restore
 
@@ -68,22 +68,26 @@ for col, (name, values) in zip(preset_cols, PRESETS.items(), strict=True):
     col.button(t(f"conv.preset_{name}"), key=f"conv_preset_{name}", on_click=preset_setter(values), width="stretch")
 
 c1, c2, c3, c4 = st.columns(4)
-height = c1.number_input(t("conv.input_height"), 1, 1024, 5, key="conv_h")
-width = c2.number_input(t("conv.input_width"), 1, 1024, 5, key="conv_w")
-channels = c3.number_input(t("conv.channels"), 1, 512, 1, key="conv_c")
-filters = c4.number_input(t("conv.filters"), 1, 1024, 1, key="conv_filters")
+height = c1.number_input(t("conv.input_height"), 1, 1024, 5, help=t("help.conv_h"), key="conv_h")
+width = c2.number_input(t("conv.input_width"), 1, 1024, 5, help=t("help.conv_w"), key="conv_w")
+channels = c3.number_input(t("conv.channels"), 1, 512, 1, help=t("help.conv_c"), key="conv_c")
+filters = c4.number_input(t("conv.filters"), 1, 1024, 1, help=t("help.conv_filters"), key="conv_filters")
 c1, c2, c3, c4, c5 = st.columns(5)
-kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, key="conv_k")
-stride = c2.number_input(t("conv.stride"), 1, 8, 1, key="conv_s")
+kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, help=t("help.conv_k"), key="conv_k")
+stride = c2.number_input(t("conv.stride"), 1, 8, 1, help=t("help.conv_s"), key="conv_s")
 advanced = (
     not lecture_mode() or st.session_state.get("conv_d", 1) != 1 or st.session_state.get("conv_pad_mode") == "explicit"
 )
 pad_modes = ["valid", "same", "explicit"] if advanced else ["valid", "same"]
-pad_mode = c3.selectbox(t("conv.padding"), pad_modes, key="conv_pad_mode", format_func=labeler("conv.pad_"))
+pad_mode = c3.selectbox(
+    t("conv.padding"), pad_modes, help=t("help.conv_pad_mode"), key="conv_pad_mode", format_func=labeler("conv.pad_")
+)
 pad_amount, dilation = 1, 1
 if advanced:  # lecturer mode hides explicit padding and dilation unless a prepared link uses them
-    pad_amount = c4.number_input(t("conv.padding_amount"), 0, 10, 1, key="conv_pad", disabled=pad_mode != "explicit")
-    dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, key="conv_d")
+    pad_amount = c4.number_input(
+        t("conv.padding_amount"), 0, 10, 1, help=t("help.conv_pad"), key="conv_pad", disabled=pad_mode != "explicit"
+    )
+    dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, help=t("help.conv_d"), key="conv_d")
 padding = int(pad_amount) if pad_mode == "explicit" else pad_mode
 publish(URL_STATE)  # again at the end, once the step-through's widgets exist
 
@@ -125,15 +129,23 @@ elif max(height, width) > STEP_LIMIT or channels > 3:
 else:
     v1, v2, v3 = st.columns(3)
     value_source = v1.selectbox(
-        t("conv.values"), ["random", "book"], key="conv_values", format_func=labeler("conv.values_")
+        t("conv.values"),
+        ["random", "book"],
+        help=t("help.conv_values"),
+        key="conv_values",
+        format_func=labeler("conv.values_"),
     )
     kernel_choices = ["random", *KERNEL_PRESETS] if kernel == 3 else ["random"]
     if st.session_state.get("conv_kernel_values") not in kernel_choices:
         st.session_state["conv_kernel_values"] = kernel_choices[0]
     kernel_source = v2.selectbox(
-        t("conv.kernel_values"), kernel_choices, key="conv_kernel_values", format_func=labeler("kernels.")
+        t("conv.kernel_values"),
+        kernel_choices,
+        help=t("help.conv_kernel_values"),
+        key="conv_kernel_values",
+        format_func=labeler("kernels."),
     )
-    bias = v3.number_input(t("conv.bias"), -100.0, 100.0, 0.0, step=1.0, key="conv_bias")
+    bias = v3.number_input(t("conv.bias"), -100.0, 100.0, 0.0, step=1.0, help=t("help.conv_bias"), key="conv_bias")
 
     if value_source == "book" and (height, width, channels) == (5, 5, 1):
         x = BOOK_PATCH_INPUT[:, :, None]
@@ -157,14 +169,17 @@ else:
 
     b1, b2, b3 = st.columns([1, 1, 2])
     b1.button(t("conv.prev"), key="conv_prev", on_click=move, args=(-1,), width="stretch")
-    b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch")
+    b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch", help=t("conv.keys_help"))
+    step_keys("conv_prev", "conv_next")
     playing = b3.toggle(t("conv.play"), key="conv_play")
 
     @st.fragment(run_every=0.9 if playing else None)
     def step_view() -> None:
         if playing and n_steps > 1:
             move(1)
-        step = st.slider(t("conv.position"), 0, max(n_steps - 1, 1), key="conv_step", disabled=n_steps == 1)
+        step = st.slider(
+            t("conv.position"), 0, max(n_steps - 1, 1), help=t("help.conv_step"), key="conv_step", disabled=n_steps == 1
+        )
         step = min(step, n_steps - 1)
         orow, ocol = divmod(step, ow)
         taps = [(r, c) for r in arith.rows.tap_positions(orow) for c in arith.cols.tap_positions(ocol)]
@@ -207,7 +222,13 @@ st.caption(t("conv.multi_intro"))
 mc_x = demo_values((8, 8, 3), seed=3, low=0, high=9)
 mc_k = demo_values((3, 3, 3, 6), seed=4, low=-1, high=1)
 mc_out = conv2d(mc_x, mc_k)
-f_index = st.selectbox(t("conv.multi_filter"), range(6), key="conv_mc_filter", format_func=lambda i: f"#{i + 1}")
+f_index = st.selectbox(
+    t("conv.multi_filter"),
+    range(6),
+    help=t("help.conv_mc_filter"),
+    key="conv_mc_filter",
+    format_func=lambda i: f"#{i + 1}",
+)
 st.markdown(t("conv.multi_shape", out=str(mc_out.shape)))
 for ch, name in enumerate(("R", "G", "B")):
     a, b, c = st.columns([3, 1.6, 2.6])
@@ -230,11 +251,17 @@ if photo_rgb is not None:
         t("conv.photo_kernel"),
         names,
         index=names.index("sobel_horizontal"),
+        help=t("help.conv_photo_kernel"),
         key="conv_photo_kernel",
         format_func=labeler("kernels."),
     )
     if choice == "custom":
-        text = st.text_input(t("conv.custom_kernel"), "0 -1 0; -1 5 -1; 0 -1 0", key="conv_photo_custom")
+        text = st.text_input(
+            t("conv.custom_kernel"),
+            "0 -1 0; -1 5 -1; 0 -1 0",
+            help=t("help.conv_photo_custom"),
+            key="conv_photo_custom",
+        )
         try:
             photo_kernel = parse_kernel_text(text)
         except ValueError as err:

@@ -128,15 +128,22 @@ with st.expander(t("params.show_layers")):
 
 st.subheader(t("params.vgg_title"))
 v1, v2, v3 = st.columns(3)
-vgg_size = v1.number_input(t("params.vgg_size"), 32, 1024, 180, key="params_vgg_size")
+vgg_size = v1.number_input(t("params.vgg_size"), 32, 1024, 180, help=t("help.params_vgg_size"), key="params_vgg_size")
 freeze_mode = v2.radio(
     t("params.vgg_freeze"),
     ["trainable", "frozen", "fine_tune"],
+    help=t("help.params_vgg_freeze"),
     key="params_vgg_freeze",
     format_func=labeler("params.vgg_"),
 )
 unfrozen = v3.number_input(
-    t("params.vgg_unfrozen"), 1, 19, 4, key="params_vgg_unfrozen", disabled=freeze_mode != "fine_tune"
+    t("params.vgg_unfrozen"),
+    1,
+    19,
+    4,
+    help=t("help.params_vgg_unfrozen"),
+    key="params_vgg_unfrozen",
+    disabled=freeze_mode != "fine_tune",
 )
 unfrozen_last = {"trainable": None, "frozen": 0, "fine_tune": int(unfrozen)}[freeze_mode]
 vgg = vgg16_conv_base(int(vgg_size))

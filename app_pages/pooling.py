@@ -8,7 +8,7 @@ from cnn_core.pooling import pool2d, pool_axis_formula
 from cnn_core.shapes import ShapeError, pool2d_output_shape
 from ui.common import labeler, show_error, t
 from ui.grids import GRID_CSS, add_class, grid_html
-from ui.lecture import lecture_mode
+from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
 from ui.url_state import Choice, Flag, Num, publish, restore
 
@@ -34,15 +34,23 @@ st.caption(t("pool.intro"))
 st.markdown(GRID_CSS, unsafe_allow_html=True)
 
 c1, c2, c3, c4 = st.columns(4)
-mode = c1.radio(t("pool.mode"), ["max", "average"], key="pool_mode", format_func=labeler("pool.mode_"))
-pool_size = c2.number_input(t("pool.pool_size"), 1, 8, 2, key="pool_size")
-stride_same = c3.checkbox(t("pool.stride_default"), True, key="pool_stride_default")
-stride = c3.number_input(t("pool.stride"), 1, 8, 2, key="pool_stride", disabled=stride_same)
-padding = c4.radio(t("pool.padding"), ["valid", "same"], key="pool_padding", format_func=labeler("conv.pad_"))
+mode = c1.radio(
+    t("pool.mode"), ["max", "average"], help=t("help.pool_mode"), key="pool_mode", format_func=labeler("pool.mode_")
+)
+pool_size = c2.number_input(t("pool.pool_size"), 1, 8, 2, help=t("help.pool_size"), key="pool_size")
+stride_same = c3.checkbox(t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default")
+stride = c3.number_input(t("pool.stride"), 1, 8, 2, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same)
+padding = c4.radio(
+    t("pool.padding"),
+    ["valid", "same"],
+    help=t("help.pool_padding"),
+    key="pool_padding",
+    format_func=labeler("conv.pad_"),
+)
 g1, g2, g3 = st.columns(3)
-grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, key="pool_grid_h")
-grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, key="pool_grid_w")
-seed = 0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, key="pool_seed")
+grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, help=t("help.pool_grid_h"), key="pool_grid_h")
+grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, help=t("help.pool_grid_w"), key="pool_grid_w")
+seed = 0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, help=t("help.pool_seed"), key="pool_seed")
 strides = None if stride_same else stride
 publish(URL_STATE)
 
@@ -67,7 +75,17 @@ st.code(f"layers.{layer_name}(pool_size={pool_size}{code_strides}{code_padding})
 n_steps = oh * ow
 if st.session_state.get("pool_step", 0) >= n_steps:
     st.session_state["pool_step"] = 0
-step = st.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
+
+
+def move_window(delta: int) -> None:
+    st.session_state["pool_step"] = (st.session_state.get("pool_step", 0) + delta) % n_steps
+
+
+p1, p2, p3 = st.columns([1, 1, 4], vertical_alignment="bottom")
+p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), width="stretch", disabled=n_steps == 1)
+p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), width="stretch", disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
+step_keys("pool_prev", "pool_next")
+step = p3.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
 step = min(step, n_steps - 1)
 orow, ocol = divmod(step, ow)
 r0 = orow * result.rows.stride - result.rows.pad_before
@@ -104,9 +122,9 @@ st.caption(t("pool.grid_legend"))
 
 st.subheader(t("pool.channels_title"))
 s1, s2, s3 = st.columns(3)
-sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, key="pool_shape_h")
-sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, key="pool_shape_w")
-sc = s3.number_input(t("conv.channels"), 1, 2048, 32, key="pool_shape_c")
+sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, help=t("help.pool_shape_h"), key="pool_shape_h")
+sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, help=t("help.pool_shape_w"), key="pool_shape_w")
+sc = s3.number_input(t("conv.channels"), 1, 2048, 32, help=t("help.pool_shape_c"), key="pool_shape_c")
 try:
     out_shape = pool2d_output_shape((sh, sw, sc), pool_size, strides, padding)
     st.markdown(t("pool.channels_result", before=str((sh, sw, sc)), after=str(out_shape)))

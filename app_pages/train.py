@@ -54,21 +54,39 @@ store = run_store()
 records = store.list()
 
 c1, c2, c3 = st.columns(3)
-strategy = c1.selectbox(t("train.strategy"), IMAGE_STRATEGIES, key="train_strategy", format_func=labeler("strategies."))
+strategy = c1.selectbox(
+    t("train.strategy"),
+    IMAGE_STRATEGIES,
+    help=t("help.train_strategy"),
+    key="train_strategy",
+    format_func=labeler("strategies."),
+)
 datasets = dataset_choices(tuple(str(r) for r in settings.data_roots))
 if st.session_state.get("train_dataset") not in datasets:
     st.session_state.pop("train_dataset", None)  # a link from another machine names another dataset
 dataset_name = c2.selectbox(
     t("train.dataset"),
     list(datasets),
+    help=t("help.train_dataset"),
     key="train_dataset",
     format_func={n: t("train.synthetic") if n == "synthetic" else n for n in datasets}.__getitem__,
 )
 uses_base = strategy.startswith(("feature", "fine"))
-base = c3.selectbox(t("train.base"), BASES, key="train_base", disabled=not uses_base or strategy == "fine_tuning")
+base = c3.selectbox(
+    t("train.base"),
+    BASES,
+    help=t("help.train_base"),
+    key="train_base",
+    disabled=not uses_base or strategy == "fine_tuning",
+)
 c1, c2, c3, c4 = st.columns(4)
 preset = c1.radio(
-    t("train.preset"), ["book", "quick"], key="train_preset", format_func=labeler("train.preset_"), horizontal=True
+    t("train.preset"),
+    ["book", "quick"],
+    help=t("help.train_preset"),
+    key="train_preset",
+    format_func=labeler("train.preset_"),
+    horizontal=True,
 )
 epochs = c2.number_input(
     t("train.epochs"),
@@ -80,10 +98,16 @@ epochs = c2.number_input(
     help=t("train.epochs_help"),
 )
 batch = c3.number_input(
-    t("train.batch"), 1, 1024, value=None, key="train_batch", placeholder=str(DEFAULTS[strategy].batch_size)
+    t("train.batch"),
+    1,
+    1024,
+    value=None,
+    help=t("help.train_batch"),
+    key="train_batch",
+    placeholder=str(DEFAULTS[strategy].batch_size),
 )
 lr = c4.number_input(
-    t("train.learning_rate"), 1e-7, 1.0, value=None, key="train_lr", format="%g",
+    t("train.learning_rate"), 1e-7, 1.0, value=None, help=t("help.train_lr"), key="train_lr", format="%g",
     placeholder=str(DEFAULTS[strategy].learning_rate or t("train.optimizer_default")),
 )  # fmt: skip
 start_from = None

@@ -1,19 +1,59 @@
-"""Lecturer mode: larger text and charts, advanced controls hidden; also ``?lecture=1`` in the URL."""
+"""Lecturer mode and the projector: ``?lecture=1`` (larger everything, presenter layout, advanced controls
+hidden), ``?projector=1`` (a high-contrast dark theme), and the ←/→ keys for the step-throughs.
+
+The stylesheet targets elements by role (metric values, widget labels, buttons, formulas, grids), never
+by a rule that also hits something else: a metric value is always larger than its label, formulas shrink
+to the width of their column, and button, select and sidebar labels wrap instead of being cut off.
+"""
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
+import streamlit.components.v1 as components
 
 from ui.common import t
 
 LECTURE_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] {font-size: 20px;}
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.2rem;}
-[data-testid="stMetricValue"] {font-size: 3rem;}
+[data-testid="stMainBlockContainer"], .block-container {max-width: 100% !important; padding: 1.5rem 2rem 3rem 2rem;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.15rem;}
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p {font-size: 1.05rem;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] div,
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {font-size: 2.6rem; line-height: 1.15;}
+.katex {font-size: clamp(1em, 1.55vw, 1.35em);}
+[data-testid="stMarkdownContainer"] .katex-display {margin: .4em 0;}
+button p, [data-testid="stWidgetLabel"] p, [data-testid="stSidebarNav"] span,
+[data-baseweb="select"] div, [data-baseweb="tab"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+button {height: auto !important; min-height: 2.5rem;}
 table.cnn-grid td {min-width: 2.8em; height: 2.8em; font-size: 1.15rem;}
+table.cnn-heat td {min-width: 2.4em !important; height: 2em !important; font-size: .85rem !important;}
 div.cnn-cap {font-size: 1rem;}
-.katex {font-size: 1.5em;}
+</style>
+"""
+
+PROJECTOR_CSS = """
+<style>
+[data-testid="stAppViewContainer"], [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stBottom"] {
+  background: #000 !important;
+}
+[data-testid="stAppViewContainer"] *, [data-testid="stSidebar"] * {color: #fff;}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {color: #ffeb3b !important;}
+a, a * {color: #80d8ff !important;}
+button {background: #212121 !important; border: 2px solid #fff !important;}
+button[kind="primary"], button[data-testid="stBaseButton-primary"] {background: #ffeb3b !important;}
+button[kind="primary"] *, button[data-testid="stBaseButton-primary"] * {color: #000 !important;}
+input, textarea, [data-baseweb="select"] > div {background: #111 !important; color: #fff !important;}
+table.cnn-grid td {border-color: #fff; background: #000; color: #fff;}
+table.cnn-grid td.pad {background: #263238; color: #b0bec5;}
+table.cnn-grid td.win {background: #ffeb3b; color: #000;}
+table.cnn-grid td.done {background: #0d47a1; color: #fff;}
+table.cnn-grid td.best, table.cnn-grid td.best.done, table.cnn-grid td.best.win {background: #ff3d00; color: #fff;}
+table.cnn-grid td.cur, table.cnn-grid td.cur.done {background: #00b0ff; color: #000;}
 </style>
 """
 
@@ -22,19 +62,59 @@ def lecture_mode() -> bool:
     return bool(st.session_state.get("lecture", False))
 
 
+def lecture_from_url() -> bool:
+    """Read before ``st.set_page_config``: a lecturer link opens with the sidebar collapsed (presenter layout)."""
+    return st.query_params.get("lecture", "0") in ("1", "true")
+
+
+def _url_flag(key: str) -> None:
+    if st.session_state[key]:
+        if st.query_params.get(key) != "1":
+            st.query_params[key] = "1"
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
 def lecture_toggle() -> None:
-    """Sidebar switch, initialised from ``?lecture=1``; when on, the larger style is applied."""
-    if "lecture" not in st.session_state:
-        st.session_state["lecture"] = st.query_params.get("lecture", "0") in ("1", "true")
+    """Sidebar switches, initialised from ``?lecture=1`` / ``?projector=1``; their styles applied when on."""
+    for key in ("lecture", "projector"):
+        if key not in st.session_state:
+            st.session_state[key] = st.query_params.get(key, "0") in ("1", "true")
     st.sidebar.toggle(t("lecture.toggle"), key="lecture", help=t("lecture.help"))
+    st.sidebar.toggle(t("lecture.projector"), key="projector", help=t("lecture.projector_help"))
+    for key in ("lecture", "projector"):
+        _url_flag(key)
     if st.session_state["lecture"]:
-        if st.query_params.get("lecture") != "1":
-            st.query_params["lecture"] = "1"
         st.markdown(LECTURE_CSS, unsafe_allow_html=True)
-    elif "lecture" in st.query_params:
-        del st.query_params["lecture"]
+    if st.session_state["projector"]:
+        st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
 
 
 def chart_height(base: int) -> int:
     """Chart heights grow by half in lecturer mode."""
     return int(base * 1.5) if lecture_mode() else base
+
+
+STEP_KEYS_JS = """
+<script>
+const host = window.parent;
+host.__cnnStepKeys = %s;
+if (!host.__cnnStepKeysBound) {
+  host.__cnnStepKeysBound = true;
+  host.document.addEventListener("keydown", (event) => {
+    const keys = host.__cnnStepKeys || {};
+    const target = keys[event.key];
+    const typing = event.target && event.target.closest && event.target.closest("input, textarea, [contenteditable]");
+    if (!target || typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    const button = host.document.querySelector(`.st-key-${target} button`);
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+}
+</script>
+"""
+
+
+def step_keys(previous_key: str, next_key: str) -> None:
+    """←/→ anywhere on the page (outside text fields) click the step-through's previous/next buttons."""
+    mapping = {"ArrowLeft": previous_key, "ArrowRight": next_key}
+    components.html(STEP_KEYS_JS % json.dumps(mapping), height=0)

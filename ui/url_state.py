@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-GLOBAL_KEYS = ("lang", "lecture")
+GLOBAL_KEYS = ("lang", "lecture", "projector")
 
 
 @dataclass(frozen=True)
