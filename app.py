@@ -18,9 +18,12 @@ st.set_page_config(
 language_selector()
 lecture_toggle()
 
+HOME = st.Page("app_pages/home.py", title=t("nav.home"), icon=":material/home:", default=True, url_path="start")
 PAGES = {
     t("nav.start"): [
-        st.Page("app_pages/home.py", title=t("nav.home"), icon=":material/home:", default=True, url_path="home")
+        HOME,
+        # /home also opens the home page (it is the name people type), without a second entry in the menu
+        st.Page(lambda: st.switch_page(HOME), title=t("nav.home"), url_path="home", visibility="hidden"),
     ],
     t("nav.concepts"): [
         st.Page(

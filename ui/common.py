@@ -20,10 +20,14 @@ def t(key: str, **values: object) -> str:
     return translate(key, current_language(), **values)
 
 
+KEPT_PREFIX = "_kept_"
+"""A copy of a global switch's value under a key no widget owns: it survives ``st.switch_page``."""
+
+
 def language_selector() -> None:
     """Sidebar language switch, kept in ``st.session_state["lang"]`` and the ``?lang=`` URL parameter."""
-    if "lang" not in st.session_state:
-        wanted = st.query_params.get("lang", DEFAULT_LANGUAGE)
+    if "lang" not in st.session_state:  # a new session, or st.switch_page dropped the widget's state and the URL
+        wanted = st.query_params.get("lang") or st.session_state.get(KEPT_PREFIX + "lang", DEFAULT_LANGUAGE)
         st.session_state["lang"] = wanted if wanted in LANGUAGES else DEFAULT_LANGUAGE
     st.sidebar.radio(
         "언어 / Language",
@@ -32,6 +36,7 @@ def language_selector() -> None:
         key="lang",
         horizontal=True,
     )
+    st.session_state[KEPT_PREFIX + "lang"] = st.session_state["lang"]
     if st.query_params.get("lang") != st.session_state["lang"]:  # write only on change: every rerun passes here
         st.query_params["lang"] = st.session_state["lang"]
 

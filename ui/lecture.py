@@ -13,7 +13,7 @@ import json
 import streamlit as st
 import streamlit.components.v1 as components
 
-from ui.common import t
+from ui.common import KEPT_PREFIX, t
 
 LECTURE_CSS = """
 <style>
@@ -30,9 +30,9 @@ button p, [data-testid="stWidgetLabel"] p, [data-testid="stSidebarNav"] span,
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 button {height: auto !important; min-height: 2.5rem;}
-table.cnn-grid td {min-width: 2.8em; height: 2.8em; font-size: 1.15rem;}
-table.cnn-heat td {min-width: 2.4em !important; height: 2em !important; font-size: .85rem !important;}
-div.cnn-cap {font-size: 1rem;}
+[data-testid="stAppViewContainer"] table.cnn-grid td {min-width: 2.8em; height: 2.8em; font-size: 1.15rem;}
+[data-testid="stAppViewContainer"] table.cnn-heat td {min-width: 2.4em !important; height: 2em !important; font-size: .85rem !important;}
+[data-testid="stAppViewContainer"] div.cnn-cap {font-size: 1rem;}
 </style>
 """
 
@@ -78,11 +78,13 @@ def _url_flag(key: str) -> None:
 def lecture_toggle() -> None:
     """Sidebar switches, initialised from ``?lecture=1`` / ``?projector=1``; their styles applied when on."""
     for key in ("lecture", "projector"):
-        if key not in st.session_state:
-            st.session_state[key] = st.query_params.get(key, "0") in ("1", "true")
+        if key not in st.session_state:  # new session, or after st.switch_page (which drops widget state and URL)
+            kept = st.session_state.get(KEPT_PREFIX + key, False)
+            st.session_state[key] = st.query_params.get(key, "1" if kept else "0") in ("1", "true")
     st.sidebar.toggle(t("lecture.toggle"), key="lecture", help=t("lecture.help"))
     st.sidebar.toggle(t("lecture.projector"), key="projector", help=t("lecture.projector_help"))
     for key in ("lecture", "projector"):
+        st.session_state[KEPT_PREFIX + key] = st.session_state[key]
         _url_flag(key)
     if st.session_state["lecture"]:
         st.markdown(LECTURE_CSS, unsafe_allow_html=True)
