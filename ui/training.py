@@ -97,17 +97,22 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
         for dash, label in (("solid", t("train.validation")), ("dash", t("train.training"))):
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line={"dash": dash, "color": "#555"},
                                      name=label, legendgroup="styles", legendrank=1))  # fmt: skip
+    entries = len(records) + (0 if single else 2)
+    rows = 1 if single else math.ceil(entries / 2)
+    legend_px = 24 * rows + 20
+    plot_px = chart_height(340) - 30 - 40  # the plot area between the top margin and the axis title
     if bands and metric == "accuracy":
         shown = sorted({r.config.strategy for r in records if r.config})
         references = [DEFAULTS[s].book_accuracy for s in shown]
-        for strategy, reference, y in zip(shown, references, spread_labels(references, 0.045, 0.0, 1.0), strict=True):
+        values = [v for r in records for e in r.epochs for v in (e.get(metric), e.get(f"val_{metric}")) if v is not None]
+        low = max(0.0, min([*values, *references]) - 0.03)
+        fig.update_yaxes(range=[low, 1.0])
+        gap = 30 / plot_px * (1.0 - low)  # one label (about 20 px) plus the room plotly keeps for tick labels
+        for strategy, reference, y in zip(shown, references, spread_labels(references, gap, low, 1.0), strict=True):
             fig.add_hrect(y0=reference - 0.01, y1=reference + 0.01, fillcolor="#c8e6c9", opacity=0.5, line_width=0)
             fig.add_annotation(x=1.0, xref="paper", xanchor="right", y=y, yref="y", showarrow=False, font={"size": 11},
                                text=t("train.book_band", strategy=t(f"strategies.{strategy}"), value=f"{reference:.1%}"),
                                bgcolor="rgba(255,255,255,0.8)")  # fmt: skip
-    entries = len(records) + (0 if single else 2)
-    rows = 1 if single else math.ceil(entries / 2)
-    legend_px = 24 * rows + 20
     fig.update_layout(
         height=chart_height(340) + legend_px, margin={"l": 10, "r": 10, "t": 30, "b": legend_px + 40},
         xaxis_title=t("train.epoch"), yaxis_title=t(f"train.metric_{metric}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -34,7 +35,11 @@ def server(tmp_path_factory):
     proc = start_server(port, env)
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:  # a busy server (a model still loading) may ignore SIGTERM for a while
+        proc.kill()
+        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +80,20 @@ def page(browser):
     )
     yield pg
     context.close()
+
+
+CRAWL_COVERAGE: dict[str, tuple[int, int, int]] = {}
+"""page/lang/mode -> (controls found, controls exercised, tabs opened), filled by the crawler."""
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not CRAWL_COVERAGE:
+        return
+    terminalreporter.section("crawler coverage (controls exercised / found, tabs)")
+    for where, (found, exercised, tabs) in sorted(CRAWL_COVERAGE.items()):
+        terminalreporter.write_line(f"{where:28s} {exercised:3d} / {found:3d} controls, {tabs} tabs")
+    total_found = sum(f for f, _, _ in CRAWL_COVERAGE.values())
+    total_done = sum(e for _, e, _ in CRAWL_COVERAGE.values())
+    terminalreporter.write_line(
+        f"{'all':28s} {total_done:3d} / {total_found:3d} controls on {len(CRAWL_COVERAGE)} page visits"
+    )

@@ -1,0 +1,195 @@
+"""A crawler over every page, in both languages, in normal and lecturer mode, in headless Chromium.
+
+On each page it finds every keyed control (Streamlit gives each element a ``st-key-<key>`` class) and
+every tab, shuffles them with a fixed seed and exercises up to a bounded number: buttons clicked,
+number boxes set to their minimum and maximum, sliders to both ends, every option of selects and radios
+picked, switches flipped, the test images uploaded (a photo, a GIF, a text file). After every action the
+page must settle with no exception, no error-boundary message, no console error and no server path in
+its text. Lecturer mode runs at 1280x720 (a projector) and also checks that no formula, button or select
+overflows its box and that every metric value is at least as large as its label. The controls found and
+exercised per page are printed at the end of the run (``tests/e2e/conftest.py``).
+
+Buttons that start trainings, build or download datasets, or delete runs are left out, and so are the
+global language, lecturer and projector switches: their effects have tests of their own, and they would
+make the crawl slow and order-dependent.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.e2e.conftest import CRAWL_COVERAGE
+from tests.image_samples import samples
+
+PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "runs", "mnist", "inside", "transfer"]
+MODES = {"normal": ({"width": 1400, "height": 1000}, 14), "lecture": ({"width": 1280, "height": 720}, 8)}
+"""Viewport and the most controls exercised per page visit (the crawl must fit in CI)."""
+SKIPPED = re.compile(
+    r"^(lang|lecture|projector|train_launch|mnist_launch.*|data_.*|runs_delete.*|runs_rename.*|.*_download.*|inside_pattern_go)$"
+)
+SERVER_PATH = re.compile(r"(/work/|/tmp/|/home/\w|/root/|site-packages|\w+\.py\b)")
+ERROR_ID = re.compile(r"\bE-[0-9a-f]{8}\b")
+IMAGES = samples()
+UPLOADS = [
+    ("photo.jpg", "image/jpeg", IMAGES["jpeg_ok"]),
+    ("anim.gif", "image/gif", IMAGES["gif"]),
+    ("notes.jpg", "image/jpeg", IMAGES["text_as_jpg"]),
+]
+
+FIND_CONTROLS = """() => [...document.querySelectorAll('[class*="st-key-"]')]
+  .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > 0)
+  .map(e => {
+    const key = [...e.classList].find(c => c.startsWith('st-key-')).slice(7);
+    const inner = e.querySelector('[data-testid]');
+    return [key, inner ? inner.dataset.testid : ''];
+  })"""
+
+
+def settle(page) -> None:
+    page.wait_for_timeout(150)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=90_000)
+
+
+def check(page, where: str) -> None:
+    assert not page.query_selector("[data-testid=stException]"), where
+    text = page.inner_text("body")
+    assert not ERROR_ID.search(text), f"{where}: the error boundary caught something"
+    match = SERVER_PATH.search(text)
+    assert not match, f"{where}: server path {match.group(0)!r} shown"
+    assert page.console_errors == [], f"{where}: {page.console_errors}"
+
+
+def check_projector_layout(page, where: str) -> None:
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.katex-display, button p, [data-testid=stWidgetLabel] p, [data-baseweb=select] div, [data-testid=stTable] table')]
+             .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 40))"""
+    )
+    assert not overflowing, f"{where}: overflowing {overflowing}"
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=stMetric]')].filter(m => m.offsetParent !== null).map(m => {
+             const size = e => parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize);
+             return [size(m.querySelector('[data-testid=stMetricValue]')), size(m.querySelector('[data-testid=stMetricLabel]')), m.innerText];
+           }).filter(([v, l]) => v < l)"""
+    )
+    assert not small, f"{where}: metric values smaller than labels {small}"
+
+
+def exercise(page, key: str, kind: str) -> int:
+    """Act on one control; returns how many interactions were made."""
+    root = page.locator(f".st-key-{key}").first
+    if kind in ("stButton", "stDownloadButton"):
+        button = root.locator("button").first
+        if button.is_enabled():
+            button.click()
+            return 1
+        return 0
+    if kind == "stNumberInput":
+        box = root.locator("input").first
+        if not box.is_enabled():
+            return 0
+        for value in ("-1000000000", "1000000000"):
+            box.fill(value)
+            box.press("Enter")
+            settle(page)
+        return 2
+    if kind == "stSlider":
+        handle = root.locator("[role=slider]").first
+        for press in ("Home", "End"):
+            handle.focus()
+            handle.press(press)
+            settle(page)
+        return 2
+    if kind in ("stSelectbox", "stMultiSelect"):
+        field = root.locator("input").first
+        if not field.is_enabled():
+            return 0
+        done = 0
+        for _ in range(4):
+            field.click()
+            options = page.locator("[role=option]")
+            if options.count() == 0:
+                page.keyboard.press("Escape")
+                break
+            options.nth(min(done, options.count() - 1)).click()
+            settle(page)
+            done += 1
+            root = page.locator(f".st-key-{key}").first
+            if root.count() == 0:
+                break
+            field = root.locator("input").first
+        return done
+    if kind == "stRadio":
+        labels = root.locator("label")
+        count = min(labels.count(), 4)
+        for i in range(count):
+            target = page.locator(f".st-key-{key} label").nth(i)
+            if target.count():
+                target.click()
+                settle(page)
+        return count
+    if kind == "stCheckbox":
+        root.locator("label").first.click()
+        return 1
+    if kind == "stFileUploader":
+        for name, mime, data in UPLOADS:
+            root.locator("input[type=file]").set_input_files({"name": name, "mimeType": mime, "buffer": data})
+            settle(page)
+        return len(UPLOADS)
+    return 0
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p or "home")
+def test_crawl(server, browser, path, lang, mode):
+    viewport, budget = MODES[mode]
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.console_errors = []
+    page.on(
+        "console",
+        lambda m: (
+            page.console_errors.append(m.text)
+            if m.type == "error" and "Failed to load resource" not in m.text
+            else None
+        ),
+    )
+    query = f"lang={lang}" + ("&lecture=1" if mode == "lecture" else "")
+    page.goto(f"{server}/{path}?{query}")
+    page.wait_for_selector("h1", timeout=90_000)
+    settle(page)
+    where = f"{path or 'home'}/{lang}/{mode}"
+    check(page, where)
+    if mode == "lecture":
+        check_projector_layout(page, where)
+    rng = random.Random(f"{path}-{lang}-{mode}")
+    tabs = page.locator("[role=tab]:visible")  # tabs inside other tabs or closed expanders are not clickable
+    tab_count = tabs.count()
+    for i in range(tab_count):
+        tab = page.locator("[role=tab]:visible").nth(i)
+        if tab.count():
+            tab.click()
+            settle(page)
+    found = {key: kind for key, kind in page.evaluate(FIND_CONTROLS) if not SKIPPED.match(key)}
+    order = sorted(found)
+    rng.shuffle(order)
+    exercised = 0
+    for key in order[:budget]:
+        if page.locator(f".st-key-{key}").count() == 0:
+            continue  # an earlier action hid it
+        try:
+            done = exercise(page, key, found[key])
+        except PlaywrightTimeout:  # the control went away under an earlier action (a rerun replaced it)
+            done = 0
+        settle(page)
+        check(page, f"{where} after {key}")
+        exercised += done > 0
+    if mode == "lecture":
+        check_projector_layout(page, where)
+    CRAWL_COVERAGE[where] = (len(found), exercised, tab_count)
+    context.close()
