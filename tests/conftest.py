@@ -32,3 +32,18 @@ def runs(tmp_path_factory):
     os.kill(int(ids["running_pid"]), signal.SIGKILL)
     for k, v in old.items():
         os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.e2e.conftest import CRAWL_COVERAGE  # filled by the crawler, when it ran
+
+    if not CRAWL_COVERAGE:
+        return
+    terminalreporter.section("crawler coverage (controls exercised / found, tabs)")
+    for where, (found, exercised, tabs) in sorted(CRAWL_COVERAGE.items()):
+        terminalreporter.write_line(f"{where:28s} {exercised:3d} / {found:3d} controls, {tabs} tabs")
+    total_found = sum(f for f, _, _ in CRAWL_COVERAGE.values())
+    total_done = sum(e for _, e, _ in CRAWL_COVERAGE.values())
+    terminalreporter.write_line(
+        f"{'all':28s} {total_done:3d} / {total_found:3d} controls on {len(CRAWL_COVERAGE)} page visits"
+    )

@@ -68,3 +68,21 @@ def test_rename_and_delete(runs, tmp_path):
     at.button(key="runs_delete").click().run()
     assert_clean(at)
     assert len(at.dataframe[0].value) == 3
+
+
+def test_missing_numbers_are_empty_cells_not_none(runs):
+    at = run_page(PAGE, "ko", timeout=60)
+    assert_clean(at)
+    table = at.dataframe[0].value
+    for column in table.columns[5:8]:  # parameters, best validation, test accuracy
+        assert "None" not in [str(v) for v in table[column]]
+        assert str(table[column].dtype) in ("Int64", "Float64")
+
+
+def test_recorded_runs_are_named_in_the_session_language():
+    from cnn_core.recorded import recorded_runs
+
+    at = run_page(PAGE, "ko", timeout=60, runs_compare=[r.run_id for r in recorded_runs()])
+    assert_clean(at)
+    names = [o for o in at.multiselect(key="runs_compare").value]
+    assert names and all(not str(n).startswith("Recorded") for n in at.multiselect(key="runs_compare").options)

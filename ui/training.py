@@ -104,7 +104,9 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
     if bands and metric == "accuracy":
         shown = sorted({r.config.strategy for r in records if r.config})
         references = [DEFAULTS[s].book_accuracy for s in shown]
-        values = [v for r in records for e in r.epochs for v in (e.get(metric), e.get(f"val_{metric}")) if v is not None]
+        values = [
+            v for r in records for e in r.epochs for v in (e.get(metric), e.get(f"val_{metric}")) if v is not None
+        ]
         low = max(0.0, min([*values, *references]) - 0.03)
         fig.update_yaxes(range=[low, 1.0])
         gap = 30 / plot_px * (1.0 - low)  # one label (about 20 px) plus the room plotly keeps for tick labels

@@ -84,16 +84,3 @@ def page(browser):
 
 CRAWL_COVERAGE: dict[str, tuple[int, int, int]] = {}
 """page/lang/mode -> (controls found, controls exercised, tabs opened), filled by the crawler."""
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not CRAWL_COVERAGE:
-        return
-    terminalreporter.section("crawler coverage (controls exercised / found, tabs)")
-    for where, (found, exercised, tabs) in sorted(CRAWL_COVERAGE.items()):
-        terminalreporter.write_line(f"{where:28s} {exercised:3d} / {found:3d} controls, {tabs} tabs")
-    total_found = sum(f for f, _, _ in CRAWL_COVERAGE.values())
-    total_done = sum(e for _, e, _ in CRAWL_COVERAGE.values())
-    terminalreporter.write_line(
-        f"{'all':28s} {total_done:3d} / {total_found:3d} controls on {len(CRAWL_COVERAGE)} page visits"
-    )

@@ -222,3 +222,14 @@ def test_presenter_layout_and_projector_theme(server, page):
 def test_controls_have_help_text(server, page):
     _open(page, server, "convolution", "en")
     page.locator("[data-testid=stTooltipIcon]").nth(9).wait_for(timeout=20_000)
+
+
+def test_a_queued_run_shows_its_place(server, page):
+    _open(page, server, "train", "en")
+    page.get_by_text(re.compile("^Quick")).first.click()
+    page.get_by_role("button", name="Launch").click()
+    page.get_by_role("button", name=re.compile("^Stop")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Launch").click()  # the live view now follows the second, queued run
+    page.get_by_text(re.compile(r"number 1 in line")).first.wait_for(timeout=30_000)
+    page.get_by_role("button", name=re.compile("^Stop")).first.click()  # a queued run is cancelled at once
+    page.get_by_text(re.compile("Stopped|Stopping")).first.wait_for(timeout=30_000)
