@@ -54,10 +54,8 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
+def watch(pg):
+    """Collect the page's console errors and failed responses (``pg.console_errors``, ``pg.failed_responses``)."""
     pg.console_errors = []
     pg.on(
         "console",
@@ -78,7 +76,13 @@ def page(browser):
             else None
         ),
     )
-    yield pg
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield watch(context.new_page())
     context.close()
 
 

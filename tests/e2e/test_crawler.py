@@ -22,7 +22,7 @@ import re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import CRAWL_COVERAGE
+from tests.e2e.conftest import CRAWL_COVERAGE, watch
 from tests.image_samples import samples
 
 PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "runs", "mnist", "inside", "transfer"]
@@ -40,18 +40,26 @@ UPLOADS = [
     ("notes.jpg", "image/jpeg", IMAGES["text_as_jpg"]),
 ]
 
-FIND_CONTROLS = """() => [...document.querySelectorAll('[class*="st-key-"]')]
-  .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > 0)
-  .map(e => {
-    const key = [...e.classList].find(c => c.startsWith('st-key-')).slice(7);
-    const inner = e.querySelector('[data-testid]');
-    return [key, inner ? inner.dataset.testid : ''];
-  })"""
+FIND_CONTROLS = """() => {
+  const kinds = ['stButton', 'stDownloadButton', 'stNumberInput', 'stSlider', 'stSelectbox', 'stMultiSelect',
+                 'stRadio', 'stCheckbox', 'stFileUploader', 'stTextInput', 'stTextArea'];
+  return [...document.querySelectorAll('[class*="st-key-"]')]
+    .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > 0)
+    .map(e => {
+      const key = [...e.classList].find(c => c.startsWith('st-key-')).slice(7);
+      const kind = kinds.find(k => e.matches(`[data-testid=${k}]`) || e.querySelector(`[data-testid=${k}]`)) || '';
+      return [key, kind];
+    });
+}"""
 
 
 def settle(page) -> None:
+    """Wait until the rerun is over and no element is still a loading skeleton."""
     page.wait_for_timeout(150)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=90_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]') && !document.querySelector('[data-testid=stSkeleton]')",
+        timeout=90_000,
+    )
 
 
 def check(page, where: str) -> None:
@@ -148,17 +156,8 @@ def exercise(page, key: str, kind: str) -> int:
 def test_crawl(server, browser, path, lang, mode):
     viewport, budget = MODES[mode]
     context = browser.new_context(viewport=viewport)
-    page = context.new_page()
+    page = watch(context.new_page())
     page.set_default_timeout(10_000)
-    page.console_errors = []
-    page.on(
-        "console",
-        lambda m: (
-            page.console_errors.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
     query = f"lang={lang}" + ("&lecture=1" if mode == "lecture" else "")
     page.goto(f"{server}/{path}?{query}")
     page.wait_for_selector("h1", timeout=90_000)

@@ -8,6 +8,7 @@ import re
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import watch
 from tests.e2e.test_browser import _assert_clean, _open
 from tests.helpers import ROOT
 
@@ -20,7 +21,10 @@ def _go(page, server, path: str, lang: str, **params: str) -> None:
     query = "&".join(f"{k}={v}" for k, v in {"lang": lang, **params}.items())
     page.goto(f"{server}/{path}?{query}")
     page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]') && !document.querySelector('[data-testid=stSkeleton]')",
+        timeout=60_000,
+    )
 
 
 def _no_traceback(page) -> None:
@@ -52,10 +56,9 @@ def _overflowing(page, selector: str) -> list[str]:
 @pytest.mark.parametrize("path", ["convolution", "parameters", "pooling", "train"])
 def test_lecturer_mode_keeps_numbers_large_and_nothing_clipped(server, browser, path):
     context = browser.new_context(viewport=PROJECTOR)
-    page = context.new_page()
-    page.console_errors, page.failed_responses = [], []
+    page = watch(context.new_page())
     _go(page, server, path, "ko", lecture="1")
-    page.wait_for_timeout(500)
+    page.locator("[data-testid=stMetric]").first.wait_for(timeout=60_000)
     sizes = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid=stMetric]')].map(m => {
              const v = m.querySelector('[data-testid=stMetricValue]'), l = m.querySelector('[data-testid=stMetricLabel]');
@@ -213,10 +216,10 @@ def test_presenter_layout_and_projector_theme(server, page):
     _go(page, server, "convolution", "en", lecture="1", projector="1")
     collapsed = page.evaluate("() => document.querySelector('[data-testid=stSidebar]').getAttribute('data-collapsed')")
     assert collapsed == "true"
-    background = page.evaluate(
-        "() => getComputedStyle(document.querySelector('[data-testid=stAppViewContainer]')).backgroundColor"
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('[data-testid=stAppViewContainer]')).backgroundColor === 'rgb(0, 0, 0)'",
+        timeout=20_000,
     )
-    assert background == "rgb(0, 0, 0)"
 
 
 def test_controls_have_help_text(server, page):
@@ -226,7 +229,9 @@ def test_controls_have_help_text(server, page):
 
 def test_a_queued_run_shows_its_place(server, page):
     _open(page, server, "train", "en")
-    page.get_by_text(re.compile("^Quick")).first.click()
+    epochs = page.get_by_role("spinbutton", name=re.compile("^Epochs"))
+    epochs.fill("3")  # the book's 180 px images, 3 epochs: long enough to queue behind, short for the suite
+    epochs.press("Enter")
     page.get_by_role("button", name="Launch").click()
     page.get_by_role("button", name=re.compile("^Stop")).first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Launch").click()  # the live view now follows the second, queued run
