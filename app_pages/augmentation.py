@@ -13,6 +13,7 @@ from cnn_core.augmentation import (
     pipeline_code,
     resize_square,
 )
+from cnn_core.data import root_labels
 from cnn_core.datasets import PathOutsideRootsError, find_datasets, random_image
 from cnn_core.images import ImageDecodeError
 from cnn_core.settings import load_settings
@@ -57,7 +58,7 @@ if isinstance(photo, str):  # a dataset image
     settings = load_settings()
     datasets = {d.name: d for d in find_datasets(settings.data_roots)}
     if not datasets:
-        st.info(t("aug.no_datasets", roots=", ".join(str(r) for r in settings.data_roots)))
+        st.info(t("aug.no_datasets", roots=root_labels(settings.data_roots)))
         st.stop()
     d1, d2 = st.columns([3, 1], vertical_alignment="bottom")
     if st.session_state.get("aug_dataset") not in datasets:

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from cnn_core.augmentation import resize_square
+from cnn_core.data import root_labels
 from cnn_core.datasets import PathOutsideRootsError, find_datasets, random_image
 from cnn_core.images import ImageDecodeError
 from cnn_core.pretrained.errors import MissingWeightsError
@@ -81,7 +82,7 @@ if isinstance(photo, str):
     settings = load_settings()
     datasets = {d.name: d for d in find_datasets(settings.data_roots)}
     if not datasets:
-        st.info(t("aug.no_datasets", roots=", ".join(str(r) for r in settings.data_roots)))
+        st.info(t("aug.no_datasets", roots=root_labels(settings.data_roots)))
         st.stop()
     if st.session_state.get("inside_dataset") not in datasets:
         st.session_state.pop("inside_dataset", None)

@@ -362,6 +362,11 @@ def find_mnist_files(roots: Sequence[Path], depth: int = 2) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def root_labels(roots: Sequence[Path]) -> str:
+    """The data roots as a learner may see them: their folder names (``data, shared``), never absolute paths."""
+    return ", ".join(Path(root).name or str(root) for root in roots)
+
+
 def short_label(path: Path, roots: Sequence[Path]) -> str:
     """What a picker shows for a file: ``<root name>/<path inside it>``, never the server's absolute path.
 
