@@ -237,4 +237,4 @@ def test_a_queued_run_shows_its_place(server, page):
     page.get_by_role("button", name="Launch").click()  # the live view now follows the second, queued run
     page.get_by_text(re.compile(r"number 1 in line")).first.wait_for(timeout=30_000)
     page.get_by_role("button", name=re.compile("^Stop")).first.click()  # a queued run is cancelled at once
-    page.get_by_text(re.compile("Stopped|Stopping")).first.wait_for(timeout=30_000)
+    page.get_by_text(re.compile("stopped|stopping", re.I)).first.wait_for(timeout=30_000)
