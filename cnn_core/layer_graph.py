@@ -722,7 +722,7 @@ class _Reader:
             if attr in ("output", "input") and owner.calls:
                 node = self.nodes[owner.calls[-1] if attr == "output" else self.nodes[owner.calls[-1]].inputs[0]]
                 return Tensor(node.index, node.shape)
-            return Builtin(f"method:{attr}") if attr in ("add",) else Opaque(self.line, attr)
+            return Opaque(self.line, attr)
         if isinstance(owner, Block):
             if attr == "layers":
                 return list(self.block_layers(owner, with_inputs=owner.kind != "Sequential"))
@@ -1188,15 +1188,7 @@ class _Reader:
 
     # -- the graph ----------------------------------------------------------------------------
     def ancestors(self, outputs: Iterable[int]) -> set[int]:
-        seen: set[int] = set()
-        stack = list(outputs)
-        while stack:
-            index = stack.pop()
-            if index in seen:
-                continue
-            seen.add(index)
-            stack.extend(self.nodes[index].inputs)
-        return seen
+        return _ancestors(self.nodes, outputs)
 
 
 def _all_plain(value: tuple) -> bool:

@@ -5,21 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cnn_core.layer_code import parse_stack, stack_to_code
 from cnn_core.layer_graph import GraphReport
 from cnn_core.layer_stack import StackReport
 from ui.common import t
 
 MAX_KERAS_PARAMS = 200_000_000
 """Larger models are not built for the check: their weights alone would take gigabytes."""
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _keras_summary_for_code(code: str):
-    from cnn_core.keras_build import build_keras_model, summarize  # noqa: PLC0415 - TensorFlow on demand
-
-    parsed = parse_stack(code)
-    return summarize(build_keras_model(parsed.input_shape, parsed.layers))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -36,15 +27,11 @@ def _keras_summary_for_vgg(image_size: int, unfrozen_last: int | None):
     return summarize(keras_vgg16_base(image_size), unfrozen_last)
 
 
-def keras_check_table(
-    report: StackReport,
-    stack: tuple[tuple[int, ...], tuple] | None = None,
-    vgg: tuple[int, int | None] | None = None,
-) -> None:
-    """Render our shapes/parameters beside Keras's for the same model, with a verdict."""
+def keras_check_table(report: StackReport, vgg: tuple[int, int | None]) -> None:
+    """Render our shapes/parameters of the VGG16 base beside Keras's (``vgg``: image size, unfrozen layers)."""
     with st.spinner(t("params.keras_building")):
         try:
-            summary = _keras_summary_for_vgg(*vgg) if vgg else _keras_summary_for_code(stack_to_code(*stack))
+            summary = _keras_summary_for_vgg(*vgg)
         except (ValueError, TypeError) as err:
             st.error(t("params.keras_refused", message=str(err)[:500]))
             return
