@@ -44,9 +44,12 @@ PROJECTOR_CSS = """
 [data-testid="stAppViewContainer"] *, [data-testid="stSidebar"] * {color: #fff;}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {color: #ffeb3b !important;}
 a, a * {color: #80d8ff !important;}
-button {background: #212121 !important; border: 2px solid #fff !important;}
-button[kind="primary"], button[data-testid="stBaseButton-primary"] {background: #ffeb3b !important;}
-button[kind="primary"] *, button[data-testid="stBaseButton-primary"] * {color: #000 !important;}
+[data-testid*="Caption"], [data-testid*="Caption"] *, [data-testid="stTooltipIcon"] * {color: #e0e0e0 !important;}
+[data-testid="stNumberInputContainer"] button {background: #212121 !important;}
+input:disabled {-webkit-text-fill-color: #9e9e9e;}
+button[data-testid^="stBaseButton"] {background: #212121 !important; border: 2px solid #fff !important;}
+button[data-testid="stBaseButton-primary"] {background: #ffeb3b !important;}
+button[data-testid="stBaseButton-primary"] * {color: #000 !important;}
 input, textarea, [data-baseweb="select"] > div {background: #111 !important; color: #fff !important;}
 table.cnn-grid td {border-color: #fff; background: #000; color: #fff;}
 table.cnn-grid td.pad {background: #263238; color: #b0bec5;}
