@@ -34,7 +34,8 @@ PLAIN_FIT = """
 import sys, time
 sys.path.insert(0, {root!r})
 import keras
-from cnn_core.data import inspect_dataset, load_image_splits
+from cnn_core.data import inspect_dataset
+from cnn_core.pipelines import load_image_splits
 from cnn_core.strategies import scratch_model
 keras.utils.set_random_seed(1337)
 report = inspect_dataset({dataset!r}, limit_per_class={limit!r})

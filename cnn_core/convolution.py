@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_core.errors import CodedError
 from cnn_core.shapes import Conv2DArithmetic, conv2d_arithmetic
 
 
@@ -163,13 +164,10 @@ BOOK_PATCH_INPUT = np.array(
 """A 5x5 input whose top-left 3x3 patch is the book's ``[[0,0,75],[0,75,80],[0,75,80]]``."""
 
 
-class KernelTextError(ValueError):
+class KernelTextError(CodedError):
     """Text that is not a square matrix of numbers; ``code`` names why."""
 
-    def __init__(self, code: str, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.details = details
+    catalog = "kernel_errors"
 
 
 def parse_kernel_text(text: str, max_size: int = 7) -> np.ndarray:

@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnn_core.errors import CodedError
+
 logger = logging.getLogger(__name__)
 
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "BMP": "BMP"}
@@ -27,13 +29,10 @@ DEFAULT_MAX_SIDE = 1024
 Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
 
 
-class ImageDecodeError(ValueError):
+class ImageDecodeError(CodedError):
     """An upload we cannot use; ``code`` names why (``not_an_image``, ``truncated``, ...)."""
 
-    def __init__(self, code: str, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.details = details
+    catalog = "image_errors"
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

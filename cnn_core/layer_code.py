@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnn_core.errors import CodedError
 from cnn_core.layer_stack import LayerSpec
 
 ACTIVATIONS = frozenset(
@@ -26,15 +27,13 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 """Arguments always written out, positionally, in generated code (Keras requires most of them)."""
 
 
-class LayerCodeError(ValueError):
+class LayerCodeError(CodedError):
     """Code that does not describe a layer stack; ``line`` is 1-based, ``code`` names the problem."""
 
     def __init__(self, line: int, code: str, message: str, catalog: str = "code_errors", **details: object) -> None:
-        super().__init__(f"line {line}: {message}")
+        super().__init__(code, f"line {line}: {message}", **details)
         self.line = line
-        self.code = code
         self.catalog = catalog  # the i18n table of ``code``: "code_errors", or "errors" for shape rules
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cnn_core.errors import CodedError
+
 PaddingMode = Literal["valid", "same", "explicit"]
 
 
-class ShapeError(ValueError):
-    """An impossible layer configuration.
+class ShapeError(CodedError):
+    """An impossible layer configuration (i18n table ``errors``); ``details`` holds the numbers."""
 
-    ``code`` names the rule that failed and ``details`` holds the numbers, so a
-    user interface can explain it in any language; ``str()`` is the English
-    message in Keras's "Received: ..." style.
-    """
-
-    def __init__(self, code: str, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.code = code
-        self.details = details
+    catalog = "errors"
 
 
 def normalize_tuple(value: int | Sequence[int], n: int, name: str) -> tuple[int, ...]:

@@ -7,15 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnn_core.data import (
-    DatasetError,
-    build_subset,
-    download_pet_images,
-    find_kaggle_folders,
-    kaggle_sources,
-    root_labels,
-    short_label,
-)
+from cnn_core.acquire import build_subset, download_pet_images, find_kaggle_folders, kaggle_sources
+from cnn_core.data import DatasetError, root_labels, short_label
 from cnn_core.datasets import PathOutsideRootsError, resolve_inside
 from cnn_core.settings import HOME_DIR, load_settings
 from ui.common import t
