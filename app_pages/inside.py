@@ -8,8 +8,10 @@ import streamlit as st
 from cnn_core.augmentation import resize_square
 from cnn_core.data import root_labels
 from cnn_core.datasets import PathOutsideRootsError, find_datasets, random_image
+from cnn_core.evaluation import class_names
 from cnn_core.images import ImageDecodeError
 from cnn_core.pretrained.errors import MissingWeightsError
+from cnn_core.run_store import RESULT_STATES
 from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload, photo_picker, photo_url_state
@@ -52,7 +54,7 @@ store = run_store()
 runs = {
     r.run_id: r
     for r in store.list()
-    if r.state in ("completed", "stopped") and r.checkpoint.exists() and r.config and not r.config.is_mnist
+    if r.state in RESULT_STATES and r.checkpoint.exists() and r.config and not r.config.is_mnist
 }
 options = [IMAGENET, *runs]
 labels = {IMAGENET: t("inside.imagenet")} | {i: run_label(r) for i, r in runs.items()}
@@ -171,12 +173,7 @@ with tab_cam:
     if choice == IMAGENET:
         label = IMAGENET_CLASSES.get(cls, f"ImageNet class {cls}")
     else:
-        classes = ["class 0", "class 1"]
-        predictions = runs[choice].path / "test_predictions.json"
-        if predictions.exists():
-            import json  # noqa: PLC0415
-
-            classes = json.loads(predictions.read_text())["classes"]
+        classes = class_names(runs[choice])
         label = classes[cls] if cls < len(classes) else str(cls)
     a, b = st.columns(2)
     a.image(image, caption=t("inside.input", size=size), width="stretch")

@@ -5,8 +5,9 @@ import streamlit as st
 
 from cnn_core.data import DatasetError, find_mnist_files, load_mnist, short_label
 from cnn_core.jobs import launch
-from cnn_core.run_config import DEFAULTS, RunConfig
+from cnn_core.run_config import RunConfig
 from cnn_core.settings import load_settings
+from cnn_core.strategies import MNIST_STRATEGIES, get_strategy
 from ui.common import t
 from ui.grids import GRID_CSS, heat_grid_html
 from ui.training import live_run_view, run_store
@@ -55,10 +56,10 @@ st.subheader(t("mnist.compare_title"))
 store = run_store()
 records = store.list()
 cols = st.columns(2)
-for col, strategy in zip(cols, ("mnist_mlp", "mnist_cnn"), strict=True):
+for col, strategy in zip(cols, MNIST_STRATEGIES, strict=True):
     with col:
         st.markdown(f"#### {t(f'strategies.{strategy}')}")
-        st.caption(t(f"mnist.{strategy}_desc", book=f"{DEFAULTS[strategy].book_accuracy:.1%}"))
+        st.caption(t(f"mnist.{strategy}_desc", book=f"{get_strategy(strategy).book_accuracy:.1%}"))
         if st.button(t("mnist.launch"), key=f"mnist_launch_{strategy}"):
             run_id = launch(store, RunConfig(strategy=strategy, dataset=source), name=f"MNIST {strategy}")
             st.session_state[f"mnist_run_{strategy}"] = run_id

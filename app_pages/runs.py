@@ -1,18 +1,16 @@
 """Runs: every run kept, with actions, downloads, comparison against the book, evaluation and replay."""
 
-import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from cnn_core.curves import curves_png, metrics_csv
-from cnn_core.datasets import PathOutsideRootsError, resolve_inside
+from cnn_core.evaluation import evaluate_run, load_run_model, predict_image, wrong_examples
 from cnn_core.images import ImageDecodeError
 from cnn_core.recorded import recorded_runs
-from cnn_core.run_store import ACTIVE_STATES, RunRecord
+from cnn_core.run_store import ACTIVE_STATES, LIVE_STATES, RESULT_STATES, RunRecord
 from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
@@ -25,9 +23,7 @@ REPLAY_SPEEDS = (1, 2, 5, 10, 20, 50)
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def load_model(path: str, mtime: float):
-    import keras  # noqa: PLC0415 - only when a prediction is asked for
-
-    return keras.models.load_model(path, safe_mode=True)
+    return load_run_model(Path(path))
 
 
 st.title(t("runs.title"))
@@ -48,7 +44,7 @@ for r in records:
             t("runs.col_status"): t(f"states.{r.state}"),
             t("runs.col_strategy"): t(f"strategies.{c.strategy}") if c else "–",
             t("runs.col_dataset"): Path(c.dataset).name if c else "–",
-            t("runs.col_base"): c.base if c and c.strategy.startswith(("feature", "fine")) else "–",
+            t("runs.col_base"): c.base if c and c.uses_pretrained_base else "–",
             t("runs.col_params"): r.status.get("params"),
             t("runs.col_best_val"): best.get("val_accuracy"),
             t("runs.col_test"): (r.test or {}).get("accuracy"),
@@ -93,9 +89,7 @@ with tab_run:
             except ValueError as err:
                 st.error(str(err))
         confirm = a3.checkbox(t("runs.confirm_delete"), key="runs_confirm_delete")
-        if a3.button(
-            t("runs.delete"), key="runs_delete", disabled=not confirm or record.state in ("starting", "running")
-        ):
+        if a3.button(t("runs.delete"), key="runs_delete", disabled=not confirm or record.state in LIVE_STATES):
             store.delete(record.run_id)
             st.session_state.pop("runs_selected", None)
             st.rerun()
@@ -122,45 +116,26 @@ with tab_run:
                 key="runs_model",
             )
 
-        predictions_path = record.path / "test_predictions.json"
-        if record.state in ("completed", "stopped") and predictions_path.exists():
+        evaluation = evaluate_run(record)
+        if evaluation is not None:
             st.subheader(t("runs.evaluation"))
-            predictions = json.loads(predictions_path.read_text())
-            classes, items = predictions["classes"], predictions["items"]
-            matrix = np.zeros((len(classes), len(classes)), dtype=int)
-            for item in items:
-                matrix[item["label"], item["predicted"]] += 1
-            accuracy = np.trace(matrix) / max(matrix.sum(), 1)
             e1, e2 = st.columns([1, 2])
-            e1.metric(t("runs.test_accuracy"), f"{accuracy:.1%}")
+            e1.metric(t("runs.test_accuracy"), f"{evaluation.accuracy:.1%}")
             e1.dataframe(
                 pd.DataFrame(
-                    matrix,
-                    index=[f"{t('runs.true')} {c}" for c in classes],
-                    columns=[f"{t('runs.predicted')} {c}" for c in classes],
+                    evaluation.matrix,
+                    index=[f"{t('runs.true')} {c}" for c in evaluation.classes],
+                    columns=[f"{t('runs.predicted')} {c}" for c in evaluation.classes],
                 ),
             )
-            wrong = sorted((i for i in items if i["label"] != i["predicted"]), key=lambda i: -i["probability"])
-            e2.markdown(t("runs.misclassified", n=len(wrong)))
-            roots = load_settings().data_roots
-            shown = 0
+            e2.markdown(t("runs.misclassified", n=len(evaluation.wrong)))
             cols = e2.columns(6)
-            for item in wrong:
-                if shown >= 18:
-                    break
-                try:
-                    path = resolve_inside(item["item"], roots)
-                    image = decode_upload(path.read_bytes(), max_upload_bytes(), 160)
-                except (PathOutsideRootsError, ImageDecodeError, OSError):
-                    continue
+            examples = wrong_examples(evaluation, load_settings().data_roots, 18, max_upload_bytes())
+            for i, example in enumerate(examples):
                 caption = t(
-                    "runs.wrong_caption",
-                    true=classes[item["label"]],
-                    predicted=classes[item["predicted"]],
-                    p=f"{item['probability']:.0%}",
+                    "runs.wrong_caption", true=example.true, predicted=example.predicted, p=f"{example.probability:.0%}"
                 )
-                cols[shown % 6].image(image, caption=caption, width="stretch")
-                shown += 1
+                cols[i % 6].image(example.image, caption=caption, width="stretch")
             if record.checkpoint.exists() and record.config and not record.config.is_mnist:
                 upload = st.file_uploader(
                     t("runs.predict_upload"), type=None, key="runs_predict_upload", help=t("photo.upload_help")
@@ -171,18 +146,10 @@ with tab_run:
                     except ImageDecodeError as err:
                         show_error("image_errors", err)
                     else:
-                        from cnn_core.augmentation import resize_square  # noqa: PLC0415
-
-                        size = record.config.image_size
                         model = load_model(str(record.checkpoint), record.checkpoint.stat().st_mtime)
-                        p = float(
-                            np.asarray(
-                                model.predict(resize_square(image, size)[None].astype("float32"), verbose=0)
-                            ).ravel()[0]
-                        )
-                        label = classes[1] if p >= 0.5 else classes[0]
+                        prediction = predict_image(model, image, record.config.image_size, evaluation.classes)
                         st.image(image, width=240)
-                        st.success(t("runs.prediction", label=label, p=f"{max(p, 1 - p):.1%}"))
+                        st.success(t("runs.prediction", label=prediction.label, p=f"{prediction.probability:.1%}"))
 
 with tab_compare:
     finished = {r.run_id: r for r in [r for r in records if r.epochs] + recorded_runs()}
@@ -202,9 +169,7 @@ with tab_compare:
         st.caption(t("runs.bands_note"))
 
 with tab_replay:
-    replayable = {
-        r.run_id: r for r in recorded_runs() + [r for r in records if r.state in ("completed", "stopped") and r.epochs]
-    }
+    replayable = {r.run_id: r for r in recorded_runs() + [r for r in records if r.state in RESULT_STATES and r.epochs]}
     if not replayable:
         st.info(t("runs.nothing_to_replay"))
     else:

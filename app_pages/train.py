@@ -1,22 +1,21 @@
 """Training lab: choose a strategy, see the estimate and the book's result, launch, watch it learn."""
 
-import os
 from pathlib import Path
 
 import streamlit as st
 
-from cnn_core.datasets import find_datasets
-from cnn_core.estimate import estimate_seconds
-from cnn_core.jobs import launch, max_running_jobs
-from cnn_core.run_config import BASES, DEFAULTS, RunConfig, apply_preset, preset_epochs
-from cnn_core.run_store import ACTIVE_STATES
+from cnn_core.acquire import synthetic_counts
+from cnn_core.datasets import find_datasets, image_counts
+from cnn_core.estimate import estimate_seconds, workload
+from cnn_core.jobs import configured_backend, launch
+from cnn_core.run_config import BASES, RunConfig, apply_preset, preset_epochs
+from cnn_core.run_store import ACTIVE_STATES, RunState
 from cnn_core.settings import load_settings
+from cnn_core.strategies import IMAGE_STRATEGIES, get_strategy
 from ui.common import labeler, t
 from ui.data_flows import data_flows
 from ui.training import format_seconds, live_run_view, pick_run, run_store
 from ui.url_state import Choice, Num, Text, publish, restore
-
-IMAGE_STRATEGIES = ["scratch", "scratch_augmented", "feature_extraction", "feature_extraction_augmented", "fine_tuning"]
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -27,22 +26,13 @@ def dataset_choices(roots: tuple[str, ...]) -> dict[str, str]:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def image_counts(folder: str) -> tuple[int, int]:
-    """(training images, validation + test images): a quick count for the estimate."""
-    if folder == "synthetic":
-        return 120, 80
-    counts = []
-    for splits in (("train",), ("validation", "test")):
-        total = 0
-        for split in splits:
-            for _root, _, files in os.walk(os.path.join(folder, split)):
-                total += sum(1 for f in files if f.lower().endswith((".jpg", ".jpeg", ".png", ".bmp", ".webp")))
-        counts.append(total)
-    return counts[0], counts[1]
+def dataset_counts(folder: str) -> dict[str, dict[str, int]]:
+    """``counts[split][class]`` of the chosen dataset, for the estimate."""
+    return synthetic_counts() if folder == "synthetic" else image_counts(Path(folder))
 
 
 URL_STATE = {
-    "train_strategy": Choice(tuple(IMAGE_STRATEGIES)), "train_base": Choice(BASES), "train_preset": Choice(("book", "quick")),
+    "train_strategy": Choice(IMAGE_STRATEGIES), "train_base": Choice(BASES), "train_preset": Choice(("book", "quick")),
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
     "train_dataset": Text(200),
 }  # fmt: skip
@@ -71,13 +61,13 @@ dataset_name = c2.selectbox(
     key="train_dataset",
     format_func={n: t("train.synthetic") if n == "synthetic" else n for n in datasets}.__getitem__,
 )
-uses_base = strategy.startswith(("feature", "fine"))
+entry = get_strategy(strategy)
 base = c3.selectbox(
     t("train.base"),
     BASES,
     help=t("help.train_base"),
     key="train_base",
-    disabled=not uses_base or strategy == "fine_tuning",
+    disabled=not entry.pretrained_base or entry.continues is not None,  # fine-tuning keeps its source's base
 )
 c1, c2, c3, c4 = st.columns(4)
 preset = c1.radio(
@@ -104,18 +94,16 @@ batch = c3.number_input(
     value=None,
     help=t("help.train_batch"),
     key="train_batch",
-    placeholder=str(DEFAULTS[strategy].batch_size),
+    placeholder=str(entry.batch_size),
 )
 lr = c4.number_input(
     t("train.learning_rate"), 1e-7, 1.0, value=None, help=t("help.train_lr"), key="train_lr", format="%g",
-    placeholder=str(DEFAULTS[strategy].learning_rate or t("train.optimizer_default")),
+    placeholder=str(entry.learning_rate or t("train.optimizer_default")),
 )  # fmt: skip
 start_from = None
-if strategy == "fine_tuning":
+if entry.continues:
     sources = [
-        r
-        for r in records
-        if r.config and r.config.strategy == "feature_extraction_augmented" and r.state == "completed"
+        r for r in records if r.config and r.config.strategy == entry.continues and r.state == RunState.COMPLETED
     ]
     if not sources:
         st.info(t("train.needs_stage_3b"))
@@ -145,21 +133,18 @@ except ValueError as err:
     st.error(t("train.invalid", message=str(err)))
     st.stop()
 
-n_train, n_other = image_counts(datasets[dataset_name])
-if config.limit_per_class:
-    share = min(1.0, config.limit_per_class * 2 / max(n_train, 1))
-    n_train, n_other = int(n_train * share), int(n_other * share)
+n_train, n_other = workload(config, dataset_counts(datasets[dataset_name]))
 estimate = estimate_seconds(config, n_train, n_other, history=records)
 m1, m2 = st.columns(2)
 m1.metric(t("train.estimate"), format_seconds(estimate))
-m2.metric(t("train.book_result"), f"{DEFAULTS[strategy].book_accuracy:.1%}")
+m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
 st.caption(t("train.workload_value", epochs=config.effective_epochs, images=n_train, size=config.image_size))
 if dataset_name == "synthetic":
     st.caption(t("train.synthetic_note"))
 active = [r for r in records if r.state in ACTIVE_STATES]
 if active:
-    st.caption(t("train.queue_note", running=len(active), limit=max_running_jobs()))
-disabled = strategy == "fine_tuning" and start_from is None
+    st.caption(t("train.queue_note", running=len(active), limit=configured_backend().capacity() or "?"))
+disabled = entry.continues is not None and start_from is None
 if st.button(t("train.launch"), key="train_launch", type="primary", disabled=disabled):
     run_id = launch(store, config, name=name)
     st.session_state["train_run_id"] = run_id

@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
             if record.state != "completed" or record.config is None:
                 continue
             c = record.config
-            base = c.base if c.strategy.startswith(("feature", "fine")) else "convnet"
+            base = c.base if c.uses_pretrained_base else "convnet"
             name = f"{c.strategy}-{base}-{c.image_size}"
             data = {
                 "name": f"Recorded: {c.strategy}, {base}, {c.image_size} px, {len(record.epochs)} epochs (cats_vs_dogs_small, 2-core CPU)",

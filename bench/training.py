@@ -36,7 +36,7 @@ sys.path.insert(0, {root!r})
 import keras
 from cnn_core.data import inspect_dataset
 from cnn_core.pipelines import load_image_splits
-from cnn_core.strategies import scratch_model
+from cnn_core.models import scratch_model
 keras.utils.set_random_seed(1337)
 report = inspect_dataset({dataset!r}, limit_per_class={limit!r})
 splits = load_image_splits(report, {size}, 32, 1337)
@@ -64,7 +64,7 @@ def row(store: RunStore, run_id: str) -> dict:
     started, ended = r.status.get("started_at", 0), r.status.get("ended_at", 0)
     return {
         "strategy": r.config.strategy,
-        "base": r.config.base if not r.config.strategy.startswith("scratch") else "-",
+        "base": r.config.base if r.config.uses_pretrained_base else "-",
         "size": r.config.image_size,
         "epochs": len(r.epochs),
         "params": r.status.get("params", 0),

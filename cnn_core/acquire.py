@@ -34,7 +34,16 @@ random sizes, positions and colours on noisy backgrounds.
 """
 
 
-def make_synthetic_dataset(root: Path, per_split=(60, 20, 20), size: int = 64, seed: int = 0) -> Path:
+SYNTHETIC_PER_SPLIT = (60, 20, 20)
+"""Images per class in train, validation and test of the synthetic set (two classes: circle, square)."""
+
+
+def synthetic_counts() -> dict[str, dict[str, int]]:
+    """``counts[split][class]`` of the synthetic set, without writing it."""
+    return {split: {"circle": n, "square": n} for split, n in zip(SPLITS, SYNTHETIC_PER_SPLIT, strict=True)}
+
+
+def make_synthetic_dataset(root: Path, per_split=SYNTHETIC_PER_SPLIT, size: int = 64, seed: int = 0) -> Path:
     """Write a small two-class image set (circles vs squares) in the book's layout; clearly labelled synthetic.
 
     A complete set already at ``root`` is left as it is (same seed, same images): rewriting it would change

@@ -53,6 +53,11 @@ class DatasetReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def n_train(self) -> int:
+        """Usable training images, all classes together."""
+        return sum(self.counts.get("train", {}).values())
+
     def signature(self) -> str:
         """A short hash of the usable files (paths, sizes, times): the feature cache's key."""
         digest = hashlib.sha1()

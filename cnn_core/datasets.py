@@ -96,6 +96,17 @@ def find_datasets(roots: Sequence[Path], depth: int = 2) -> list[DatasetFolder]:
     return found
 
 
+def image_counts(root: Path) -> dict[str, dict[str, int]]:
+    """``counts[split][class]``: image files by name in each split's class folders (not decoded: quick enough for
+    the estimate before launch; the trainer's own check also opens every image)."""
+    root = Path(root)
+    return {
+        split: {d.name: len(_image_files(d)) for d in _class_dirs(root / split)}
+        for split in SPLITS
+        if (root / split).is_dir()
+    }
+
+
 def random_image(
     dataset: DatasetFolder, roots: Sequence[Path], split: str = "train", seed: int | None = None
 ) -> tuple[Path, str]:

@@ -1,8 +1,9 @@
 """How long a run will take: measured throughput x work, shown before launch.
 
 Throughput (training images per second, 2-core CPU, 180 px) comes from this machine's finished
-runs of the same strategy, base and image size when there are any, otherwise from the figures
-measured by ``bench/training.py`` (README). Other image sizes scale with the pixel count.
+runs of the same strategy, base and image size when there are any, otherwise from the cost model of
+the strategy's registry entry (measured by ``bench/training.py``, README). Other image sizes scale
+with the pixel count.
 """
 
 from __future__ import annotations
@@ -12,29 +13,32 @@ from collections.abc import Iterable
 
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import RunRecord
+from cnn_core.strategies import STRATEGIES
 
 REFERENCE_SIZE = 180
 MEASURED_IMAGES_PER_SECOND = {
-    ("scratch", None): 49.0,
-    ("scratch_augmented", None): 45.0,
-    ("feature_extraction", "efficientnet_lite0"): 2000.0,
-    ("feature_extraction_augmented", "efficientnet_lite0"): 64.0,
-    ("fine_tuning", "efficientnet_lite0"): 40.0,
-    ("feature_extraction", "vgg16"): 800.0,
-    ("feature_extraction_augmented", "vgg16"): 12.0,
-    ("fine_tuning", "vgg16"): 9.0,
-    ("mnist_mlp", None): 40_000.0,
-    ("mnist_cnn", None): 3_000.0,
+    (name, base): ips for name, s in STRATEGIES.items() for base, ips in s.images_per_second.items()
 }
-"""Steady-state training images per second on 2 CPU cores at 180 px (MNIST at 28 px)."""
-FEATURE_PASS_IMAGES_PER_SECOND = {"efficientnet_lite0": 190.0, "vgg16": 15.0}
+"""Steady-state training images per second on 2 CPU cores at 180 px (MNIST at 28 px), from the registry."""
+FEATURE_PASS_IMAGES_PER_SECOND = {base: ips for s in STRATEGIES.values() for base, ips in s.feature_pass.items()}
 """One pass of the frozen base over the images (feature extraction's first step, skipped when cached)."""
 STARTUP_SECONDS = 5.0
+FALLBACK_IMAGES_PER_SECOND = 50.0
+
+
+def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int, int]:
+    """``(training images, validation + test images)`` the run will use: per class and split
+    ``min(count, limit_per_class)`` (all of them without a limit), any number of classes."""
+    limit = config.limit_per_class
+
+    def used(split: str) -> int:
+        return sum(min(n, limit) if limit else n for n in counts.get(split, {}).values())
+
+    return used("train"), used("validation") + used("test")
 
 
 def _key(config: RunConfig) -> tuple[str, str | None]:
-    uses_base = config.strategy.startswith(("feature", "fine"))
-    return config.strategy, config.base if uses_base else None
+    return config.strategy, config.base if config.uses_pretrained_base else None
 
 
 def throughput(config: RunConfig, history: Iterable[RunRecord] = ()) -> float:
@@ -48,7 +52,7 @@ def throughput(config: RunConfig, history: Iterable[RunRecord] = ()) -> float:
     ]
     if same:
         return float(statistics.median(same))
-    base = MEASURED_IMAGES_PER_SECOND.get(_key(config)) or MEASURED_IMAGES_PER_SECOND.get((config.strategy, None), 50.0)
+    base = config.strategy_entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND
     if config.is_mnist:
         return base
     return base * (REFERENCE_SIZE / config.image_size) ** 2
@@ -63,7 +67,8 @@ def estimate_seconds(
     """
     ips = throughput(config, list(history))
     work = config.effective_epochs * (n_train + n_other / 3) / ips
-    if config.strategy == "feature_extraction" and not features_cached:
-        base_ips = FEATURE_PASS_IMAGES_PER_SECOND.get(config.base, 30.0) * (REFERENCE_SIZE / config.image_size) ** 2
+    feature_pass = config.strategy_entry.feature_pass
+    if feature_pass and not features_cached:
+        base_ips = feature_pass.get(config.base, 30.0) * (REFERENCE_SIZE / config.image_size) ** 2
         work += (n_train + n_other) / base_ips
     return STARTUP_SECONDS + work

@@ -1,9 +1,15 @@
-"""Launching runs as detached OS processes, at most ``max_running`` at once, the rest in a FIFO queue.
+"""Launching, stopping and watching runs, through one of two execution backends.
 
-``launch`` queues a run and calls ``dispatch``; ``dispatch`` (under a file lock, so the dashboard and
-finishing trainers never race) starts the oldest queued runs while there is room. Each trainer calls
-``dispatch`` again when it ends, so the queue drains without any server. The processes run in their
-own session: reloading the page, closing the tab or restarting Streamlit does not touch them.
+* **local** (default): each run is a detached OS process (``python -m cnn_core.train RUN_DIR``), at most
+  ``CNN_CLASSROOM_MAX_JOBS`` at once, the rest in a FIFO queue. ``dispatch`` (under a file lock, so the
+  dashboard and finishing trainers never race) starts the oldest queued runs while there is room; each
+  trainer dispatches again when it ends, so the queue drains without any server.
+* **ray** (``CNN_CLASSROOM_RAY_ADDRESS`` set, see :mod:`cnn_core.ray_backend`): each run is a Ray task on
+  whichever machine of the cluster has the CPUs (and GPU) it asks for; the queue is Ray's.
+
+Liveness is the trainer's heartbeat on both: :func:`reconcile` marks a run *interrupted* when its heartbeat is
+older than ``HEARTBEAT_LIMIT_S`` and its backend no longer has its task, on any machine. It also cancels a run
+that did not honour a stop request within ``STOP_GRACE_S``. The scheduler and the pages' refresh call it.
 """
 
 from __future__ import annotations
@@ -11,16 +17,47 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunStore, now
+from cnn_core.run_store import (
+    ACTIVE_STATES,
+    HEARTBEAT_LIMIT_S,
+    LIVE_STATES,
+    RunRecord,
+    RunState,
+    RunStore,
+    host_name,
+    now,
+)
 from cnn_core.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
+
+STOP_GRACE_S = 60.0
+"""A run still going this long after its stop request is cancelled (its task killed) and marked stopped."""
+INTERRUPTED_ERROR = "The training process ended without finishing (killed, crashed or the machine restarted)."
+CANCELLED_ERROR = "It did not stop within {grace:.0f} s of the stop request, so its task was cancelled."
+
+
+class Backend(Protocol):
+    """Where runs execute. ``submit`` starts or queues a created run; ``task_alive`` says whether the run's task
+    still exists (``None``: cannot tell); ``cancel`` ends it for good."""
+
+    name: str
+
+    def submit(self, store: RunStore, run_id: str) -> None: ...
+
+    def task_alive(self, record: RunRecord) -> bool | None: ...
+
+    def cancel(self, store: RunStore, record: RunRecord) -> None: ...
+
+    def capacity(self) -> int | None: ...
 
 
 def max_running_jobs() -> int:
@@ -29,6 +66,32 @@ def max_running_jobs() -> int:
         return max(1, int(os.environ.get("CNN_CLASSROOM_MAX_JOBS", "1")))
     except ValueError:
         return 1
+
+
+def process_alive(pid: int | None, run_id: str | None = None) -> bool:
+    """Whether ``pid`` is a live (not zombie) process on this machine; on Linux also that it is this run's trainer."""
+    if not pid:
+        return False
+    try:
+        os.waitpid(pid, os.WNOHANG)  # reap it if it is our finished child
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path(f"/proc/{pid}")
+    if proc.is_dir():
+        try:
+            if proc.joinpath("stat").read_text().split(") ", 1)[1].startswith("Z"):
+                return False
+            if run_id and run_id not in proc.joinpath("cmdline").read_bytes().decode(errors="replace"):
+                return False  # the pid was reused by another process
+        except (OSError, IndexError):
+            return False
+    return True
 
 
 @contextmanager
@@ -46,50 +109,141 @@ def trainer_command(run_dir: Path) -> list[str]:
     return [sys.executable, "-m", "cnn_core.train", str(run_dir)]
 
 
-def _start(store: RunStore, run_id: str, limit: int) -> int:
-    run_dir = store.path(run_id)
-    log = (run_dir / "train.log").open("ab")
-    env = os.environ | {
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-        "CNN_CLASSROOM_MAX_JOBS": str(limit),  # the trainer dispatches the queue with the same limit
-        "CNN_CLASSROOM_RUNS_DIR": str(store.root),
-    }
-    proc = subprocess.Popen(
-        trainer_command(run_dir),
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # detached: survives the dashboard's reruns and restarts
-    )
-    log.close()
-    store.set_status(run_id, state="starting", pid=proc.pid, started_at=now())
-    logger.info("started run %s as pid %s", run_id, proc.pid)
-    return proc.pid
+class LocalBackend:
+    """Detached trainer processes on this machine, ``max_running`` at a time, the rest queued oldest first."""
+
+    name = "local"
+
+    def __init__(self, max_running: int | None = None) -> None:
+        self.max_running = max_running or max_running_jobs()
+
+    def capacity(self) -> int | None:
+        return self.max_running
+
+    def submit(self, store: RunStore, run_id: str) -> None:
+        dispatch(store, self.max_running)
+
+    def start(self, store: RunStore, run_id: str) -> int:
+        folder = store.folder(run_id)
+        log = folder.log.open("ab")
+        env = os.environ | {
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            "CNN_CLASSROOM_MAX_JOBS": str(self.max_running),  # the trainer dispatches the queue with the same limit
+            "CNN_CLASSROOM_RUNS_DIR": str(store.root),
+        }
+        proc = subprocess.Popen(
+            trainer_command(folder.path),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # detached: survives the dashboard's reruns and restarts
+        )
+        log.close()
+        store.set_status(
+            run_id, state=RunState.STARTING, backend=self.name, pid=proc.pid, host=host_name(), started_at=now()
+        )
+        logger.info("started run %s as pid %s", run_id, proc.pid)
+        return proc.pid
+
+    def task_alive(self, record: RunRecord) -> bool | None:
+        if record.state == RunState.QUEUED:
+            return True  # waiting in our own queue: dispatch starts it
+        if record.status.get("host", host_name()) != host_name():
+            return None  # started on another machine: only its heartbeat tells
+        return process_alive(record.status.get("pid"), record.run_id)
+
+    def cancel(self, store: RunStore, record: RunRecord) -> None:
+        pid = record.status.get("pid")
+        if pid and self.task_alive(record):
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the trainer leads its own session (start_new_session)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def configured_backend(max_running: int | None = None) -> Backend:
+    """The backend the environment asks for: Ray when ``CNN_CLASSROOM_RAY_ADDRESS`` is set, else local."""
+    if os.environ.get("CNN_CLASSROOM_RAY_ADDRESS"):
+        from cnn_core.ray_backend import RayBackend  # noqa: PLC0415
+
+        return RayBackend.from_env()
+    return LocalBackend(max_running)
+
+
+def backend_for(record: RunRecord, default: Backend | None = None) -> Backend:
+    """The backend that started ``record`` (a Ray run stays Ray's even if the dashboard now runs locally)."""
+    if default is not None and default.name == record.backend:
+        return default
+    if record.backend == "ray":
+        from cnn_core.ray_backend import RayBackend  # noqa: PLC0415
+
+        return RayBackend.from_env()
+    return LocalBackend()
 
 
 def dispatch(store: RunStore, max_running: int | None = None) -> list[str]:
-    """Start queued runs, oldest first, while fewer than ``max_running`` are active. Returns the started ids."""
-    limit = max_running or max_running_jobs()
+    """Start queued local runs, oldest first, while fewer than ``max_running`` are live. Returns the started ids."""
+    backend = LocalBackend(max_running)
     started = []
     with _scheduler_lock(store):
-        records = store.list()  # also marks dead runs interrupted
-        active = sum(1 for r in records if r.state in ("starting", "running"))
-        for run_id in queue_order(records):
-            if active >= limit:
+        records = reconcile(store)
+        live = sum(1 for r in records if r.state in LIVE_STATES and r.backend == backend.name)
+        for run_id in queue_order(r for r in records if r.backend == backend.name):
+            if live >= backend.max_running:
                 break
-            _start(store, run_id, limit)
+            backend.start(store, run_id)
             started.append(run_id)
-            active += 1
+            live += 1
     return started
 
 
+def reconcile(store: RunStore, run_ids: list[str] | None = None, at: float | None = None) -> list[RunRecord]:
+    """Mark dead runs *interrupted* and cancel runs that ignored a stop; return every record as it now is.
+
+    A run is dead when its heartbeat is older than ``HEARTBEAT_LIMIT_S`` (or it never wrote one) and its backend
+    says its task is gone (a queued run: only when the backend is sure). The only writer besides the trainer.
+    """
+    at = at or now()
+    records = []
+    for run_id in run_ids if run_ids is not None else store.run_ids():
+        try:
+            record = store.load(run_id)
+        except (LookupError, ValueError):
+            continue
+        if record.state in ACTIVE_STATES:
+            record = _reconcile_one(store, record, at)
+        records.append(record)
+    return records
+
+
+def _reconcile_one(store: RunStore, record: RunRecord, at: float) -> RunRecord:
+    backend = backend_for(record)
+    stop_at = record.stop_requested_at()
+    if stop_at is not None and at - stop_at > STOP_GRACE_S and record.state in LIVE_STATES:
+        backend.cancel(store, record)
+        store.mark_ended(record.run_id, RunState.STOPPED, CANCELLED_ERROR.format(grace=STOP_GRACE_S))
+        return store.load(record.run_id)
+    if record.heartbeat_age(at) <= HEARTBEAT_LIMIT_S:
+        return record
+    alive = backend.task_alive(record)
+    if alive:
+        return record
+    if alive is None and (
+        record.state == RunState.QUEUED or at - record.status.get("started_at", 0) <= HEARTBEAT_LIMIT_S
+    ):
+        return record  # the backend cannot tell, and the run is waiting or has just started
+    logger.warning("run %s: no heartbeat for %.0f s and no task: interrupted", record.run_id, record.heartbeat_age(at))
+    store.mark_ended(record.run_id, RunState.INTERRUPTED, INTERRUPTED_ERROR)
+    return store.load(record.run_id)
+
+
 def queue_order(records) -> list[str]:
-    """Queued run ids in the order ``dispatch`` starts them: oldest first."""
+    """Queued run ids in the order they start: oldest first."""
     queued = sorted(
-        (r for r in records if r.state == "queued"), key=lambda r: (r.status.get("created_at", 0), r.run_id)
+        (r for r in records if r.state == RunState.QUEUED), key=lambda r: (r.status.get("created_at", 0), r.run_id)
     )
     return [r.run_id for r in queued]
 
@@ -100,8 +254,20 @@ def queue_position(records, run_id: str) -> int | None:
     return order.index(run_id) + 1 if run_id in order else None
 
 
-def launch(store: RunStore, config: RunConfig, name: str = "", max_running: int | None = None) -> str:
-    """Create a run for ``config`` and start it now or queue it. Returns the run id."""
+def launch(
+    store: RunStore, config: RunConfig, name: str = "", max_running: int | None = None, backend: Backend | None = None
+) -> str:
+    """Create a run for ``config`` and hand it to the backend (started now or queued). Returns the run id."""
+    backend = backend or configured_backend(max_running)
     run_id = store.create(config, name)
-    dispatch(store, max_running)
+    store.set_status(run_id, backend=backend.name)
+    backend.submit(store, run_id)
     return run_id
+
+
+def stop(store: RunStore, run_id: str) -> None:
+    """Ask a run to stop: a queued one is cancelled at once (and taken off its backend's queue), a live one stops
+    at its next batch and keeps its best epoch."""
+    record = store.request_stop(run_id)
+    if record.state == RunState.QUEUED:
+        backend_for(record).cancel(store, record)

@@ -2,10 +2,85 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from cnn_core.data import DatasetReport
-from cnn_core.datasets import SPLITS
+from cnn_core.data import DatasetError, DatasetReport, inspect_dataset, load_mnist
+from cnn_core.datasets import SPLITS, resolve_inside
+from cnn_core.settings import HOME_DIR, load_settings
+
+if TYPE_CHECKING:
+    from cnn_core.run_config import RunConfig
+
+logger = logging.getLogger(__name__)
+
+
+def dataset_root(config: RunConfig) -> Path | str:
+    """The run's dataset: the synthetic set (written on first use), ``"mnist"`` (Keras download), or a folder or
+    ``.npz`` inside the configured data roots (anything else is refused: nothing escapes the data folders)."""
+    if config.dataset == "synthetic":
+        from cnn_core.acquire import make_synthetic_dataset  # noqa: PLC0415
+
+        return make_synthetic_dataset(HOME_DIR / "data" / "synthetic_shapes")
+    if config.dataset == "mnist":
+        return "mnist"
+    return resolve_inside(config.dataset, load_settings().data_roots + (HOME_DIR / "data",))
+
+
+def image_splits(config: RunConfig):
+    """``(report, {split: tf.data.Dataset})`` for an image strategy: the folder checked, then decoded and batched."""
+    report = inspect_dataset(Path(dataset_root(config)), limit_per_class=config.limit_per_class)
+    if not report.ok:
+        raise DatasetError(f"The dataset {report.root} cannot be used", report.problems)
+    if report.unreadable:
+        logger.warning("skipped unreadable images: %s", report.unreadable[:20])
+    return report, load_image_splits(report, config.image_size, config.effective_batch_size, config.seed)
+
+
+def mnist_splits(config: RunConfig, flatten: bool, one_hot: bool):
+    """``(train, validation, test)`` pairs of MNIST: images scaled to 0..1 (flat 784 or 28x28x1), labels
+    one-hot or sparse; plus the raw test labels."""
+    (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(dataset_root(config)))
+
+    def images(x):
+        return (x.reshape(len(x), 784) if flatten else x.reshape(len(x), 28, 28, 1)).astype("float32") / 255
+
+    def labels(y):
+        return np.eye(10, dtype="float32")[y] if one_hot else y
+
+    return (images(xt), labels(yt)), (images(xv), labels(yv)), (images(xs), labels(ys)), ys
+
+
+def cached_features(base, base_name: str, report: DatasetReport, config: RunConfig, splits) -> dict:
+    """Run the frozen base once per split; cache the features on disk (keyed by data, base, weights, size).
+
+    Plain ``.npy`` files (labels first, features last, each renamed into place), mapped copy-on-write: the
+    training tensors then share the page cache's memory instead of copying ~740 MB (see ``as_tensor``).
+    """
+    key = hashlib.sha1(f"{report.signature()}|{base_name}|imagenet|{config.image_size}".encode()).hexdigest()[:20]
+    cache = HOME_DIR / "cache" / "features"
+    cache.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for split, ds in splits.items():
+        x_path, y_path = cache / f"{key}-{split}-x.npy", cache / f"{key}-{split}-y.npy"
+        if x_path.exists() and y_path.exists():
+            logger.info("features for %s loaded from cache %s", split, x_path.name)
+        else:
+            features, labels = [], []
+            for images, y in ds:
+                features.append(base.predict_on_batch(images))
+                labels.append(y.numpy())
+            for path, array in ((y_path, np.concatenate(labels)), (x_path, np.concatenate(features))):
+                tmp = path.with_name(f".{path.stem}.tmp.npy")
+                np.save(tmp, array)
+                os.replace(tmp, path)
+        out[split] = (np.load(x_path, mmap_mode="c"), np.load(y_path))
+    return out
 
 
 def load_image_splits(report: DatasetReport, image_size: int, batch_size: int, seed: int, splits=SPLITS):

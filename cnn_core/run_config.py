@@ -5,39 +5,23 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-STRATEGIES: tuple[str, ...] = (
-    "scratch",
-    "scratch_augmented",
-    "feature_extraction",
-    "feature_extraction_augmented",
-    "fine_tuning",
-    "mnist_mlp",
-    "mnist_cnn",
-)
+if TYPE_CHECKING:
+    from cnn_core.strategies import Strategy, StrategyDefaults
+
 BASES: tuple[str, ...] = ("efficientnet_lite0", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0")
 OPTIMIZERS: tuple[str, ...] = ("rmsprop", "adam", "sgd")
 
 
-@dataclass(frozen=True)
-class StrategyDefaults:
-    epochs: int
-    batch_size: int
-    optimizer: str
-    learning_rate: float | None
-    book_accuracy: float
-    """The test accuracy the book reports for this strategy (for the launch form and comparisons)."""
+def __getattr__(name: str):
+    """``DEFAULTS``: strategy name -> its book defaults, a view of the registry in ``cnn_core.strategies``
+    (resolved on first use: the registry's module imports this one)."""
+    if name == "DEFAULTS":
+        from cnn_core.strategies import STRATEGIES  # noqa: PLC0415
 
-
-DEFAULTS: dict[str, StrategyDefaults] = {
-    "scratch": StrategyDefaults(30, 32, "rmsprop", None, 0.70),
-    "scratch_augmented": StrategyDefaults(100, 32, "rmsprop", None, 0.83),
-    "feature_extraction": StrategyDefaults(20, 32, "rmsprop", None, 0.977),
-    "feature_extraction_augmented": StrategyDefaults(50, 32, "rmsprop", None, 0.977),
-    "fine_tuning": StrategyDefaults(30, 32, "rmsprop", 1e-5, 0.98),
-    "mnist_mlp": StrategyDefaults(30, 200, "adam", None, 0.977),
-    "mnist_cnn": StrategyDefaults(5, 64, "rmsprop", None, 0.991),
-}
+        return {n: s.defaults for n, s in STRATEGIES.items()}
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -64,8 +48,7 @@ class RunConfig:
     early_stopping_patience: int | None = None
 
     def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"Unknown strategy. Received: strategy={self.strategy!r}; expected one of {STRATEGIES}")
+        strategy = self.strategy_entry  # ValueError for an unknown name
         if self.base not in BASES:
             raise ValueError(f"Unknown base. Received: base={self.base!r}; expected one of {BASES}")
         if not 32 <= self.image_size <= 512:
@@ -80,7 +63,7 @@ class RunConfig:
             raise ValueError(f"learning_rate must be in (0, 10]. Received: learning_rate={self.learning_rate}")
         if len(self.name) > 120:
             raise ValueError("name must be at most 120 characters")
-        if self.strategy.startswith("scratch"):
+        if strategy.book_convnet:
             from cnn_core.book_models import cats_vs_dogs_convnet  # noqa: PLC0415
             from cnn_core.layer_stack import StackError, analyze_stack  # noqa: PLC0415
 
@@ -93,8 +76,15 @@ class RunConfig:
                 ) from err
 
     @property
+    def strategy_entry(self) -> Strategy:
+        """This run's entry in the strategy registry."""
+        from cnn_core.strategies import get_strategy  # noqa: PLC0415
+
+        return get_strategy(self.strategy)
+
+    @property
     def defaults(self) -> StrategyDefaults:
-        return DEFAULTS[self.strategy]
+        return self.strategy_entry.defaults
 
     @property
     def effective_epochs(self) -> int:
@@ -114,12 +104,12 @@ class RunConfig:
 
     @property
     def is_mnist(self) -> bool:
-        return self.strategy.startswith("mnist")
+        return self.strategy_entry.data == "mnist"
 
     @property
     def uses_pretrained_base(self) -> bool:
         """Feature extraction (both kinds) and fine-tuning run on an ImageNet base; the rest train their own net."""
-        return self.strategy in PRETRAINED_STRATEGIES
+        return self.strategy_entry.pretrained_base
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -137,12 +127,11 @@ PRESETS: dict[str, dict[str, object]] = {
 """Workload presets: "book" is 180 px and the book's epochs; "quick" is smaller images on a subset."""
 
 
-PRETRAINED_STRATEGIES = frozenset({"feature_extraction", "feature_extraction_augmented", "fine_tuning"})
-
-
 def preset_epochs(strategy: str, preset: str) -> int:
     """Epochs a preset trains when none are typed: the book's, or for "quick" ``max(2, book // 5)``."""
-    book = DEFAULTS[strategy].epochs
+    from cnn_core.strategies import get_strategy  # noqa: PLC0415
+
+    book = get_strategy(strategy).epochs
     return max(2, book // 5) if preset == "quick" else book
 
 

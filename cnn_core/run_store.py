@@ -1,16 +1,23 @@
-"""Run folders: create, list, load, stop, rename, delete; find runs whose process died.
+"""The run folder: its layout (defined here and nowhere else), the trainer's writer, and the pages' reader.
 
-Layout of ``RUNS_DIR/<run_id>/``::
+Layout of ``RUNS_DIR/<run_id>/`` (:class:`RunFolder` names every file)::
 
-    config.json    the RunConfig
-    meta.json      display name, creation time
-    status.json    state, pid, times, error  (written atomically)
-    epochs.jsonl   one line per finished epoch: loss, accuracy, val_loss, val_accuracy, seconds
-    progress.json  the current batch (for a progress bar)
-    best.keras     the best model so far (lowest val_loss)
-    test.json      the final test evaluation
-    train.log      the training process's output
-    STOP           present when a stop was requested
+    config.json            the RunConfig                                       (store, at creation)
+    meta.json              display name, creation time                         (store)
+    status.json            state, backend, pid, host, times, error, params     (store and trainer, atomic)
+    heartbeat.json         the trainer's last sign of life: time, host, pid    (trainer, every 2 s)
+    progress.json          the current phase and batch, for a progress bar     (trainer, throttled)
+    epochs.jsonl           one line per finished epoch: loss, accuracy, val_*, seconds, images/s
+    dataset.json           the dataset's classes and counts                    (trainer)
+    best.keras             the best model so far (lowest val_loss)             (trainer, atomic)
+    test.json              the final test evaluation                           (trainer)
+    test_predictions.json  every test item's true and predicted class          (trainer)
+    train.log              the training process's output                       (backend)
+    STOP                   present when a stop was requested                   (store)
+
+Three kinds of access, three objects: :class:`RunStore` creates, lists, loads, renames and deletes runs;
+:class:`RunWriter` is what the trainer writes through; :class:`RunRecord` is what pages read through.
+Loading never writes: runs whose trainer died are marked by an explicit ``jobs.reconcile``.
 """
 
 from __future__ import annotations
@@ -21,19 +28,53 @@ import os
 import re
 import secrets
 import shutil
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-from cnn_core.atomic import read_jsonl, write_json_atomic, write_text_atomic
+from cnn_core.atomic import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
 from cnn_core.run_config import RunConfig
 
 logger = logging.getLogger(__name__)
 
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
-STATES = ("queued", "starting", "running", "completed", "failed", "stopped", "interrupted")
-ACTIVE_STATES = ("queued", "starting", "running")
 LOG_TAIL_CHARS = 4000
+HEARTBEAT_EVERY_S = 2.0
+HEARTBEAT_LIMIT_S = 10.0
+"""A trainer silent this long (and whose task is gone) is interrupted; five missed heartbeats."""
+
+
+class RunState(StrEnum):
+    """Every state a run folder can be in; the groups below are the only place states are grouped."""
+
+    QUEUED = "queued"
+    STARTING = "starting"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+    DAMAGED = "damaged"
+    UNKNOWN = "unknown"
+
+
+ACTIVE_STATES = frozenset({RunState.QUEUED, RunState.STARTING, RunState.RUNNING})
+"""Not finished yet: waiting for a slot, or a trainer exists."""
+LIVE_STATES = frozenset({RunState.STARTING, RunState.RUNNING})
+"""A trainer process or task has been started for the run and has not ended."""
+RESULT_STATES = frozenset({RunState.COMPLETED, RunState.STOPPED})
+"""Ended with a best checkpoint and a test evaluation (a stopped run keeps its best epoch)."""
+ENDED_STATES = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.STOPPED, RunState.INTERRUPTED})
+
+
+class Phase(StrEnum):
+    """What the trainer is doing, in ``progress.json``."""
+
+    TRAIN = "train"
+    TESTING = "testing"
 
 
 class RunNotFoundError(LookupError):
@@ -59,35 +100,60 @@ def now() -> float:
     return time.time()
 
 
-def process_alive(pid: int | None, run_id: str | None = None) -> bool:
-    """Whether ``pid`` is a live (not zombie) process; on Linux also that it is this run's trainer."""
-    if not pid:
-        return False
+def host_name() -> str:
+    return socket.gethostname()
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The paths of one run folder (see the module docstring for who writes what)."""
+
+    path: Path
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    config = property(lambda self: self.path / "config.json")
+    meta = property(lambda self: self.path / "meta.json")
+    status = property(lambda self: self.path / "status.json")
+    heartbeat = property(lambda self: self.path / "heartbeat.json")
+    progress = property(lambda self: self.path / "progress.json")
+    epochs = property(lambda self: self.path / "epochs.jsonl")
+    dataset = property(lambda self: self.path / "dataset.json")
+    checkpoint = property(lambda self: self.path / "best.keras")
+    test = property(lambda self: self.path / "test.json")
+    predictions = property(lambda self: self.path / "test_predictions.json")
+    log = property(lambda self: self.path / "train.log")
+    stop = property(lambda self: self.path / "STOP")
+
+
+def _read_json(path: Path) -> dict:
+    with path.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return data
+
+
+def _read_optional(path: Path) -> dict | None:
     try:
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our finished child
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if proc.is_dir():
-        try:
-            if proc.joinpath("stat").read_text().split(") ", 1)[1].startswith("Z"):
-                return False
-            if run_id and run_id not in proc.joinpath("cmdline").read_bytes().decode(errors="replace"):
-                return False  # the pid was reused by another process
-        except (OSError, IndexError):
-            return False
-    return True
+        return _read_json(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _update_json(path: Path, changes: dict) -> dict:
+    data = _read_optional(path) or {}
+    data.update(changes)
+    data["updated_at"] = now()
+    write_json_atomic(path, data)
+    return data
 
 
 @dataclass
 class RunRecord:
-    """Everything the pages show about one run, read from its folder."""
+    """Everything the pages show about one run, read from its folder; reading it never changes the folder."""
 
     run_id: str
     path: Path
@@ -100,12 +166,26 @@ class RunRecord:
     damaged: str | None = None
 
     @property
-    def state(self) -> str:
-        return "damaged" if self.damaged else self.status.get("state", "unknown")
+    def folder(self) -> RunFolder:
+        return RunFolder(Path(self.path))
+
+    @property
+    def state(self) -> RunState:
+        if self.damaged:
+            return RunState.DAMAGED
+        try:
+            return RunState(self.status.get("state", "unknown"))
+        except ValueError:
+            return RunState.UNKNOWN
 
     @property
     def name(self) -> str:
         return self.meta.get("name") or (self.config.name if self.config else "") or self.run_id
+
+    @property
+    def backend(self) -> str:
+        """Which backend started the run ("local" or "ray"; runs from before backends existed are local)."""
+        return self.status.get("backend", "local")
 
     @property
     def best_epoch(self) -> dict | None:
@@ -114,11 +194,50 @@ class RunRecord:
 
     @property
     def checkpoint(self) -> Path:
-        return self.path / "best.keras"
+        return self.folder.checkpoint
+
+    @property
+    def phase(self) -> str | None:
+        return (self.progress or {}).get("phase")
+
+    @property
+    def is_recorded(self) -> bool:
+        """A recorded run shipped with the app (metrics only, read-only)."""
+        return bool(self.meta.get("recorded"))
+
+    def stop_requested(self) -> bool:
+        return not self.is_recorded and self.folder.stop.exists()
+
+    def stop_requested_at(self) -> float | None:
+        try:
+            return self.folder.stop.stat().st_mtime
+        except OSError:
+            return None
+
+    def heartbeat(self) -> dict | None:
+        return None if self.is_recorded else _read_optional(self.folder.heartbeat)
+
+    def heartbeat_age(self, at: float | None = None) -> float:
+        """Seconds since the trainer's last heartbeat; infinite when it never wrote one."""
+        beat = self.heartbeat()
+        if not beat or not isinstance(beat.get("time"), (int, float)):
+            return float("inf")
+        return max(0.0, (at or now()) - beat["time"])
+
+    def predictions(self) -> dict | None:
+        """``{"classes": [...], "items": [{"item", "label", "predicted", "probability"}, ...]}`` or ``None``."""
+        return None if self.is_recorded else _read_optional(self.folder.predictions)
+
+    def dataset(self) -> dict | None:
+        return None if self.is_recorded else _read_optional(self.folder.dataset)
+
+    def has_results(self) -> bool:
+        """Ended with a checkpoint and test predictions to evaluate."""
+        return self.state in RESULT_STATES and self.predictions() is not None
 
     def log_tail(self, chars: int = LOG_TAIL_CHARS) -> str:
         try:
-            with (self.path / "train.log").open("rb") as fh:
+            with self.folder.log.open("rb") as fh:
                 fh.seek(0, os.SEEK_END)
                 fh.seek(max(fh.tell() - chars, 0))
                 return fh.read().decode("utf-8", errors="replace")
@@ -126,16 +245,79 @@ class RunRecord:
             return ""
 
 
-def _read_json(path: Path) -> dict:
-    with path.open(encoding="utf-8") as fh:
-        data = json.load(fh)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name} is not a JSON object")
-    return data
+class RunWriter:
+    """What a trainer writes into its run folder. Every write is atomic or a single appended line."""
+
+    def __init__(self, store: RunStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.folder = RunFolder(store.path(run_id))
+        self._beating = threading.Event()
+
+    def set_status(self, **changes: object) -> dict:
+        return self.store.set_status(self.run_id, **changes)
+
+    def stop_requested(self) -> bool:
+        return self.folder.stop.exists()
+
+    def progress(self, **values: object) -> None:
+        """Replace ``progress.json`` (not fsynced: it is rewritten twice a second and only drives a progress bar)."""
+        write_json_atomic(self.folder.progress, {**values, "updated_at": now()}, durable=False)
+
+    def phase(self, phase: Phase) -> None:
+        """Keep the last batch's numbers and change only the phase (e.g. to "testing" after the last epoch)."""
+        last = _read_optional(self.folder.progress) or {}
+        self.progress(**{**last, "phase": str(phase)})
+
+    def epoch(self, record: dict) -> None:
+        append_jsonl(self.folder.epochs, record)
+
+    def dataset(self, info: dict) -> None:
+        write_json_atomic(self.folder.dataset, info)
+
+    def test(self, result: dict) -> None:
+        write_json_atomic(self.folder.test, result)
+
+    def predictions(self, classes: list[str], items: list[dict]) -> None:
+        write_json_atomic(self.folder.predictions, {"classes": list(classes), "items": items})
+
+    def save_model(self, model) -> None:
+        """Save ``model`` as the run's ``best.keras`` through a temporary file, so a reader never sees half a model."""
+        tmp = self.folder.checkpoint.with_name(".best.tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, self.folder.checkpoint)
+
+    def beat(self) -> None:
+        write_json_atomic(
+            self.folder.heartbeat, {"time": now(), "host": host_name(), "pid": os.getpid()}, durable=False
+        )
+
+    def start_heartbeat(self, every: float = HEARTBEAT_EVERY_S) -> threading.Thread:
+        """Write ``heartbeat.json`` every ``every`` seconds from a daemon thread until :meth:`stop_heartbeat`.
+
+        A thread, not the training loop: a long feature pass, a test evaluation or a model save is not silence.
+        """
+        self.beat()
+        self._beating.set()
+
+        def loop() -> None:
+            while self._beating.is_set():
+                time.sleep(every)
+                try:
+                    self.beat()
+                except OSError:
+                    logger.warning("could not write the heartbeat", exc_info=True)
+
+        thread = threading.Thread(target=loop, name="heartbeat", daemon=True)
+        thread.start()
+        return thread
+
+    def stop_heartbeat(self) -> None:
+        self._beating.clear()
 
 
 class RunStore:
-    """All runs under one folder. Safe to use from several processes: every write is atomic."""
+    """All runs under one folder. Safe to use from several processes and machines: every write is atomic."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -144,26 +326,24 @@ class RunStore:
     def path(self, run_id: str) -> Path:
         return self.root / validate_run_id(run_id)
 
+    def folder(self, run_id: str) -> RunFolder:
+        return RunFolder(self.path(run_id))
+
+    def writer(self, run_id: str) -> RunWriter:
+        return RunWriter(self, run_id)
+
     def create(self, config: RunConfig, name: str = "") -> str:
         """A new run folder in state ``queued``; returns its id."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-        folder = self.root / run_id
-        folder.mkdir(parents=True)
-        write_text_atomic(folder / "config.json", config.to_json())
-        write_json_atomic(folder / "meta.json", {"name": validate_name(name or config.name), "created_at": now()})
-        self.set_status(run_id, state="queued", created_at=now())
+        folder = RunFolder(self.root / run_id)
+        folder.path.mkdir(parents=True)
+        write_text_atomic(folder.config, config.to_json())
+        write_json_atomic(folder.meta, {"name": validate_name(name or config.name), "created_at": now()})
+        self.set_status(run_id, state=RunState.QUEUED, created_at=now())
         return run_id
 
     def set_status(self, run_id: str, **changes: object) -> dict:
-        path = self.path(run_id) / "status.json"
-        try:
-            status = _read_json(path)
-        except (OSError, ValueError):
-            status = {}
-        status.update(changes)
-        status["updated_at"] = now()
-        write_json_atomic(path, status)
-        return status
+        return _update_json(self.folder(run_id).status, changes)
 
     def run_ids(self) -> list[str]:
         """Ids of all run folders, newest first (other entries in the folder are ignored)."""
@@ -173,33 +353,27 @@ class RunStore:
             return []
         return sorted(names, reverse=True)
 
-    def load(self, run_id: str, check_process: bool = True) -> RunRecord:
-        """Read a run; a run whose process died without finishing is marked ``interrupted`` here."""
-        folder = self.path(run_id)
-        if not folder.is_dir():
+    def load(self, run_id: str) -> RunRecord:
+        """Read a run as it is on disk (a damaged folder is a record with ``damaged`` set, never an exception)."""
+        folder = self.folder(run_id)
+        if not folder.path.is_dir():
             raise RunNotFoundError(run_id)
         try:
-            config = RunConfig.from_dict(_read_json(folder / "config.json"))
-            status = _read_json(folder / "status.json")
-            meta = _read_json(folder / "meta.json") if (folder / "meta.json").exists() else {}
+            config = RunConfig.from_dict(_read_json(folder.config))
+            status = _read_json(folder.status)
+            meta = _read_json(folder.meta) if folder.meta.exists() else {}
         except (OSError, ValueError, TypeError) as err:
-            return RunRecord(run_id, folder, None, {}, {}, damaged=f"{type(err).__name__}: {err}")
-        record = RunRecord(run_id, folder, config, status, meta, epochs=read_jsonl(folder / "epochs.jsonl"))
-        for name, attr in (("progress.json", "progress"), ("test.json", "test")):
-            try:
-                setattr(record, attr, _read_json(folder / name))
-            except (OSError, ValueError):
-                pass
-        if check_process and status.get("state") in ("starting", "running"):
-            if not process_alive(status.get("pid"), run_id):
-                record.status = self.set_status(
-                    run_id,
-                    state="interrupted",
-                    ended_at=now(),
-                    error="The training process ended without finishing (killed, crashed or the machine restarted).",
-                    log_tail=record.log_tail(),
-                )
-        return record
+            return RunRecord(run_id, folder.path, None, {}, {}, damaged=f"{type(err).__name__}: {err}")
+        return RunRecord(
+            run_id,
+            folder.path,
+            config,
+            status,
+            meta,
+            epochs=read_jsonl(folder.epochs),
+            progress=_read_optional(folder.progress),
+            test=_read_optional(folder.test),
+        )
 
     def list(self) -> list[RunRecord]:
         records = []
@@ -210,29 +384,26 @@ class RunStore:
                 continue
         return records
 
-    def request_stop(self, run_id: str) -> None:
-        """Ask a run to stop at the next batch; a queued run is cancelled at once."""
+    def request_stop(self, run_id: str) -> RunRecord:
+        """Ask a run to stop at the next batch (the STOP file); a queued run is cancelled at once."""
         record = self.load(run_id)
-        if record.state == "queued":
-            self.set_status(run_id, state="stopped", ended_at=now(), error="Cancelled before it started.")
-            return
-        write_text_atomic(self.path(run_id) / "STOP", str(now()))
+        if record.state == RunState.QUEUED:
+            self.set_status(run_id, state=RunState.STOPPED, ended_at=now(), error="Cancelled before it started.")
+        elif record.state in LIVE_STATES:
+            write_text_atomic(record.folder.stop, str(now()))
+        return record
 
-    def stop_requested(self, run_id: str) -> bool:
-        return (self.path(run_id) / "STOP").exists()
+    def mark_ended(self, run_id: str, state: RunState, error: str) -> dict:
+        """End an active run from outside its trainer (reconcile): its state, the reason and the log's tail."""
+        record = self.load(run_id)
+        return self.set_status(run_id, state=state, ended_at=now(), error=error, log_tail=record.log_tail())
 
     def rename(self, run_id: str, name: str) -> None:
-        path = self.path(run_id) / "meta.json"
-        try:
-            meta = _read_json(path)
-        except (OSError, ValueError):
-            meta = {}
-        meta["name"] = validate_name(name)
-        write_json_atomic(path, meta)
+        _update_json(self.folder(run_id).meta, {"name": validate_name(name)})
 
     def delete(self, run_id: str) -> None:
-        """Remove a finished run's folder; an active run must be stopped first."""
+        """Remove a run's folder; a run whose trainer may still be writing must be stopped first."""
         record = self.load(run_id)
-        if record.state in ("starting", "running"):
+        if record.state in LIVE_STATES:
             raise ValueError("Stop the run before deleting it.")
         shutil.rmtree(self.path(run_id))

@@ -1,106 +1,285 @@
-"""The book's models for each training strategy (seed 000, 001, 002), built with Keras on demand."""
+"""The training strategies: one registry entry and one top-to-bottom function each (data -> model -> fit -> record).
+
+Everything the app knows about a strategy is its :class:`Strategy` entry in :data:`STRATEGIES`: the book's
+defaults and accuracy, whether it stands on a pretrained base, its loss, its early-stopping policy, what the
+estimate charges for it, and the function that trains it. Pages, the launch form and the estimate ask the
+registry; nothing else tests a strategy's name.
+
+The functions read like the keras.io examples the book's listings come from (seed 000, 001, 002): load the
+data, build the model, :func:`fit_and_record`, record the test predictions. The shared fitting code is the
+last part of this module. Keras is imported inside the functions only.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
-from cnn_core.augmentation import BOOK, build_pipeline
-from cnn_core.book_models import cats_vs_dogs_convnet, mnist_convnet
-from cnn_core.keras_build import build_keras_model
-from cnn_core.run_config import RunConfig
+import numpy as np
+
+from cnn_core.run_store import Phase, RunState, RunStore, RunWriter
+
+if TYPE_CHECKING:
+    from cnn_core.run_config import RunConfig
 
 logger = logging.getLogger(__name__)
 
-
-def scratch_model(image_size: int, augmented: bool):
-    """Seed 000's convnet; with ``augmented`` the book's augmentation in front and Dropout(0.5) before the output."""
-    import keras  # noqa: PLC0415
-
-    book = cats_vs_dogs_convnet(image_size, with_dropout=augmented)
-    convnet = build_keras_model(book.input_shape, book.layers)
-    if not augmented:
-        return convnet
-    inputs = keras.Input(book.input_shape)
-    x = build_pipeline(BOOK)(inputs)
-    return keras.Model(inputs, convnet(x), name="scratch_augmented")
+EVAL_BATCH_SIZE = 250  # validation and test batches of cached features: evaluation only, so the size changes nothing
 
 
-def classifier_head(x):
-    """The book's head on top of a conv base: Flatten -> Dense(256, relu) -> Dropout(0.5) -> Dense(1, sigmoid)."""
-    from keras import layers  # noqa: PLC0415
+@dataclass(frozen=True)
+class TrainingRun:
+    """What a strategy function is given: the run's configuration, the writer of its folder, and the store
+    (fine-tuning reads the run it continues)."""
 
-    x = layers.Flatten()(x)
-    x = layers.Dense(256, activation="relu")(x)
-    x = layers.Dropout(0.5)(x)
-    return layers.Dense(1, activation="sigmoid")(x)
-
-
-def feature_classifier(feature_shape: tuple[int, ...]):
-    """Strategy 3a: the head alone, trained on features the frozen base computed once."""
-    import keras  # noqa: PLC0415
-
-    inputs = keras.Input(feature_shape)
-    return keras.Model(inputs, classifier_head(inputs), name="feature_classifier")
+    config: RunConfig
+    writer: RunWriter
+    store: RunStore
 
 
-def augmented_frozen_base_model(base, image_size: int):
-    """Strategy 3b: augmentation -> frozen base (inference mode) -> head, end to end on images."""
-    import keras  # noqa: PLC0415
+@dataclass(frozen=True)
+class RunResult:
+    """What a strategy function returns: the test evaluation and the trained model's parameter counts."""
 
-    base.trainable = False
-    inputs = keras.Input((image_size, image_size, 3))
-    x = build_pipeline(BOOK)(inputs)
-    x = base(x, training=False)
-    return keras.Model(inputs, classifier_head(x), name="feature_extraction_augmented")
+    test: dict
+    params: int
+    trainable_params: int
 
 
-def unfreeze_top(inner, first_unfrozen: str | None = None, unfreeze_last: int | None = None) -> int:
-    """Strategy 4 (seed 002): unfreeze the base's top layers, keep every BatchNormalization frozen.
+@dataclass(frozen=True)
+class StrategyDefaults:
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float | None
+    book_accuracy: float
+    """The test accuracy the book reports for this strategy (for the launch form and comparisons)."""
 
-    ``unfreeze_last`` layers from the end, or from ``first_unfrozen`` on. Returns how many were unfrozen.
-    BN layers stay frozen *and* in inference mode (the base is called with ``training=False``), so
-    their moving statistics are not destroyed by small batches.
+
+@dataclass(frozen=True)
+class Strategy:
+    """One training strategy of the book, and everything the app needs to know about it."""
+
+    name: str
+    train: Callable[[TrainingRun], RunResult]
+    data: Literal["images", "mnist"]
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float | None
+    book_accuracy: float
+    loss: str
+    pretrained_base: bool = False
+    """Stands on an ImageNet base (the base picker matters, the base's weights must be present)."""
+    continues: str | None = None
+    """The strategy whose finished run this one starts from (fine-tuning continues feature extraction 3b)."""
+    book_convnet: bool = False
+    """Trains the book's cats-vs-dogs convnet, which needs images of at least 76 px."""
+    early_stopping_patience: int | None = None
+    """Stop when val_loss has not improved for this many epochs (``None``: train every epoch, as the book)."""
+    images_per_second: Mapping[str | None, float] = field(default_factory=dict)
+    """The estimate's cost model: steady-state training images per second on 2 CPU cores at 180 px (MNIST at
+    28 px), by base (``None`` for strategies without one), measured by ``bench/training.py``."""
+    feature_pass: Mapping[str, float] = field(default_factory=dict)
+    """Images per second of one pass of the frozen base over every image, before training (skipped when the
+    features are cached); empty for strategies that do not precompute features."""
+
+    @property
+    def i18n_key(self) -> str:
+        return f"strategies.{self.name}"
+
+    @property
+    def defaults(self) -> StrategyDefaults:
+        return StrategyDefaults(self.epochs, self.batch_size, self.optimizer, self.learning_rate, self.book_accuracy)
+
+    def measured_images_per_second(self, base: str) -> float | None:
+        return self.images_per_second.get(base if self.pretrained_base else None)
+
+
+# --- The strategies ----------------------------------------------------------------------------------------
+
+
+def train_scratch(run: TrainingRun) -> RunResult:
+    """Strategy 1 (seed 000): the book's small convnet, trained from scratch on the images."""
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import image_splits  # noqa: PLC0415
+
+    report, splits = image_splits(run.config)
+    record_dataset(run, report)
+    model = models.scratch_model(run.config.image_size, augmented=False)
+    best, test = fit_and_record(run, model, splits["train"], splits["validation"], splits["test"], report.n_train)
+    record_test_images(run, best, splits["test"], report)
+    return result(model, test)
+
+
+def train_scratch_augmented(run: TrainingRun) -> RunResult:
+    """Strategy 2 (seed 000): the same convnet with the book's augmentation in front and Dropout(0.5)."""
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import image_splits  # noqa: PLC0415
+
+    report, splits = image_splits(run.config)
+    record_dataset(run, report)
+    model = models.scratch_model(run.config.image_size, augmented=True)
+    best, test = fit_and_record(run, model, splits["train"], splits["validation"], splits["test"], report.n_train)
+    record_test_images(run, best, splits["test"], report)
+    return result(model, test)
+
+
+def train_feature_extraction(run: TrainingRun) -> RunResult:
+    """Strategy 3a (seed 002): the frozen base computes features once; a small head trains on them.
+
+    The saved model is base + best head, so it classifies images like every other run's model.
     """
-    from keras import layers  # noqa: PLC0415
-
-    names = [layer.name for layer in inner.layers]
-    if unfreeze_last is not None:
-        start = max(len(names) - unfreeze_last, 0)
-    elif first_unfrozen in names:
-        start = names.index(first_unfrozen)
-    else:
-        raise ValueError(f"{inner.name} has no layer {first_unfrozen!r}")
-    inner.trainable = True
-    count = 0
-    for i, layer in enumerate(inner.layers):
-        layer.trainable = i >= start and not isinstance(layer, layers.BatchNormalization)
-        count += int(layer.trainable and bool(layer.weights))
-    return count
-
-
-def find_base_layer(model, base_name: str):
-    """The nested base inside a saved 3b model (the Functional sub-model whose name starts with the base's)."""
-    for layer in model.layers:
-        if hasattr(layer, "layers") and layer.name.startswith(base_name):
-            return layer
-    raise ValueError(f"No {base_name} inside {model.name}")
-
-
-def mnist_mlp():
-    """Seed 001: Dense(512, relu) on 784 inputs -> Dense(10, softmax)."""
     import keras  # noqa: PLC0415
-    from keras import layers  # noqa: PLC0415
 
-    return keras.Sequential(
-        [keras.Input((784,)), layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")],
-        name="mnist_mlp",
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import array_batches, cached_features, image_splits  # noqa: PLC0415
+    from cnn_core.pretrained.bases import load_base  # noqa: PLC0415
+
+    config = run.config
+    report, splits = image_splits(config)
+    record_dataset(run, report)
+    base, _ = load_base(config.base, config.image_size)
+    features = cached_features(base, config.base, report, config, splits)
+    keras.utils.set_random_seed(config.seed)  # the same head and batches whether or not features were cached
+    head = models.feature_classifier(features["train"][0].shape[1:])
+    train = array_batches(*features["train"], config.effective_batch_size, shuffle=True, seed=config.seed)
+    validation = array_batches(*features["validation"], EVAL_BATCH_SIZE, shuffle=False)
+    test_batches = array_batches(*features["test"], EVAL_BATCH_SIZE, shuffle=False)
+    # XLA fuses RMSprop's update of the 11.8 M-weight Dense kernel into one pass over memory: on 2 CPU
+    # cores an epoch takes ~1.1 s instead of ~2 s (Keras leaves XLA off on CPU-only machines).
+    best_head, test = fit_and_record(
+        run, head, train, validation, test_batches, report.n_train, shuffle=False, jit_compile=True
+    )  # shuffled in array_batches
+    # A fresh copy of the head: the trained one carries RMSprop's state, 47 MB nobody needs in the full model.
+    head_copy = models.feature_classifier(features["train"][0].shape[1:])
+    head_copy.set_weights(best_head.get_weights())
+    inputs = keras.Input((config.image_size, config.image_size, 3))
+    full = keras.Model(inputs, head_copy(base(inputs, training=False)), name="feature_extraction")
+    full.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    run.writer.save_model(full)
+    logger.info("saved the full model (base + best head) as best.keras")
+    # ``test`` is the best head on the cached test features: the same numbers as base + head on the images.
+    record_test_images(run, best_head, features["test"][0], report, EVAL_BATCH_SIZE)
+    return RunResult(test, int(full.count_params()), trainable_count(best_head))
+
+
+def train_feature_extraction_augmented(run: TrainingRun) -> RunResult:
+    """Strategy 3b (seed 002): augmentation -> frozen base (inference mode) -> head, end to end on images."""
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import image_splits  # noqa: PLC0415
+    from cnn_core.pretrained.bases import load_base  # noqa: PLC0415
+
+    config = run.config
+    report, splits = image_splits(config)
+    record_dataset(run, report)
+    base, _ = load_base(config.base, config.image_size)
+    model = models.augmented_frozen_base_model(base, config.image_size)
+    best, test = fit_and_record(run, model, splits["train"], splits["validation"], splits["test"], report.n_train)
+    record_test_images(run, best, splits["test"], report)
+    return result(model, test)
+
+
+def train_fine_tuning(run: TrainingRun) -> RunResult:
+    """Strategy 4 (seed 002): continue a finished 3b run with the base's top layers unfrozen, at a low rate."""
+    import keras  # noqa: PLC0415
+
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import image_splits  # noqa: PLC0415
+    from cnn_core.pretrained.bases import fine_tune_start  # noqa: PLC0415
+
+    config = run.config
+    source = run.store.load(config.start_from) if config.start_from else None
+    if source is None or source.config is None or source.config.strategy != STRATEGIES["fine_tuning"].continues:
+        raise ValueError(f"Fine-tuning continues a finished feature_extraction_augmented run. Received: start_from={config.start_from!r}")  # fmt: skip
+    if not source.checkpoint.exists():
+        raise FileNotFoundError(f"Run {config.start_from} has no checkpoint (best.keras).")
+    report, splits = image_splits(config)
+    record_dataset(run, report)
+    model = keras.models.load_model(source.checkpoint, safe_mode=True)
+    base_name = source.config.base
+    outer = models.find_base_layer(model, base_name)
+    inner = models.find_base_layer(outer, base_name) if base_name != "efficientnet_lite0" else outer
+    outer.trainable = True
+    unfrozen = models.unfreeze_top(inner, fine_tune_start(base_name), config.unfreeze_last)
+    logger.info("fine-tuning: %d layers with weights unfrozen in %s", unfrozen, inner.name)
+    best, test = fit_and_record(run, model, splits["train"], splits["validation"], splits["test"], report.n_train)
+    record_test_images(run, best, splits["test"], report)
+    return result(model, test)
+
+
+def train_mnist_mlp(run: TrainingRun) -> RunResult:
+    """Seed 001: a two-layer dense network on flattened MNIST digits, one-hot labels."""
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import mnist_splits  # noqa: PLC0415
+
+    train, validation, test, labels = mnist_splits(run.config, flatten=True, one_hot=True)
+    model = models.mnist_mlp()
+    best, result_ = fit_and_record(
+        run, model, train, validation, test, len(train[0]), batch_size=run.config.effective_batch_size
     )
+    record_predictions(run, best, test[0], labels, range(len(labels)), [str(d) for d in range(10)])
+    return result(model, result_)
 
 
-def mnist_cnn():
-    """Seed 000's MNIST convnet (104,202 parameters)."""
-    book = mnist_convnet(True)
-    return build_keras_model(book.input_shape, book.layers)
+def train_mnist_cnn(run: TrainingRun) -> RunResult:
+    """Seed 000: the book's MNIST convnet on 28x28x1 digits, sparse labels."""
+    from cnn_core import models  # noqa: PLC0415
+    from cnn_core.pipelines import mnist_splits  # noqa: PLC0415
+
+    train, validation, test, labels = mnist_splits(run.config, flatten=False, one_hot=False)
+    model = models.mnist_cnn()
+    best, result_ = fit_and_record(
+        run, model, train, validation, test, len(train[0]), batch_size=run.config.effective_batch_size
+    )
+    record_predictions(run, best, test[0], labels, range(len(labels)), [str(d) for d in range(10)])
+    return result(model, result_)
+
+
+# --- The registry ------------------------------------------------------------------------------------------
+
+_LITE0, _VGG = "efficientnet_lite0", "vgg16"
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("scratch", train_scratch, "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
+                 book_convnet=True, images_per_second={None: 49.0}),
+        Strategy("scratch_augmented", train_scratch_augmented, "images", 100, 32, "rmsprop", None, 0.83,
+                 "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0}),
+        Strategy("feature_extraction", train_feature_extraction, "images", 20, 32, "rmsprop", None, 0.977,
+                 "binary_crossentropy", pretrained_base=True, images_per_second={_LITE0: 2000.0, _VGG: 800.0},
+                 feature_pass={_LITE0: 190.0, _VGG: 15.0}),
+        Strategy("feature_extraction_augmented", train_feature_extraction_augmented, "images", 50, 32, "rmsprop",
+                 None, 0.977, "binary_crossentropy", pretrained_base=True,
+                 images_per_second={_LITE0: 64.0, _VGG: 12.0}),
+        Strategy("fine_tuning", train_fine_tuning, "images", 30, 32, "rmsprop", 1e-5, 0.98, "binary_crossentropy",
+                 pretrained_base=True, continues="feature_extraction_augmented",
+                 images_per_second={_LITE0: 40.0, _VGG: 9.0}),
+        Strategy("mnist_mlp", train_mnist_mlp, "mnist", 30, 200, "adam", None, 0.977, "categorical_crossentropy",
+                 early_stopping_patience=10, images_per_second={None: 40_000.0}),
+        Strategy("mnist_cnn", train_mnist_cnn, "mnist", 5, 64, "rmsprop", None, 0.991,
+                 "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}),
+    )
+}  # fmt: skip
+"""Every strategy, in the book's order."""
+IMAGE_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data == "images")
+MNIST_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data == "mnist")
+
+
+def get_strategy(name: str) -> Strategy:
+    """The registry entry for ``name``; ``ValueError`` naming the known ones otherwise."""
+    try:
+        return STRATEGIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown strategy. Received: strategy={name!r}; expected one of {tuple(STRATEGIES)}"
+        ) from None
+
+
+# --- Shared fitting and recording -------------------------------------------------------------------------
 
 
 def optimizer_for(config: RunConfig):
@@ -113,9 +292,84 @@ def optimizer_for(config: RunConfig):
     return cls() if lr is None else cls(learning_rate=lr)
 
 
-def loss_for(config: RunConfig) -> str:
-    if config.strategy == "mnist_mlp":
-        return "categorical_crossentropy"
-    if config.strategy == "mnist_cnn":
-        return "sparse_categorical_crossentropy"
-    return "binary_crossentropy"
+def fit_and_record(run: TrainingRun, model, train, validation, test, n_train: int, jit_compile=False, **fit_kwargs):
+    """Compile with the strategy's loss, ``model.fit`` with the recording callbacks, then evaluate the best
+    epoch's weights on the test data. ``train`` and ``test`` are a dataset or an ``(x, y)`` pair.
+
+    Returns ``(model with the best weights, {"loss", "accuracy", "seconds"} on the test data)``.
+    """
+    from cnn_core.callbacks import run_callbacks  # noqa: PLC0415
+
+    config = run.config
+    strategy = get_strategy(config.strategy)
+    model.compile(optimizer=optimizer_for(config), loss=strategy.loss, metrics=["accuracy"], jit_compile=jit_compile)
+    patience = config.early_stopping_patience or strategy.early_stopping_patience
+    callbacks = run_callbacks(run.writer, n_train, patience)
+    x, y = (train, None) if not isinstance(train, tuple) else train
+    model.fit(
+        x, y, validation_data=validation, epochs=config.effective_epochs, callbacks=callbacks, verbose=2, **fit_kwargs
+    )
+    if callbacks[0].best_weights is not None:
+        model.set_weights(callbacks[0].best_weights)
+    run.writer.phase(Phase.TESTING)
+    start = time.perf_counter()
+    x, y = (test, None) if not isinstance(test, tuple) else test
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    test_result = {"loss": float(loss), "accuracy": float(accuracy), "seconds": round(time.perf_counter() - start, 3)}
+    logger.info("test evaluation: accuracy %.4f in %.2f s", test_result["accuracy"], test_result["seconds"])
+    return model, test_result
+
+
+def record_dataset(run: TrainingRun, report) -> None:
+    run.writer.dataset(
+        {
+            "root": str(report.root),
+            "classes": report.classes,
+            "counts": report.counts,
+            "unreadable": report.unreadable[:200],
+        }  # fmt: skip
+    )
+
+
+def record_predictions(run: TrainingRun, model, test_input, labels, names, classes, batch_size=None) -> None:
+    """``test_predictions.json``: each test item's true label and predicted probabilities (for the evaluation)."""
+    probabilities = np.asarray(model.predict(test_input, verbose=0, batch_size=batch_size))
+    if probabilities.ndim == 2 and probabilities.shape[1] == 1:
+        probabilities = np.concatenate([1 - probabilities, probabilities], axis=1)
+    items = [
+        {
+            "item": str(name),
+            "label": int(label),
+            "predicted": int(np.argmax(p)),
+            "probability": round(float(np.max(p)), 5),
+        }  # fmt: skip
+        for name, label, p in zip(names, labels, probabilities, strict=True)
+    ]
+    run.writer.predictions(list(classes), items)
+
+
+def record_test_images(run: TrainingRun, model, test_input, report, batch_size=None) -> None:
+    files = report.files["test"]
+    record_predictions(run, model, test_input, [label for _, label in files], [p for p, _ in files], report.classes, batch_size)  # fmt: skip
+    logger.info("saved test predictions")
+
+
+def trainable_count(model) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
+def result(model, test: dict) -> RunResult:
+    return RunResult(test, int(model.count_params()), trainable_count(model))
+
+
+def train_run(store: RunStore, run_id: str, config: RunConfig) -> RunResult:
+    """Seed everything, then train ``config`` with its strategy's function (to the end or a stop request)."""
+    import keras  # noqa: PLC0415
+
+    keras.utils.set_random_seed(config.seed)
+    return get_strategy(config.strategy).train(TrainingRun(config, store.writer(run_id), store))
+
+
+def final_state(writer: RunWriter) -> RunState:
+    """A run that ended its training normally is completed, or stopped when a stop was asked for."""
+    return RunState.STOPPED if writer.stop_requested() else RunState.COMPLETED

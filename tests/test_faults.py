@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from cnn_core.jobs import launch
+from cnn_core.jobs import launch, process_alive, reconcile
 from cnn_core.run_config import RunConfig
-from cnn_core.run_store import ACTIVE_STATES, RunStore, process_alive
+from cnn_core.run_store import ACTIVE_STATES, RunStore
 from tests.ws_client import ROOT, Session, free_port, start_server, wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
@@ -104,5 +104,5 @@ def test_stop_signal_to_a_queued_run_cancels_it(env, tmp_path):
     assert store.load(second).state == "stopped"
     wait_for(lambda: store.load(first).state == "running")
     os.kill(store.load(first).status["pid"], signal.SIGKILL)
-    assert wait_for(lambda: store.load(first).state == "interrupted")
+    assert wait_for(lambda: reconcile(store) and store.load(first).state == "interrupted")  # the pages' refresh
     assert store.load(second).state == "stopped"  # a cancelled run is not started afterwards

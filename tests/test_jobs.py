@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from cnn_core.jobs import launch
+from cnn_core.jobs import launch, reconcile
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import ACTIVE_STATES, RunStore
 from tests.ws_client import wait_for
@@ -57,7 +57,8 @@ def test_kill_9_marks_the_run_interrupted(store):
     run_id = launch(store, RunConfig(epochs=500, **TINY), max_running=1)
     wait_for(lambda: len(store.load(run_id).epochs) >= 1 and store.load(run_id).state == "running")
     os.kill(store.load(run_id).status["pid"], signal.SIGKILL)
-    record = wait_for(lambda: store.load(run_id).state == "interrupted" and store.load(run_id))
+    # within the heartbeat limit, noticed by the pages' refresh (reconcile)
+    record = wait_for(lambda: reconcile(store) and store.load(run_id).state == "interrupted" and store.load(run_id))
     assert "ended without finishing" in record.status["error"]
     assert record.checkpoint.exists()
     assert RunStore(store.root).load(run_id).state == "interrupted"

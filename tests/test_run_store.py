@@ -6,7 +6,8 @@ import pytest
 
 from cnn_core.atomic import append_jsonl, read_jsonl
 from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunStore, process_alive, validate_run_id
+from cnn_core.jobs import process_alive, reconcile
+from cnn_core.run_store import RunStore, validate_run_id
 
 CONFIG = RunConfig("scratch", "synthetic", image_size=80, epochs=2)
 
@@ -62,6 +63,8 @@ def test_dead_process_marks_run_interrupted_with_log_tail(tmp_path):
     proc.wait()
     (store.path(run_id) / "train.log").write_text("line one\nepoch 1 done\n")
     store.set_status(run_id, state="running", pid=proc.pid)
+    assert store.load(run_id).state == "running"  # reading never changes a run
+    reconcile(store)  # the scheduler's and the pages' refresh
     record = store.load(run_id)
     assert record.state == "interrupted"
     assert "epoch 1 done" in record.status["log_tail"]
@@ -75,6 +78,7 @@ def test_a_reused_pid_is_not_our_trainer(tmp_path):
     run_id = store.create(CONFIG)
     store.set_status(run_id, state="running", pid=os.getpid())  # alive, but not this run's trainer
     assert not process_alive(os.getpid(), run_id)
+    reconcile(store)
     assert store.load(run_id).state == "interrupted"
 
 

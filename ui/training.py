@@ -9,10 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
-from cnn_core.jobs import queue_position
-from cnn_core.run_config import DEFAULTS
-from cnn_core.run_store import ACTIVE_STATES, RunRecord, RunStore
+from cnn_core.jobs import queue_position, reconcile, stop
+from cnn_core.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
 from cnn_core.settings import load_settings
+from cnn_core.strategies import get_strategy
 from ui.common import t
 from ui.lecture import chart_height
 
@@ -20,7 +20,11 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 
 def run_store() -> RunStore:
-    return RunStore(load_settings().runs_dir)
+    """The runs folder, after one :func:`~cnn_core.jobs.reconcile` pass: the page's refresh is what notices a
+    trainer that died (heartbeat silent and task gone) and marks it interrupted."""
+    store = RunStore(load_settings().runs_dir)
+    reconcile(store)
+    return store
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -103,7 +107,7 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
     plot_px = chart_height(340) - 30 - 40  # the plot area between the top margin and the axis title
     if bands and metric == "accuracy":
         shown = sorted({r.config.strategy for r in records if r.config})
-        references = [DEFAULTS[s].book_accuracy for s in shown]
+        references = [get_strategy(s).book_accuracy for s in shown]
         values = [
             v for r in records for e in r.epochs for v in (e.get(metric), e.get(f"val_{metric}")) if v is not None
         ]
@@ -126,15 +130,15 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
 def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
     """Status, progress bar with ETA, and both curves of one run (call inside a fragment for live updates)."""
     try:
-        record = store.load(run_id)
-    except (LookupError, ValueError):
+        record = reconcile(store, [run_id])[0]
+    except (LookupError, ValueError, IndexError):
         st.warning(t("train.run_missing"))
         return None
     if record.damaged:
         st.error(t("train.damaged", reason=record.damaged))
         return record
-    stopping = record.state in ACTIVE_STATES and store.stop_requested(run_id)
-    testing = record.state == "running" and (record.progress or {}).get("phase") == "testing"
+    stopping = record.state in ACTIVE_STATES and record.stop_requested()
+    testing = record.state == RunState.RUNNING and record.phase == Phase.TESTING
     c1, c2, c3 = st.columns(3)
     c1.metric(t("train.status"), t("train.stopping_state") if stopping else t(f"states.{record.state}"))
     best = record.best_epoch
@@ -159,14 +163,14 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
                 eta=format_seconds(eta_seconds(progress, record.epochs)),
             ),
         )
-        if record.state == "queued":
+        if record.state == RunState.QUEUED:
             place = queue_position(store.list(), run_id)
             st.info(t("train.queued_place", place=place) if place else t("train.queued"))
         if testing:
             st.info(t("train.testing_phase"))
         elif stopping:
             st.warning(t("train.stopping"))
-    elif record.state in ("failed", "interrupted"):
+    elif record.state in (RunState.FAILED, RunState.INTERRUPTED):
         st.error(t("train.failed", error=record.status.get("error", "")))
         with st.expander(t("train.log")):
             st.code(record.status.get("log_tail") or record.log_tail(), language=None)
@@ -189,11 +193,11 @@ def live_run_view(store: RunStore, run_id: str, key: str) -> None:
     def view() -> None:
         shown = render_run_view(store, run_id, key)
         if shown is not None and shown.state in ACTIVE_STATES:
-            stopping = store.stop_requested(run_id)
+            stopping = shown.stop_requested()
             if st.button(
                 t("train.stopping_state") if stopping else t("train.stop"), key=f"{key}_stop", disabled=stopping
             ):
-                store.request_stop(run_id)
+                stop(store, run_id)
                 st.toast(t("train.stop_requested"))
                 st.rerun(scope="fragment")
         elif active and shown is not None:
