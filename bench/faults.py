@@ -36,9 +36,8 @@ os.environ.update(
     }
 )
 
-from cnn_core.jobs import launch  # noqa: E402
+from cnn_core.jobs import launch, process_alive  # noqa: E402
 from cnn_core.run_config import RunConfig  # noqa: E402
-from cnn_core.jobs import process_alive  # noqa: E402
 from cnn_core.run_store import ACTIVE_STATES, RunStore  # noqa: E402
 from tests.ws_client import Session, free_port, start_server, wait_for  # noqa: E402
 

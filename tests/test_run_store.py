@@ -5,8 +5,8 @@ import sys
 import pytest
 
 from cnn_core.atomic import append_jsonl, read_jsonl
-from cnn_core.run_config import RunConfig
 from cnn_core.jobs import process_alive, reconcile
+from cnn_core.run_config import RunConfig
 from cnn_core.run_store import RunStore, validate_run_id
 
 CONFIG = RunConfig("scratch", "synthetic", image_size=80, epochs=2)
