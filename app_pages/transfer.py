@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cnn_core.strategies import get_strategy
 from cnn_core.transfer_guide import SCENARIOS, choose_scenario
 from ui.common import labeler, t
 from ui.url_state import Choice, publish, restore
@@ -49,14 +50,13 @@ st.caption(t("transfer.lr_note"))
 
 
 def open_lab() -> None:
-    st.session_state["train_strategy"] = (
-        "feature_extraction" if scenario.strategy == "feature_extraction" else "feature_extraction_augmented"
-    )
+    entry = get_strategy(scenario.strategy)
+    st.session_state["train_strategy"] = entry.continues or entry.name  # fine-tuning starts with the run it continues
     st.session_state["train_preset"] = "book"
 
 
 if st.button(t("transfer.open_lab"), key="transfer_open_lab", type="primary", on_click=open_lab):
     st.switch_page("app_pages/train.py")
-st.caption(t("transfer.open_lab_note") if scenario.strategy == "fine_tuning" else "")
+st.caption(t("transfer.open_lab_note") if get_strategy(scenario.strategy).continues else "")
 
 publish(URL_STATE)

@@ -36,9 +36,9 @@ os.environ.update(
     }
 )
 
-from cnn_core.jobs import launch, process_alive  # noqa: E402
+from cnn_core.jobs import launch, process_alive, reconcile  # noqa: E402
 from cnn_core.run_config import RunConfig  # noqa: E402
-from cnn_core.run_store import ACTIVE_STATES, RunStore  # noqa: E402
+from cnn_core.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
 from tests.ws_client import Session, free_port, start_server, wait_for  # noqa: E402
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
@@ -50,11 +50,11 @@ def kill_9(store: RunStore) -> None:
     wait_for(lambda: len(store.load(victim).epochs) >= 1 and len(store.load(other).epochs) >= 1)
     os.kill(store.load(victim).status["pid"], signal.SIGKILL)
     start = time.perf_counter()
-    wait_for(lambda: store.load(victim).state == "interrupted")
+    wait_for(lambda: reconcile(store) and store.load(victim).state == RunState.INTERRUPTED)  # the pages' refresh
     detect = time.perf_counter() - start
     other_epochs = len(store.load(other).epochs)
     time.sleep(3)
-    still_training = len(store.load(other).epochs) > other_epochs and store.load(other).state == "running"
+    still_training = len(store.load(other).epochs) > other_epochs and store.load(other).state == RunState.RUNNING
     store.request_stop(other)
     wait_for(lambda: store.load(other).state not in ACTIVE_STATES)
     print(
@@ -95,7 +95,7 @@ def server_restart(store: RunStore) -> None:
 def same_second(store: RunStore) -> None:
     first = launch(store, RunConfig(epochs=2, **TINY), max_running=1)
     second = launch(store, RunConfig(epochs=2, **TINY), max_running=1)
-    waited = store.load(second).state == "queued"
+    waited = store.load(second).state == RunState.QUEUED
     wait_for(lambda: store.load(second).state not in ACTIVE_STATES)
     gap = store.load(second).status["started_at"] - store.load(first).status["ended_at"]
     print(f"two launches in one second, one slot: second queued: {waited}; started {gap:.2f} s after the first ended")

@@ -72,9 +72,11 @@ class ThroughputProbe(threading.Thread):
     def run(self) -> None:
         import json
 
+        from cnn_core.run_store import RunFolder
+
         while not self.stop.is_set():
             try:
-                p = json.loads((self.run_dir / "progress.json").read_text())
+                p = json.loads(RunFolder(self.run_dir).progress.read_text())
                 self.samples.append((time.time(), (p["epoch"] - 1) * p["batches"] + p["batch"]))
             except (OSError, ValueError, KeyError, TypeError):
                 pass
@@ -136,7 +138,7 @@ def main() -> int:
         if not args.no_training:
             from cnn_core.jobs import launch
             from cnn_core.run_config import RunConfig
-            from cnn_core.run_store import RunStore
+            from cnn_core.run_store import RunState, RunStore
 
             store = RunStore(home / "runs")
             config = RunConfig(
@@ -148,7 +150,7 @@ def main() -> int:
             run_id = launch(store, config, name="load test job")
             probe = ThroughputProbe(store.path(run_id))
             probe.start()
-            while store.load(run_id).state != "running" or not (store.path(run_id) / "progress.json").exists():
+            while store.load(run_id).state != RunState.RUNNING or not store.folder(run_id).progress.exists():
                 time.sleep(0.5)
             job_pid = store.load(run_id).status["pid"]
             # The first epoch also decodes every image into tf.data's cache: measure from the second one on.

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnn_core.run_store import RunStore  # noqa: E402
+from cnn_core.run_store import RunState, RunStore  # noqa: E402
 
 OUT = ROOT / "assets" / "recorded_runs"
 
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     for folder in argv[1:]:
         store = RunStore(Path(folder))
         for record in store.list():
-            if record.state != "completed" or record.config is None:
+            if record.state != RunState.COMPLETED or record.config is None:
                 continue
             c = record.config
             base = c.base if c.uses_pretrained_base else "convnet"

@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from cnn_core.jobs import launch  # noqa: E402
 from cnn_core.run_config import RunConfig  # noqa: E402
 from cnn_core.run_store import ACTIVE_STATES, RunStore  # noqa: E402
+from cnn_core.strategies import get_strategy  # noqa: E402
 
 DEFAULT_DATASET = ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"
 
@@ -94,7 +95,7 @@ def main() -> int:
         return 0
     os.environ.setdefault("CNN_CLASSROOM_DATA_DIRS", str(Path(args.dataset).resolve().parent))
     store = RunStore(Path(args.runs_dir or tempfile.mkdtemp(prefix="cnn-bench-runs-")))
-    rows, augmented_run = [], None
+    rows, finished = [], {}
     for strategy in args.strategies.split(","):
         config = RunConfig(
             strategy=strategy,
@@ -103,14 +104,13 @@ def main() -> int:
             image_size=args.image_size,
             epochs=args.epochs,
             limit_per_class=args.limit_per_class,
-            start_from=augmented_run if strategy == "fine_tuning" else None,
+            start_from=finished.get(get_strategy(strategy).continues),
         )
         run_id = launch(store, config, name=f"bench {strategy}")
         wait(store, run_id)
         rows.append(row(store, run_id))
         print(f"... {strategy}: {rows[-1]['state']} in {rows[-1]['wall_s']:.0f} s", flush=True)
-        if strategy == "feature_extraction_augmented":
-            augmented_run = run_id
+        finished[strategy] = run_id
     header = f"{'strategy':30} {'base':18} {'size':>4} {'epochs':>6} {'params':>11} {'trainable':>11} {'best val':>8} {'test':>6} {'wall s':>7} {'img/s':>6}"
     print(header)
     for r in rows:

@@ -20,8 +20,9 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
-from cnn_core.run_store import RunRecord, RunState, RunStore
+from cnn_core.run_store import RunFolder, RunRecord, RunState, RunStore
 from cnn_core.settings import HOME_DIR, PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -66,14 +67,13 @@ def _train_in_this_process(run_dir: str, project_root: str, env: dict[str, str])
     if project_root not in sys.path:
         sys.path.insert(0, project_root)
     os.environ.update(env)
-    log_fd = os.open(os.path.join(run_dir, "train.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    log_fd = os.open(RunFolder(Path(run_dir)).log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log_fd, 1)  # TensorFlow's C++ logs too: the file descriptors, not only Python's streams
     os.dup2(log_fd, 2)
     os.close(log_fd)
     import logging as logging_  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
 
     from cnn_core import train  # noqa: PLC0415
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,22 @@ def __getattr__(name: str):
 
         return {n: s.defaults for n, s in STRATEGIES.items()}
     raise AttributeError(name)
+
+
+@functools.cache
+def book_convnet_min_size() -> int:
+    """The smallest square image the book's cats-vs-dogs convnet accepts (every conv and pool keeps >= 1 pixel)."""
+    from cnn_core.book_models import cats_vs_dogs_convnet  # noqa: PLC0415
+    from cnn_core.layer_stack import StackError, analyze_stack  # noqa: PLC0415
+
+    for size in range(32, 513):
+        book = cats_vs_dogs_convnet(size)
+        try:
+            analyze_stack(book.input_shape, book.layers)
+        except StackError:
+            continue
+        return size
+    raise AssertionError("the book's convnet fits no size up to 512")
 
 
 @dataclass(frozen=True)
@@ -63,17 +80,11 @@ class RunConfig:
             raise ValueError(f"learning_rate must be in (0, 10]. Received: learning_rate={self.learning_rate}")
         if len(self.name) > 120:
             raise ValueError("name must be at most 120 characters")
-        if strategy.book_convnet:
-            from cnn_core.book_models import cats_vs_dogs_convnet  # noqa: PLC0415
-            from cnn_core.layer_stack import StackError, analyze_stack  # noqa: PLC0415
-
-            book = cats_vs_dogs_convnet(self.image_size)
-            try:
-                analyze_stack(book.input_shape, book.layers)
-            except StackError as err:
-                raise ValueError(
-                    f"The book's convnet needs larger images than {self.image_size} px ({err}). Use at least 76."
-                ) from err
+        if strategy.book_convnet and self.image_size < book_convnet_min_size():
+            raise ValueError(
+                f"The book's convnet needs images of at least {book_convnet_min_size()} px. "
+                f"Received: image_size={self.image_size}"
+            )
 
     @property
     def strategy_entry(self) -> Strategy:

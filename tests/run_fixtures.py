@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cnn_core.atomic import append_jsonl, write_json_atomic
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import RunStore, now
 
@@ -44,9 +43,10 @@ def make_runs(root: Path, data_root: Path, with_model: bool = True) -> dict[str,
 
     config = RunConfig("feature_extraction", str(data_root / "cats"), image_size=32, epochs=5)
     run_id = ids["completed"] = store.create(config, "finished demo")
+    writer = store.writer(run_id)
     for e in EPOCHS:
-        append_jsonl(store.path(run_id) / "epochs.jsonl", e)
-    write_json_atomic(store.path(run_id) / "test.json", {"accuracy": 0.75, "loss": 0.5})
+        writer.epoch(e)
+    writer.test({"accuracy": 0.75, "loss": 0.5})
     items = [
         {
             "item": str(images / label / f"{label}.{i}.jpg"),
@@ -57,16 +57,17 @@ def make_runs(root: Path, data_root: Path, with_model: bool = True) -> dict[str,
         for c, label in enumerate(("cat", "dog"))
         for i in range(3)
     ]
-    write_json_atomic(store.path(run_id) / "test_predictions.json", {"classes": ["cat", "dog"], "items": items})
+    writer.predictions(["cat", "dog"], items)
     if with_model:
-        tiny_model(store.path(run_id) / "best.keras")
+        tiny_model(store.folder(run_id).checkpoint)
     store.set_status(run_id, state="completed", started_at=now() - 60, ended_at=now(), params=1234, pid=1)
 
     run_id = ids["running"] = store.create(RunConfig("scratch", "synthetic", image_size=80, epochs=10), "live demo")
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", run_id])
+    writer = store.writer(run_id)
     for e in EPOCHS[:2]:
-        append_jsonl(store.path(run_id) / "epochs.jsonl", e)
-    write_json_atomic(store.path(run_id) / "progress.json", {"epoch": 3, "epochs": 10, "batch": 5, "batches": 10, "loss": 0.5, "accuracy": 0.7, "epoch_seconds": 1.0})  # fmt: skip
+        writer.epoch(e)
+    writer.progress(epoch=3, epochs=10, batch=5, batches=10, loss=0.5, accuracy=0.7, epoch_seconds=1.0)
     store.set_status(run_id, state="running", pid=proc.pid, started_at=now())
     ids["running_pid"] = str(proc.pid)
 
@@ -74,5 +75,5 @@ def make_runs(root: Path, data_root: Path, with_model: bool = True) -> dict[str,
     store.set_status(run_id, state="failed", error="DatasetError: 'validation' has no 'dog' folder", ended_at=now())
 
     run_id = ids["damaged"] = store.create(RunConfig("scratch", "synthetic", image_size=80))
-    (store.path(run_id) / "status.json").write_text("{half a json")
+    store.folder(run_id).status.write_text("{half a json")
     return ids
