@@ -122,3 +122,17 @@ def test_feature_extraction_caches_features_and_saves_the_full_model(store):
     assert second.status["trainable_params"] == 2 * 2 * 1280 * 256 + 256 + 257
     images = np.zeros((2, 64, 64, 3), "float32")
     assert full.predict(images, verbose=0).shape == (2, 1)
+
+
+def test_the_local_backend_records_itself_and_the_trainer_beats(store):
+    from cnn_core.jobs import stop
+    from cnn_core.run_store import HEARTBEAT_EVERY_S, host_name
+
+    run_id = launch(store, RunConfig(epochs=500, **TINY), max_running=1)
+    record = wait_for(lambda: len(store.load(run_id).epochs) >= 1 and store.load(run_id))
+    assert (record.backend, record.status["host"], record.status["device"]) == ("local", host_name(), "CPU")
+    assert record.heartbeat()["pid"] == record.status["pid"]
+    assert record.heartbeat_age() <= 2 * HEARTBEAT_EVERY_S
+    stop(store, run_id)
+    record = finished(store, run_id)
+    assert record.state == "stopped" and record.test is not None
