@@ -49,6 +49,7 @@ for r in records:
             t("runs.col_best_val"): best.get("val_accuracy"),
             t("runs.col_test"): (r.test or {}).get("accuracy"),
             t("runs.col_duration"): format_seconds(ended - started) if started and ended else "–",
+            t("runs.col_estimate"): format_seconds(r.estimated_seconds),
             "id": r.run_id,
         }
     )

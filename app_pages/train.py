@@ -6,15 +6,16 @@ import streamlit as st
 
 from cnn_core.acquire import synthetic_counts
 from cnn_core.datasets import find_datasets, image_counts
-from cnn_core.estimate import estimate_seconds, workload
+from cnn_core.estimate import estimate, workload
 from cnn_core.jobs import configured_backend, launch
-from cnn_core.run_config import BASES, RunConfig, apply_preset, preset_epochs
+from cnn_core.run_config import BASES, RunConfig, apply_preset, preset_changes, preset_epochs
 from cnn_core.run_store import ACTIVE_STATES, RunState
 from cnn_core.settings import load_settings
-from cnn_core.strategies import IMAGE_STRATEGIES, get_strategy
+from cnn_core.story import queue_story, story_plan
+from cnn_core.strategies import IMAGE_STRATEGIES, PRESETS, get_strategy
 from ui.common import labeler, t
 from ui.data_flows import data_flows
-from ui.training import format_seconds, live_run_view, pick_run, run_store
+from ui.training import format_seconds, live_run_view, pick_run, run_store, story_view
 from ui.url_state import Choice, Num, Text, publish, restore
 
 
@@ -32,7 +33,7 @@ def dataset_counts(folder: str) -> dict[str, dict[str, int]]:
 
 
 URL_STATE = {
-    "train_strategy": Choice(IMAGE_STRATEGIES), "train_base": Choice(BASES), "train_preset": Choice(("book", "quick")),
+    "train_strategy": Choice(IMAGE_STRATEGIES), "train_base": Choice(BASES), "train_preset": Choice(PRESETS),
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
     "train_dataset": Text(200),
 }  # fmt: skip
@@ -72,7 +73,7 @@ base = c3.selectbox(
 c1, c2, c3, c4 = st.columns(4)
 preset = c1.radio(
     t("train.preset"),
-    ["book", "quick"],
+    PRESETS,
     help=t("help.train_preset"),
     key="train_preset",
     format_func=labeler("train.preset_"),
@@ -133,12 +134,17 @@ except ValueError as err:
     st.error(t("train.invalid", message=str(err)))
     st.stop()
 
-n_train, n_other = workload(config, dataset_counts(datasets[dataset_name]))
-estimate = estimate_seconds(config, n_train, n_other, history=records)
+counts = dataset_counts(datasets[dataset_name])
+n_train, n_other = workload(config, counts)
+expected = estimate(config, n_train, n_other, history=records)
 m1, m2 = st.columns(2)
-m1.metric(t("train.estimate"), format_seconds(estimate))
+m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=t(f"train.estimate_{expected.basis}"))
 m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
 st.caption(t("train.workload_value", epochs=config.effective_epochs, images=n_train, size=config.image_size))
+changes = preset_changes(strategy, preset)
+if changes:
+    listed = "; ".join(t(f"train.setting_{field}", book=book, value=value) for field, book, value in changes)
+    st.caption(t("train.preset_changes", changes=listed) + " " + t("train.lecture_why"))
 if dataset_name == "synthetic":
     st.caption(t("train.synthetic_note"))
 active = [r for r in records if r.state in ACTIVE_STATES]
@@ -146,7 +152,7 @@ if active:
     st.caption(t("train.queue_note", running=len(active), limit=configured_backend().capacity() or "?"))
 disabled = entry.continues is not None and start_from is None
 if st.button(t("train.launch"), key="train_launch", type="primary", disabled=disabled):
-    run_id = launch(store, config, name=name)
+    run_id = launch(store, config, name=name, estimated_seconds=expected.seconds)
     st.session_state["train_run_id"] = run_id
     st.toast(t("train.launched", run_id=run_id))
 
@@ -157,3 +163,15 @@ if run_id is None:
     st.caption(t("train.nothing_running_here", active=len(active)) if active else t("train.nothing_running"))
 else:
     live_run_view(store, run_id, key="train_live")
+
+st.divider()
+st.subheader(t("train.story_title"))
+st.caption(t("train.story_intro"))
+plan = story_plan(datasets[dataset_name], base, counts, records)
+st.caption(t("train.story_estimate", total=format_seconds(sum(p.estimate.seconds for p in plan))))
+if st.button(t("train.story_launch"), key="train_story", help=t("help.train_story")):
+    st.session_state["train_story_runs"] = queue_story(store, plan, launch)
+    st.toast(t("train.story_queued", n=len(plan)))
+story_runs = st.session_state.get("train_story_runs")  # launched from this browser only
+if story_runs:
+    story_view(store, story_runs, key="train_story_view")

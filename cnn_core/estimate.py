@@ -1,15 +1,18 @@
-"""How long a run will take: measured throughput x work, shown before launch.
+"""How long a run will take, shown before launch, and calibrated on the machine it runs on.
 
-Throughput (training images per second, 2-core CPU, 180 px) comes from this machine's finished
-runs of the same strategy, base and image size when there are any, otherwise from the cost model of
-the strategy's registry entry (measured by ``bench/training.py``, README). Other image sizes scale
-with the pixel count.
+:func:`estimate` uses, in this order: this machine's finished runs of the same strategy, base and image size
+(their measured seconds per image, first-epoch extra and fixed cost); else the registry's cost model (measured
+on a 2-core CPU by ``bench/training.py``) scaled by this machine's speed, the median ratio of measured to
+modelled epoch times over its finished runs; else the cost model as it is. Other image sizes scale with the
+pixel count. The runs table shows each run's estimate next to its measured time.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import RunRecord
@@ -72,3 +75,67 @@ def estimate_seconds(
         base_ips = feature_pass.get(config.base, 30.0) * (REFERENCE_SIZE / config.image_size) ** 2
         work += (n_train + n_other) / base_ips
     return STARTUP_SECONDS + work
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float
+    basis: Literal["same_runs", "machine", "model"]
+    """What it is calibrated on: earlier runs of the same kind, this machine's speed, or the cost model alone."""
+
+
+def _finished(history: Iterable[RunRecord]) -> list[RunRecord]:
+    return [
+        r
+        for r in history
+        if r.config and len(r.epochs) >= 2 and r.status.get("wall_seconds") and not r.is_recorded and r.test
+    ]
+
+
+def machine_speed(history: Iterable[RunRecord]) -> float | None:
+    """Median over finished runs of ``measured steady epoch seconds / the cost model's``: 1.0 on the reference
+    2-core CPU, 0.5 on a machine twice as fast; ``None`` without finished runs."""
+    ratios = []
+    for r in _finished(history):
+        modelled = throughput(r.config)
+        measured = [e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
+        if measured:
+            ratios.append(modelled / statistics.median(measured))
+    return statistics.median(ratios) if ratios else None
+
+
+def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecord]:
+    return [
+        r for r in _finished(history) if _key(r.config) == _key(config) and r.config.image_size == config.image_size
+    ]
+
+
+def estimate(
+    config: RunConfig, n_train: int, n_other: int = 0, history: Sequence[RunRecord] = (), features_cached=False
+) -> Estimate:
+    """The expected wall time of ``config`` on ``n_train`` training and ``n_other`` validation + test images.
+
+    With finished runs of the same kind: ``fixed + first-epoch extra + epochs * n_train * seconds per image``,
+    each the median of those runs (an epoch's seconds include its validation pass; with early stopping, the
+    epochs are as many as those runs trained). Otherwise
+    :func:`estimate_seconds` times :func:`machine_speed`.
+    """
+    same = _same_kind(config, history)
+    if same:
+        per_image, first_extra, fixed = [], [], []
+        for r in same:
+            steady = [1 / e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
+            steady_seconds = statistics.median(e["seconds"] for e in r.epochs[1:])
+            per_image.append(statistics.median(steady))
+            first_extra.append(max(0.0, r.epochs[0]["seconds"] - steady_seconds))
+            fixed.append(max(0.0, r.status["wall_seconds"] - sum(e["seconds"] for e in r.epochs)))
+        epochs = config.effective_epochs
+        if config.early_stopping_patience or config.strategy_entry.early_stopping_patience:
+            epochs = min(epochs, round(statistics.median(len(r.epochs) for r in same)))  # where they stopped
+        seconds = (
+            statistics.median(fixed) + statistics.median(first_extra) + epochs * n_train * statistics.median(per_image)
+        )
+        return Estimate(seconds, "same_runs")
+    modelled = estimate_seconds(config, n_train, n_other, features_cached=features_cached)
+    speed = machine_speed(history)
+    return Estimate(modelled * speed, "machine") if speed else Estimate(modelled, "model")

@@ -255,11 +255,16 @@ def queue_position(records, run_id: str) -> int | None:
 
 
 def launch(
-    store: RunStore, config: RunConfig, name: str = "", max_running: int | None = None, backend: Backend | None = None
+    store: RunStore,
+    config: RunConfig,
+    name: str = "",
+    max_running: int | None = None,
+    backend: Backend | None = None,
+    estimated_seconds: float | None = None,
 ) -> str:
     """Create a run for ``config`` and hand it to the backend (started now or queued). Returns the run id."""
     backend = backend or configured_backend(max_running)
-    run_id = store.create(config, name)
+    run_id = store.create(config, name, estimated_seconds)
     store.set_status(run_id, backend=backend.name)
     backend.submit(store, run_id)
     return run_id

@@ -131,26 +131,33 @@ class RunConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-PRESETS: dict[str, dict[str, object]] = {
-    "book": {"image_size": 180, "limit_per_class": None},
-    "quick": {"image_size": 96, "limit_per_class": 200},
-}
-"""Workload presets: "book" is 180 px and the book's epochs; "quick" is smaller images on a subset."""
-
-
 def preset_epochs(strategy: str, preset: str) -> int:
-    """Epochs a preset trains when none are typed: the book's, or for "quick" ``max(2, book // 5)``."""
+    """Epochs a preset trains when none are typed (the strategy's registry entry says)."""
     from cnn_core.strategies import get_strategy  # noqa: PLC0415
 
-    book = get_strategy(strategy).epochs
-    return max(2, book // 5) if preset == "quick" else book
+    entry = get_strategy(strategy)
+    return entry.workload(preset).epochs or entry.epochs
 
 
 def apply_preset(config: RunConfig, preset: str) -> RunConfig:
-    """``config`` with a workload preset; "quick" also cuts the epochs (see :func:`preset_epochs`)."""
-    if preset not in PRESETS:
-        raise ValueError(f"Unknown preset. Received: preset={preset!r}")
-    changes = dict(PRESETS[preset])
-    if preset == "quick" and config.epochs is None:
-        changes["epochs"] = preset_epochs(config.strategy, preset)
+    """``config`` with a workload preset from the registry ("book" or "lecture"): its image size and images per
+    class always; its epochs, batch size, learning rate and early stopping where ``config`` leaves them empty."""
+    workload = config.strategy_entry.workload(preset)  # ValueError for an unknown preset
+    changes: dict[str, object] = {"image_size": workload.image_size, "limit_per_class": workload.limit_per_class}
+    for field in ("epochs", "batch_size", "learning_rate", "early_stopping_patience"):
+        if getattr(config, field) is None and getattr(workload, field) is not None:
+            changes[field] = getattr(workload, field)
     return dataclasses.replace(config, **changes)
+
+
+def preset_changes(strategy: str, preset: str) -> list[tuple[str, object, object]]:
+    """``(setting, the book's value, the preset's value)`` for every setting ``preset`` changes from the book."""
+    from cnn_core.strategies import get_strategy  # noqa: PLC0415
+
+    entry = get_strategy(strategy)
+    book, chosen = entry.workload("book"), entry.workload(preset)
+    return [
+        (f.name, getattr(book, f.name), getattr(chosen, f.name))
+        for f in dataclasses.fields(book)
+        if getattr(chosen, f.name) is not None and getattr(chosen, f.name) != getattr(book, f.name)
+    ]

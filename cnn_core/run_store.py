@@ -3,7 +3,7 @@
 Layout of ``RUNS_DIR/<run_id>/`` (:class:`RunFolder` names every file)::
 
     config.json            the RunConfig                                       (store, at creation)
-    meta.json              display name, creation time                         (store)
+    meta.json              display name, creation time, the launch's estimate  (store)
     status.json            state, backend, pid, host, times, error, params     (store and trainer, atomic)
     heartbeat.json         the trainer's last sign of life: time, host, pid    (trainer, every 2 s)
     progress.json          the current phase and batch, for a progress bar     (trainer, throttled)
@@ -183,6 +183,11 @@ class RunRecord:
         return self.meta.get("name") or (self.config.name if self.config else "") or self.run_id
 
     @property
+    def estimated_seconds(self) -> float | None:
+        """The estimate the launch form showed for this run."""
+        return self.meta.get("estimated_seconds")
+
+    @property
     def backend(self) -> str:
         """Which backend started the run ("local" or "ray"; runs from before backends existed are local)."""
         return self.status.get("backend", "local")
@@ -332,13 +337,16 @@ class RunStore:
     def writer(self, run_id: str) -> RunWriter:
         return RunWriter(self, run_id)
 
-    def create(self, config: RunConfig, name: str = "") -> str:
-        """A new run folder in state ``queued``; returns its id."""
+    def create(self, config: RunConfig, name: str = "", estimated_seconds: float | None = None) -> str:
+        """A new run folder in state ``queued`` (with the estimate shown at launch, if any); returns its id."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = RunFolder(self.root / run_id)
         folder.path.mkdir(parents=True)
         write_text_atomic(folder.config, config.to_json())
-        write_json_atomic(folder.meta, {"name": validate_name(name or config.name), "created_at": now()})
+        meta = {"name": validate_name(name or config.name), "created_at": now()}
+        if estimated_seconds is not None:
+            meta["estimated_seconds"] = round(float(estimated_seconds), 1)
+        write_json_atomic(folder.meta, meta)
         self.set_status(run_id, state=RunState.QUEUED, created_at=now())
         return run_id
 

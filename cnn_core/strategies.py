@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from cnn_core.run_store import Phase, RunState, RunStore, RunWriter
+from cnn_core.run_store import ACTIVE_STATES, Phase, RunState, RunStore, RunWriter
 
 if TYPE_CHECKING:
     from cnn_core.run_config import RunConfig
@@ -60,6 +60,27 @@ class StrategyDefaults:
 
 
 @dataclass(frozen=True)
+class Workload:
+    """What a preset trains: image size, images per class, and the hyper-parameters it sets (``None``: the
+    book's). ``early_stopping_patience`` stops after that many epochs without a better val_loss; the best
+    epoch's weights are kept either way (the best checkpoint)."""
+
+    image_size: int = 180
+    limit_per_class: int | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    early_stopping_patience: int | None = None
+
+
+PRESETS: tuple[str, ...] = ("book", "lecture")
+""""book": the book's 180 px, every image, the book's epochs. "lecture": each strategy's lesson in a few minutes
+on a 2-core CPU (chosen by ``bench/lecture.py``; see the README's training table)."""
+PRESET_ALIASES = {"quick": "lecture"}
+"""Old preset names in saved links."""
+
+
+@dataclass(frozen=True)
 class Strategy:
     """One training strategy of the book, and everything the app needs to know about it."""
 
@@ -86,6 +107,8 @@ class Strategy:
     feature_pass: Mapping[str, float] = field(default_factory=dict)
     """Images per second of one pass of the frozen base over every image, before training (skipped when the
     features are cached); empty for strategies that do not precompute features."""
+    lecture: Workload = Workload()
+    """The lecture preset: the strategy's qualitative result (the shape of the book's curves) in minutes."""
 
     @property
     def i18n_key(self) -> str:
@@ -94,6 +117,15 @@ class Strategy:
     @property
     def defaults(self) -> StrategyDefaults:
         return StrategyDefaults(self.epochs, self.batch_size, self.optimizer, self.learning_rate, self.book_accuracy)
+
+    def workload(self, preset: str) -> Workload:
+        """The workload of ``preset`` ("book" or "lecture"; old names such as "quick" are accepted)."""
+        preset = PRESET_ALIASES.get(preset, preset)
+        if preset == "lecture":
+            return self.lecture
+        if preset == "book":
+            return Workload(180, None, self.epochs, self.batch_size, self.learning_rate, self.early_stopping_patience)
+        raise ValueError(f"Unknown preset. Received: preset={preset!r}; expected one of {PRESETS}")
 
     def measured_images_per_second(self, base: str) -> float | None:
         return self.images_per_second.get(base if self.pretrained_base else None)
@@ -192,11 +224,13 @@ def train_fine_tuning(run: TrainingRun) -> RunResult:
     from cnn_core.pretrained.bases import fine_tune_start  # noqa: PLC0415
 
     config = run.config
-    source = run.store.load(config.start_from) if config.start_from else None
+    source = wait_for_run(run, config.start_from) if config.start_from else None
     if source is None or source.config is None or source.config.strategy != STRATEGIES["fine_tuning"].continues:
         raise ValueError(f"Fine-tuning continues a finished feature_extraction_augmented run. Received: start_from={config.start_from!r}")  # fmt: skip
-    if not source.checkpoint.exists():
-        raise FileNotFoundError(f"Run {config.start_from} has no checkpoint (best.keras).")
+    if source.state != RunState.COMPLETED or not source.checkpoint.exists():
+        raise FileNotFoundError(
+            f"Run {config.start_from} did not complete with a checkpoint. Received: state={source.state}"
+        )
     report, splits = image_splits(config)
     record_dataset(run, report)
     model = keras.models.load_model(source.checkpoint, safe_mode=True)
@@ -246,22 +280,24 @@ STRATEGIES: dict[str, Strategy] = {
     s.name: s
     for s in (
         Strategy("scratch", train_scratch, "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
-                 book_convnet=True, images_per_second={None: 49.0}),
+                 book_convnet=True, images_per_second={None: 49.0},
+                 lecture=Workload(80, None, 20, 32, None, 5)),
         Strategy("scratch_augmented", train_scratch_augmented, "images", 100, 32, "rmsprop", None, 0.83,
-                 "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0}),
+                 "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0},
+                 lecture=Workload(80, None, 20, 32)),
         Strategy("feature_extraction", train_feature_extraction, "images", 20, 32, "rmsprop", None, 0.977,
                  "binary_crossentropy", pretrained_base=True, images_per_second={_LITE0: 2000.0, _VGG: 800.0},
-                 feature_pass={_LITE0: 190.0, _VGG: 15.0}),
+                 feature_pass={_LITE0: 190.0, _VGG: 15.0}, lecture=Workload(128, None, 10)),
         Strategy("feature_extraction_augmented", train_feature_extraction_augmented, "images", 50, 32, "rmsprop",
                  None, 0.977, "binary_crossentropy", pretrained_base=True,
-                 images_per_second={_LITE0: 64.0, _VGG: 12.0}),
+                 images_per_second={_LITE0: 64.0, _VGG: 12.0}, lecture=Workload(128, None, 5)),
         Strategy("fine_tuning", train_fine_tuning, "images", 30, 32, "rmsprop", 1e-5, 0.98, "binary_crossentropy",
                  pretrained_base=True, continues="feature_extraction_augmented",
-                 images_per_second={_LITE0: 40.0, _VGG: 9.0}),
+                 images_per_second={_LITE0: 40.0, _VGG: 9.0}, lecture=Workload(128, None, 4)),
         Strategy("mnist_mlp", train_mnist_mlp, "mnist", 30, 200, "adam", None, 0.977, "categorical_crossentropy",
-                 early_stopping_patience=10, images_per_second={None: 40_000.0}),
+                 early_stopping_patience=10, images_per_second={None: 40_000.0}, lecture=Workload(28, None, 30)),
         Strategy("mnist_cnn", train_mnist_cnn, "mnist", 5, 64, "rmsprop", None, 0.991,
-                 "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}),
+                 "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}, lecture=Workload(28, None, 5)),
     )
 }  # fmt: skip
 """Every strategy, in the book's order."""
@@ -280,6 +316,17 @@ def get_strategy(name: str) -> Strategy:
 
 
 # --- Shared fitting and recording -------------------------------------------------------------------------
+
+
+def wait_for_run(run: TrainingRun, run_id: str, every: float = 2.0):
+    """The record of ``run_id`` once it has ended (a story queues fine-tuning behind the run it continues; on a
+    cluster the two may start together). Returns early, as it is, if this run is asked to stop."""
+    source = run.store.load(run_id)
+    while source.state in ACTIVE_STATES and not run.writer.stop_requested():
+        logger.info("waiting for run %s (%s) to end", run_id, source.state)
+        time.sleep(every)
+        source = run.store.load(run_id)
+    return source
 
 
 def optimizer_for(config: RunConfig):

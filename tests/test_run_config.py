@@ -1,6 +1,7 @@
 import pytest
 
 from cnn_core.run_config import DEFAULTS, RunConfig, apply_preset
+from cnn_core.strategies import STRATEGIES
 
 
 def test_defaults_follow_the_book():
@@ -38,6 +39,8 @@ def test_json_round_trip_and_presets():
     import json
 
     assert RunConfig.from_dict(json.loads(config.to_json())) == config
-    quick = apply_preset(RunConfig("scratch_augmented", "d"), "quick")
-    assert (quick.image_size, quick.limit_per_class, quick.effective_epochs) == (96, 200, 20)
+    lecture = apply_preset(RunConfig("scratch_augmented", "d"), "lecture")
+    preset = STRATEGIES["scratch_augmented"].lecture
+    assert (lecture.image_size, lecture.limit_per_class, lecture.effective_epochs) == (preset.image_size, preset.limit_per_class, preset.epochs)  # fmt: skip
+    assert apply_preset(RunConfig("scratch_augmented", "d"), "quick") == lecture  # links with the old name
     assert apply_preset(RunConfig("scratch", "d"), "book").image_size == 180

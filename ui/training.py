@@ -205,3 +205,51 @@ def live_run_view(store: RunStore, run_id: str, key: str) -> None:
         st.caption(t("train.updated", time=time.strftime("%H:%M:%S")))
 
     view()
+
+
+def story_view(store: RunStore, run_ids: list[str], key: str) -> None:
+    """The whole story's runs: their states, the accuracy curves against the book's bands, and which of the book's
+    lessons the finished runs already show; refreshed every 2 s while any run is active."""
+    from cnn_core.story import criteria, story_facts  # noqa: PLC0415
+
+    def records() -> list[RunRecord]:
+        return [r for r in reconcile(store, [i for i in run_ids if i in store.run_ids()])]
+
+    active = any(r.state in ACTIVE_STATES for r in records())
+
+    @st.fragment(run_every=2.0 if active else None)
+    def view() -> None:
+        shown = records()
+        st.dataframe(
+            [
+                {
+                    t("train.story_col_strategy"): t(f"strategies.{r.config.strategy}") if r.config else "?",
+                    t("train.story_col_state"): t(f"states.{r.state}"),
+                    t("train.test_accuracy"): f"{r.test['accuracy']:.1%}" if r.test else "–",
+                    t("runs.col_duration"): format_seconds(r.status.get("wall_seconds")),
+                    t("runs.col_estimate"): format_seconds(r.estimated_seconds),
+                }
+                for r in shown
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        with_epochs = [r for r in shown if r.epochs]
+        if with_epochs:
+            st.plotly_chart(curves_figure(with_epochs, "accuracy"), key=f"{key}_acc", width="stretch")
+        marks = {True: "✓", False: "✗", None: "…"}
+        st.dataframe(
+            [
+                {
+                    t("train.story_col_strategy"): t(f"strategies.{c.strategy}"),
+                    t("train.story_col_lesson"): t(f"story.{c.key}"),
+                    t("train.story_col_seen"): c.value if c.holds is not None else "–",
+                    t("train.story_col_holds"): marks[c.holds],
+                }
+                for c in criteria(story_facts(shown))
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+    view()

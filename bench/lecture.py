@@ -1,0 +1,91 @@
+"""The whole story with the lecture presets, through the real runner: does each strategy show its lesson in time?
+
+Run: .venv/bin/python bench/lecture.py [--dataset ../shared/data/cats_vs_dogs_small] [--runs-dir DIR]
+         [--set scratch:epochs=25,image_size=96 ...]
+
+Queues the five lecture-preset runs (scratch, scratch_augmented, feature extraction 3a and 3b, fine-tuning after 3b)
+exactly as the training lab's "Queue the whole story" button does, one at a time on the local backend, and prints
+per strategy: wall time, the estimate made before launch, test accuracy, best validation accuracy, the largest
+train-validation gap, whether validation loss turned up, then every criterion of ``cnn_core.story`` with ✓/✗.
+``--runs-dir`` keeps the runs (default ``~/.cnn_classroom/bench-lecture``): a second invocation's estimates are
+calibrated on the first one's runs. ``--set`` tries a variant of a preset without editing the registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cnn_core.datasets import image_counts  # noqa: E402
+from cnn_core.jobs import LocalBackend, launch  # noqa: E402
+from cnn_core.run_store import ACTIVE_STATES, RunStore  # noqa: E402
+from cnn_core.settings import HOME_DIR, PROJECT_ROOT  # noqa: E402
+from cnn_core.story import criteria, curve_facts, queue_story, story_facts, story_plan  # noqa: E402
+
+
+def parse_sets(values: list[str]) -> dict[str, dict[str, object]]:
+    """``["scratch:epochs=25,image_size=96"]`` -> ``{"scratch": {"epochs": 25, "image_size": 96}}``."""
+    out: dict[str, dict[str, object]] = {}
+    for value in values:
+        strategy, _, pairs = value.partition(":")
+        for pair in pairs.split(","):
+            key, _, raw = pair.partition("=")
+            number = float(raw) if any(c in raw for c in ".e") else int(raw) if raw != "None" else None
+            out.setdefault(strategy, {})[key] = number
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default=str(PROJECT_ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"))
+    parser.add_argument("--runs-dir", default=str(HOME_DIR / "bench-lecture"))
+    parser.add_argument("--base", default="efficientnet_lite0")
+    parser.add_argument("--set", action="append", default=[], help="strategy:key=value,... (a preset variant)")
+    args = parser.parse_args()
+    dataset = Path(args.dataset).resolve()
+    if not (dataset / "train").is_dir():
+        print(f"No dataset at {dataset}: see ../shared/data/SOURCES.md, or pass --dataset")
+        return 2
+    os.environ.setdefault("CNN_CLASSROOM_DATA_DIRS", str(dataset.parent))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    store = RunStore(Path(args.runs_dir))
+    history = store.list()
+    plan = story_plan(str(dataset), args.base, image_counts(dataset), history, name="lecture bench: ")
+    variants = parse_sets(args.set)
+    plan = [
+        dataclasses.replace(p, config=dataclasses.replace(p.config, **variants.get(p.config.strategy, {})))
+        for p in plan
+    ]
+    for p in plan:
+        print(f"... {p.config.strategy}: {p.config.image_size} px, {p.config.limit_per_class or 'all'} per class, "
+              f"{p.config.effective_epochs} epochs, patience {p.config.early_stopping_patience}; "
+              f"estimate {p.estimate.seconds:.0f} s ({p.estimate.basis})", flush=True)  # fmt: skip
+    started = time.perf_counter()
+    ids = queue_story(store, plan, lambda *a, **k: launch(*a, **k, backend=LocalBackend(1)))
+    while any(store.load(i).state in ACTIVE_STATES for i in ids):
+        time.sleep(1)
+    total = time.perf_counter() - started
+    records = [store.load(i) for i in ids]
+    print(f"\n{'strategy':30} {'state':9} {'wall s':>6} {'est. s':>6} {'est/wall':>8} {'test':>6} {'best val':>8} "
+          f"{'max gap':>7} {'val loss up':>11} {'epochs':>6}")  # fmt: skip
+    for r in records:
+        f = curve_facts(r)
+        wall, est = r.status.get("wall_seconds") or 0, r.estimated_seconds or 0
+        print(f"{f.strategy:30} {r.state:9} {wall:6.0f} {est:6.0f} {est / wall if wall else 0:8.2f} "
+              f"{(f.test_accuracy or 0):6.1%} {(f.best_val_accuracy or 0):8.1%} {(f.max_gap or 0):7.1%} "
+              f"{'yes' if f.val_loss_turns_up else 'no':>11} {f.epochs:6d}")  # fmt: skip
+    print(f"whole story: {total:.0f} s wall (runs one at a time, 2-core CPU: {os.cpu_count()} CPUs here)\n")
+    for c in criteria(story_facts(records)):
+        mark = {True: "✓", False: "✗", None: "…"}[c.holds]
+        print(f"{mark} {c.strategy:30} {c.key:30} {c.value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
