@@ -2,7 +2,10 @@ import time
 
 import pytest
 
+from cnn_core.jobs import stop
 from cnn_core.run_store import ACTIVE_STATES, RunStore
+from cnn_core.story import STORY
+from cnn_core.strategies import STRATEGIES
 from tests.helpers import assert_clean, run_page
 
 PAGE = "app_pages/train.py"
@@ -34,8 +37,10 @@ def test_estimate_follows_epochs_and_preset(env):
     at.number_input(key="train_epochs").set_value(90).run()
     after = {m.label: m.value for m in at.metric}["Estimated time"]
     assert before != after
-    at.radio(key="train_preset").set_value("quick").run()
-    assert any("at 96 px" in c.value for c in at.caption)
+    at.radio(key="train_preset").set_value("lecture").run()
+    size = STRATEGIES["scratch"].lecture.image_size
+    assert any(f"at {size} px" in c.value for c in at.caption)
+    assert any(c.value.startswith(f"Changed from the book: image size 180 → {size} px") for c in at.caption)
 
 
 def test_fine_tuning_needs_a_finished_3b_run(env):
@@ -46,7 +51,7 @@ def test_fine_tuning_needs_a_finished_3b_run(env):
 
 
 def test_a_real_tiny_run_launched_from_the_page(env):
-    at = run_page(PAGE, train_strategy="scratch", train_dataset="synthetic", train_preset="quick", train_epochs=2)
+    at = run_page(PAGE, train_strategy="scratch", train_dataset="synthetic", train_preset="lecture", train_epochs=2)
     assert_clean(at)
     at.button(key="train_launch").click().run()
     run_id = at.session_state["train_run_id"]
@@ -56,7 +61,9 @@ def test_a_real_tiny_run_launched_from_the_page(env):
         time.sleep(0.5)
     record = store.load(run_id)
     assert record.state == "completed", record.log_tail()
-    assert (record.config.image_size, record.config.effective_epochs, record.config.dataset) == (96, 2, "synthetic")
+    size = STRATEGIES["scratch"].lecture.image_size
+    assert (record.config.image_size, record.config.effective_epochs, record.config.dataset) == (size, 2, "synthetic")
+    assert record.estimated_seconds > 0
     at.run()
     assert {m.label: m.value for m in at.metric}["Status"] == "completed"
     assert len(at.get("plotly_chart")) == 2
@@ -89,3 +96,34 @@ def test_download_offline_says_what_to_do(env):
     assert_clean(at)
     messages = [e.value for e in at.error]
     assert messages and ("kagglecatsanddogs" in messages[0] or "failed" in messages[0])
+
+
+def test_one_click_queues_the_whole_story(env, monkeypatch):
+    monkeypatch.setenv("CNN_CLASSROOM_MAX_JOBS", "1")
+    at = run_page(PAGE, train_dataset="synthetic")
+    assert_clean(at)
+    assert any(c.value.startswith("About ") and "for the five runs" in c.value for c in at.caption)
+    at.button(key="train_story").click().run()
+    assert_clean(at)
+    ids = at.session_state["train_story_runs"]
+    store = RunStore(env / "runs")
+    try:
+        records = [store.load(i) for i in ids]
+        assert [r.config.strategy for r in records] == list(STORY)
+        for r in records:
+            lecture = STRATEGIES[r.config.strategy].lecture
+            assert (r.config.image_size, r.config.effective_epochs) == (lecture.image_size, lecture.epochs)
+            assert r.config.dataset == "synthetic" and r.estimated_seconds > 0
+        assert records[-1].config.start_from == ids[STORY.index("feature_extraction_augmented")]
+        assert [r.state for r in records[1:]] == ["queued"] * 4  # one at a time, in the book's order
+        tables = at.dataframe
+        assert len(tables[-2].value) == 5 and len(tables[-1].value) >= 8  # the runs, the book's lessons
+        lessons = list(tables[-1].value["What the book shows"])
+        assert lessons[0] == "From scratch, the small convnet learns: test accuracy ≥ 65%"
+    finally:
+        for run_id in reversed(ids):
+            stop(store, run_id)
+        deadline = time.time() + 120
+        while any(store.load(i).state in ACTIVE_STATES for i in ids) and time.time() < deadline:
+            time.sleep(0.5)
+    assert {store.load(i).state for i in ids[1:]} == {"stopped"}

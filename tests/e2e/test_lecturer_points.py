@@ -116,11 +116,14 @@ def test_pooling_winner_is_readable(server, page, query):
 
 
 # 5. Training feedback: the preset's epochs, stopping, the queue, and only this browser's run
-def test_quick_preset_shows_its_epochs(server, page):
+def test_lecture_preset_shows_its_epochs(server, page):
+    from cnn_core.strategies import STRATEGIES
+
+    epochs = STRATEGIES["scratch"].lecture.epochs
     _open(page, server, "train", "en")
-    page.get_by_text(re.compile("^Quick")).first.click()
+    page.get_by_text(re.compile("^Lecture")).first.click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('input')].some(i => i.placeholder === '6')", timeout=20_000
+        f"() => [...document.querySelectorAll('input')].some(i => i.placeholder === '{epochs}')", timeout=20_000
     )
 
 
