@@ -213,7 +213,8 @@ def story_view(store: RunStore, run_ids: list[str], key: str) -> None:
     from cnn_core.story import criteria, story_facts  # noqa: PLC0415
 
     def records() -> list[RunRecord]:
-        return [r for r in reconcile(store, [i for i in run_ids if i in store.run_ids()])]
+        existing = set(store.run_ids())  # a run deleted on the Runs page drops out of the story
+        return reconcile(store, [i for i in run_ids if i in existing])
 
     active = any(r.state in ACTIVE_STATES for r in records())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -54,14 +55,19 @@ def browser():
         b.close()
 
 
+STALE_MEDIA = re.compile(r"Image source error - \S+/media/[0-9a-f]+\.\w+$")
+
+
 def watch(pg):
     """Collect the page's console errors and failed responses (``pg.console_errors``, ``pg.failed_responses``)."""
     pg.console_errors = []
+    # Streamlit's client also logs the stale /media/ image below ("Image source error"); the crawler checks instead
+    # that no image left on the settled page is broken.
     pg.on(
         "console",
         lambda msg: (
             pg.console_errors.append(msg.text)
-            if msg.type == "error" and "Failed to load resource" not in msg.text
+            if msg.type == "error" and "Failed to load resource" not in msg.text and not STALE_MEDIA.search(msg.text)
             else None
         ),
     )

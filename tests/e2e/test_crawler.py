@@ -69,6 +69,10 @@ def check(page, where: str) -> None:
     match = SERVER_PATH.search(text)
     assert not match, f"{where}: server path {match.group(0)!r} shown"
     assert page.console_errors == [], f"{where}: {page.console_errors}"
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => i.offsetParent !== null && i.complete && i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert not broken, f"{where}: broken images {broken}"
 
 
 def check_projector_layout(page, where: str) -> None:

@@ -121,7 +121,7 @@ def test_lecture_preset_shows_its_epochs(server, page):
 
     epochs = STRATEGIES["scratch"].lecture.epochs
     _open(page, server, "train", "en")
-    page.get_by_text(re.compile("^Lecture")).first.click()
+    page.locator(".st-key-train_preset").get_by_text(re.compile("^Lecture")).first.click()
     page.wait_for_function(
         f"() => [...document.querySelectorAll('input')].some(i => i.placeholder === '{epochs}')", timeout=20_000
     )
