@@ -73,12 +73,12 @@ def main() -> int:
     total = time.perf_counter() - started
     records = [store.load(i) for i in ids]
     print(f"\n{'strategy':30} {'state':9} {'wall s':>6} {'est. s':>6} {'est/wall':>8} {'test':>6} {'best val':>8} "
-          f"{'max gap':>7} {'val loss up':>11} {'epochs':>6}")  # fmt: skip
+          f"{'max gap':>7} {'end gap':>7} {'val loss up':>11} {'epochs':>6}")  # fmt: skip
     for r in records:
         f = curve_facts(r)
         wall, est = r.status.get("wall_seconds") or 0, r.estimated_seconds or 0
         print(f"{f.strategy:30} {r.state:9} {wall:6.0f} {est:6.0f} {est / wall if wall else 0:8.2f} "
-              f"{(f.test_accuracy or 0):6.1%} {(f.best_val_accuracy or 0):8.1%} {(f.max_gap or 0):7.1%} "
+              f"{(f.test_accuracy or 0):6.1%} {(f.best_val_accuracy or 0):8.1%} {(f.max_gap or 0):7.1%} {(f.final_gap or 0):7.1%} "
               f"{'yes' if f.val_loss_turns_up else 'no':>11} {f.epochs:6d}")  # fmt: skip
     print(f"whole story: {total:.0f} s wall (runs one at a time, 2-core CPU: {os.cpu_count()} CPUs here)\n")
     for c in criteria(story_facts(records)):

@@ -189,7 +189,7 @@ def dispatch(store: RunStore, max_running: int | None = None) -> list[str]:
     backend = LocalBackend(max_running)
     started = []
     with _scheduler_lock(store):
-        records = reconcile(store)
+        records = reconcile(store, start_queued=False)  # we start them below, under the lock
         live = sum(1 for r in records if r.state in LIVE_STATES and r.backend == backend.name)
         for run_id in queue_order(r for r in records if r.backend == backend.name):
             if live >= backend.max_running:
@@ -200,22 +200,32 @@ def dispatch(store: RunStore, max_running: int | None = None) -> list[str]:
     return started
 
 
-def reconcile(store: RunStore, run_ids: list[str] | None = None, at: float | None = None) -> list[RunRecord]:
+def reconcile(
+    store: RunStore, run_ids: list[str] | None = None, at: float | None = None, start_queued: bool = True
+) -> list[RunRecord]:
     """Mark dead runs *interrupted* and cancel runs that ignored a stop; return every record as it now is.
 
     A run is dead when its heartbeat is older than ``HEARTBEAT_LIMIT_S`` (or it never wrote one) and its backend
     says its task is gone (a queued run: only when the backend is sure). The only writer besides the trainer.
+    When that frees a local slot, the local queue is dispatched (``start_queued``): a killed trainer never
+    dispatches the runs waiting behind it.
     """
     at = at or now()
-    records = []
+    records, freed = [], False
     for run_id in run_ids if run_ids is not None else store.run_ids():
         try:
             record = store.load(run_id)
         except (LookupError, ValueError):
             continue
         if record.state in ACTIVE_STATES:
+            before = record.state
             record = _reconcile_one(store, record, at)
+            freed |= before in LIVE_STATES and record.state not in ACTIVE_STATES and record.backend == "local"
         records.append(record)
+    if freed and start_queued:
+        started = dispatch(store)
+        if started:
+            records = [store.load(r.run_id) if r.run_id in started else r for r in records]
     return records
 
 

@@ -173,3 +173,25 @@ def test_a_live_run_cannot_be_deleted(tmp_path, state):
     store.set_status(run_id, state=state)
     with pytest.raises(ValueError, match="Stop the run"):
         store.delete(run_id)
+
+
+def test_a_slot_freed_by_reconcile_starts_the_next_queued_run(tmp_path, monkeypatch):
+    """A killed trainer never dispatches the queue behind it: the reconcile that notices its death does."""
+    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CNN_CLASSROOM_MAX_JOBS", "1")
+    store = RunStore(tmp_path / "runs")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    killed = store.create(CONFIG)
+    store.set_status(killed, state=RunState.RUNNING, backend="local", pid=dead.pid, host=host_name())
+    waiting = store.create(CONFIG)
+    store.set_status(waiting, backend="local")
+    try:
+        states = {r.run_id: r.state for r in reconcile(store)}
+        assert states == {killed: "interrupted", waiting: "starting"}
+        assert store.load(waiting).status["pid"] > 0
+    finally:
+        stop(store, waiting)
+        deadline = time.time() + 120
+        while store.load(waiting).state in ACTIVE_STATES and time.time() < deadline:
+            time.sleep(0.2)

@@ -6,7 +6,7 @@ from cnn_core.estimate import Estimate
 from cnn_core.recorded import recorded_runs
 from cnn_core.run_config import RunConfig, apply_preset, preset_changes, preset_epochs
 from cnn_core.run_store import RunStore
-from cnn_core.story import STORY, criteria, max_gap, queue_story, story_facts, story_plan, val_loss_turns_up
+from cnn_core.story import STORY, criteria, final_gap, max_gap, queue_story, story_facts, story_plan, val_loss_turns_up
 from cnn_core.strategies import STRATEGIES, Workload
 
 
@@ -21,6 +21,9 @@ def test_gap_and_val_loss_turning_up():
     assert not val_loss_turns_up(epochs[:3])  # 0.62 is only 3% above 0.60
     assert not val_loss_turns_up(_epochs([(0.5, 0.5, 0.7), (0.6, 0.6, 0.6), (0.7, 0.7, 0.5)]))  # still falling
     assert max_gap([{"loss": 1.0}]) is None and not val_loss_turns_up([])
+    assert final_gap(epochs) == pytest.approx((0.09 + 0.22 + 0.27) / 3)  # the last three of four epochs
+    noisy = _epochs([(0.6, 0.6, 0.6)] * 6 + [(0.65, 0.57, 0.7), (0.66, 0.66, 0.6), (0.69, 0.65, 0.6)])
+    assert max_gap(noisy) == pytest.approx(0.08) and final_gap(noisy) == pytest.approx(0.04)  # one noisy epoch
 
 
 def test_criteria_on_the_recorded_book_length_runs():
