@@ -78,7 +78,8 @@ def test_augmentation_reroll_changes_seed(server, page):
 def test_launch_a_tiny_synthetic_run_and_watch_it_learn(server, page):
     _open(page, server, "train", "en")
     page.get_by_role("radiogroup").get_by_text("Lecture (minutes, the same lessons)", exact=True).click()
-    page.get_by_text(re.compile(r"at 80 px")).first.wait_for(timeout=20_000)
+    size = __import__("cnn_core.strategies").strategies.STRATEGIES["scratch"].lecture.image_size
+    page.get_by_text(re.compile(rf"at {size} px")).first.wait_for(timeout=20_000)
     epochs = page.get_by_role("spinbutton", name="Epochs")
     epochs.fill("12")
     epochs.press("Enter")
