@@ -9,7 +9,7 @@ its text. Lecturer mode runs at 1280x720 (a projector) and also checks that no f
 overflows its box and that every metric value is at least as large as its label. The controls found and
 exercised per page are printed at the end of the run (``tests/e2e/conftest.py``).
 
-Buttons that start trainings, build or download datasets, or delete runs are left out, and so are the
+Buttons that start trainings (one run or the whole story), build or download datasets, or delete runs are left out, and so are the
 global language, lecturer and projector switches: their effects have tests of their own, and they would
 make the crawl slow and order-dependent.
 """
@@ -29,7 +29,7 @@ PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "r
 MODES = {"normal": ({"width": 1400, "height": 1000}, 14), "lecture": ({"width": 1280, "height": 720}, 8)}
 """Viewport and the most controls exercised per page visit (the crawl must fit in CI)."""
 SKIPPED = re.compile(
-    r"^(lang|lecture|projector|train_launch|mnist_launch.*|data_.*|runs_delete.*|runs_rename.*|.*_download.*|inside_pattern_go)$"
+    r"^(lang|lecture|projector|train_launch|train_story|mnist_launch.*|data_.*|runs_delete.*|runs_rename.*|.*_download.*|inside_pattern_go)$"
 )
 SERVER_PATH = re.compile(r"(/work/|/tmp/|/home/\w|/root/|site-packages|\w+\.py\b)")
 ERROR_ID = re.compile(r"\bE-[0-9a-f]{8}\b")
