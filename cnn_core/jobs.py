@@ -1,7 +1,9 @@
 """Launching, stopping and watching runs, through one of two execution backends.
 
 * **local** (default): each run is a detached OS process (``python -m cnn_core.train RUN_DIR``), at most
-  ``CNN_CLASSROOM_MAX_JOBS`` at once, the rest in a FIFO queue. ``dispatch`` (under a file lock, so the
+  ``CNN_CLASSROOM_MAX_JOBS`` at once, the rest in a fair queue (:func:`queue_order`: the lecturer's runs first,
+  then one run per learner in turn, oldest first; a learner never has more than their quota training).
+  ``dispatch`` (under a file lock, so the
   dashboard and finishing trainers never race) starts the oldest queued runs while there is room; each
   trainer dispatches again when it ends, so the queue drains without any server.
 * **ray** (``CNN_CLASSROOM_RAY_ADDRESS`` set, see :mod:`cnn_core.ray_backend`): each run is a Ray task on
@@ -15,6 +17,7 @@ that did not honour a stop request within ``STOP_GRACE_S``. The scheduler and th
 from __future__ import annotations
 
 import fcntl
+import heapq
 import logging
 import os
 import signal
@@ -24,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from cnn_core.classroom import SOLO, ClassroomSettings, Identity, Role, check_quota
+from cnn_core.curves import eta_seconds
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import (
     ACTIVE_STATES,
@@ -188,15 +193,27 @@ def dispatch(store: RunStore, max_running: int | None = None) -> list[str]:
     """Start queued local runs, oldest first, while fewer than ``max_running`` are live. Returns the started ids."""
     backend = LocalBackend(max_running)
     started = []
+    settings = ClassroomSettings.from_env()
     with _scheduler_lock(store):
-        records = reconcile(store, start_queued=False)  # we start them below, under the lock
-        live = sum(1 for r in records if r.state in LIVE_STATES and r.backend == backend.name)
-        for run_id in queue_order(r for r in records if r.backend == backend.name):
-            if live >= backend.max_running:
+        records = [r for r in reconcile(store, start_queued=False) if r.backend == backend.name]  # started below
+        live = [r for r in records if r.state in LIVE_STATES]
+        training = {}
+        for r in live:
+            training[r.owner["id"]] = training.get(r.owner["id"], 0) + 1
+        by_id = {r.run_id: r for r in records}
+        for run_id in queue_order(records):
+            if len(live) + len(started) >= backend.max_running:
                 break
+            owner = by_id[run_id].owner
+            if (
+                settings.enabled
+                and owner.get("role") == Role.LEARNER
+                and training.get(owner["id"], 0) >= settings.max_running
+            ):
+                continue  # this learner's quota is training already: the next learner goes first
             backend.start(store, run_id)
             started.append(run_id)
-            live += 1
+            training[owner["id"]] = training.get(owner["id"], 0) + 1
     return started
 
 
@@ -251,17 +268,73 @@ def _reconcile_one(store: RunStore, record: RunRecord, at: float) -> RunRecord:
 
 
 def queue_order(records) -> list[str]:
-    """Queued run ids in the order they start: oldest first."""
+    """Queued run ids in the order they start, fairly: the lecturer's runs first; then by *turn*, a learner's
+    live runs plus their queued runs ahead of this one (so one learner's second run waits behind everybody's
+    first); then oldest first. In solo mode every run is the same owner's: plain first in, first out.
+    """
+    records = list(records)
+    live: dict[str, int] = {}
+    for r in records:
+        if r.state in LIVE_STATES:
+            live[r.owner["id"]] = live.get(r.owner["id"], 0) + 1
     queued = sorted(
         (r for r in records if r.state == RunState.QUEUED), key=lambda r: (r.status.get("created_at", 0), r.run_id)
     )
-    return [r.run_id for r in queued]
+    ahead: dict[str, int] = {}
+    keys = []
+    for r in queued:
+        owner = r.owner
+        turn = live.get(owner["id"], 0) + ahead.get(owner["id"], 0)
+        ahead[owner["id"]] = ahead.get(owner["id"], 0) + 1
+        keys.append(((owner.get("role") != Role.LECTURER, turn, r.status.get("created_at", 0), r.run_id), r.run_id))
+    return [run_id for _, run_id in sorted(keys)]
 
 
 def queue_position(records, run_id: str) -> int | None:
     """1 for the next run to start, 2 for the one after it, ...; ``None`` when ``run_id`` is not queued."""
     order = queue_order(records)
     return order.index(run_id) + 1 if run_id in order else None
+
+
+def remaining_seconds(record: RunRecord, at: float | None = None) -> float | None:
+    """How much longer a run will take: a live run's ETA from its progress (else its launch estimate minus the
+    time it has run), a queued run's launch estimate; ``None`` when nothing tells."""
+    if record.state in LIVE_STATES:
+        eta = eta_seconds(record.progress, record.epochs)
+        if eta is not None:
+            return eta
+        started = record.status.get("started_at")
+        if record.estimated_seconds is not None and started:
+            return max(record.estimated_seconds - ((at or now()) - started), 0.0)
+        return record.estimated_seconds
+    return record.estimated_seconds if record.state == RunState.QUEUED else None
+
+
+def wait_seconds(records, run_id: str, capacity: int | None, at: float | None = None) -> float | None:
+    """Seconds until queued ``run_id`` starts: the live runs' remaining time and the estimates of the runs ahead
+    of it in :func:`queue_order`, laid out on ``capacity`` slots (each run takes the first slot to free up).
+
+    ``None`` when the backend's capacity is unknown (Ray) or a run ahead has no estimate: an honest "unknown"
+    rather than a guess.
+    """
+    records = list(records)
+    order = queue_order(records)
+    if capacity is None or run_id not in order:
+        return None
+    slots = [0.0] * capacity
+    live = [remaining_seconds(r, at) for r in records if r.state in LIVE_STATES]
+    if any(v is None for v in live):
+        return None
+    for i, remaining in enumerate(sorted(live, reverse=True)):
+        slots[i % capacity] = max(slots[i % capacity], 0.0) + remaining
+    heapq.heapify(slots)
+    by_id = {r.run_id: r for r in records}
+    for ahead in order[: order.index(run_id)]:
+        duration = remaining_seconds(by_id[ahead], at)
+        if duration is None:
+            return None
+        heapq.heappush(slots, heapq.heappop(slots) + duration)
+    return slots[0]
 
 
 def launch(
@@ -271,18 +344,26 @@ def launch(
     max_running: int | None = None,
     backend: Backend | None = None,
     estimated_seconds: float | None = None,
+    owner: Identity = SOLO,
 ) -> str:
-    """Create a run for ``config`` and hand it to the backend (started now or queued). Returns the run id."""
+    """Create a run for ``config`` owned by ``owner`` and hand it to the backend (started now or queued).
+
+    Returns the run id; raises :class:`~cnn_core.classroom.ClassroomError` (``quota``) when ``owner`` already has
+    their quota of active runs, or (``signed_out``) when nobody signed in asks in classroom mode.
+    """
     backend = backend or configured_backend(max_running)
-    run_id = store.create(config, name, estimated_seconds)
-    store.set_status(run_id, backend=backend.name)
+    settings = ClassroomSettings.from_env()
+    with _scheduler_lock(store):  # two quick clicks must not both pass the quota
+        check_quota(owner, (r.owner for r in store.list() if r.state in ACTIVE_STATES), settings)
+        run_id = store.create(config, name, estimated_seconds, owner=owner)
+        store.set_status(run_id, backend=backend.name)
     backend.submit(store, run_id)
     return run_id
 
 
-def stop(store: RunStore, run_id: str) -> None:
-    """Ask a run to stop: a queued one is cancelled at once (and taken off its backend's queue), a live one stops
-    at its next batch and keeps its best epoch."""
-    record = store.request_stop(run_id)
+def stop(store: RunStore, run_id: str, by: Identity = SOLO) -> None:
+    """Ask a run to stop (only its owner or the lecturer may): a queued one is cancelled at once (and taken off
+    its backend's queue), a live one stops at its next batch and keeps its best epoch."""
+    record = store.request_stop(run_id, by=by)
     if record.state == RunState.QUEUED:
         backend_for(record).cancel(store, record)

@@ -3,7 +3,7 @@
 Layout of ``RUNS_DIR/<run_id>/`` (:class:`RunFolder` names every file)::
 
     config.json            the RunConfig                                       (store, at creation)
-    meta.json              display name, creation time, the launch's estimate  (store)
+    meta.json              display name, owner, creation time, the estimate    (store)
     status.json            state, backend, pid, host, times, error, params     (store and trainer, atomic)
     heartbeat.json         the trainer's last sign of life: time, host, pid    (trainer, every 2 s)
     progress.json          the current phase and batch, for a progress bar     (trainer, throttled)
@@ -18,6 +18,9 @@ Layout of ``RUNS_DIR/<run_id>/`` (:class:`RunFolder` names every file)::
 Three kinds of access, three objects: :class:`RunStore` creates, lists, loads, renames and deletes runs;
 :class:`RunWriter` is what the trainer writes through; :class:`RunRecord` is what pages read through.
 Loading never writes: runs whose trainer died are marked by an explicit ``jobs.reconcile``.
+
+Every action a person takes on a run (stop, rename, delete) says who asks (``by``) and is checked here, by
+:func:`cnn_core.classroom.authorize`, before anything is written: a hidden button is not the guard.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from cnn_core.atomic import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
+from cnn_core.classroom import SOLO, Action, Identity, authorize, owner_of
 from cnn_core.run_config import RunConfig
 
 logger = logging.getLogger(__name__)
@@ -181,6 +185,11 @@ class RunRecord:
     @property
     def name(self) -> str:
         return self.meta.get("name") or (self.config.name if self.config else "") or self.run_id
+
+    @property
+    def owner(self) -> dict:
+        """``{"id", "nickname", "role"}`` of who launched the run (the solo user for runs without one)."""
+        return owner_of(self.meta)
 
     @property
     def estimated_seconds(self) -> float | None:
@@ -337,13 +346,16 @@ class RunStore:
     def writer(self, run_id: str) -> RunWriter:
         return RunWriter(self, run_id)
 
-    def create(self, config: RunConfig, name: str = "", estimated_seconds: float | None = None) -> str:
-        """A new run folder in state ``queued`` (with the estimate shown at launch, if any); returns its id."""
+    def create(
+        self, config: RunConfig, name: str = "", estimated_seconds: float | None = None, owner: Identity = SOLO
+    ) -> str:
+        """A new run folder in state ``queued``, owned by ``owner`` (with the estimate shown at launch, if any);
+        returns its id."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = RunFolder(self.root / run_id)
         folder.path.mkdir(parents=True)
         write_text_atomic(folder.config, config.to_json())
-        meta = {"name": validate_name(name or config.name), "created_at": now()}
+        meta = {"name": validate_name(name or config.name), "created_at": now(), "owner": owner.as_owner()}
         if estimated_seconds is not None:
             meta["estimated_seconds"] = round(float(estimated_seconds), 1)
         write_json_atomic(folder.meta, meta)
@@ -392,9 +404,10 @@ class RunStore:
                 continue
         return records
 
-    def request_stop(self, run_id: str) -> RunRecord:
+    def request_stop(self, run_id: str, by: Identity = SOLO) -> RunRecord:
         """Ask a run to stop at the next batch (the STOP file); a queued run is cancelled at once."""
         record = self.load(run_id)
+        authorize(by, record.meta, Action.STOP)
         if record.state == RunState.QUEUED:
             self.set_status(run_id, state=RunState.STOPPED, ended_at=now(), error="Cancelled before it started.")
         elif record.state in LIVE_STATES:
@@ -406,12 +419,14 @@ class RunStore:
         record = self.load(run_id)
         return self.set_status(run_id, state=state, ended_at=now(), error=error, log_tail=record.log_tail())
 
-    def rename(self, run_id: str, name: str) -> None:
+    def rename(self, run_id: str, name: str, by: Identity = SOLO) -> None:
+        authorize(by, self.load(run_id).meta, Action.RENAME)
         _update_json(self.folder(run_id).meta, {"name": validate_name(name)})
 
-    def delete(self, run_id: str) -> None:
+    def delete(self, run_id: str, by: Identity = SOLO) -> None:
         """Remove a run's folder; a run whose trainer may still be writing must be stopped first."""
         record = self.load(run_id)
+        authorize(by, record.meta, Action.DELETE)
         if record.state in LIVE_STATES:
             raise ValueError("Stop the run before deleting it.")
         shutil.rmtree(self.path(run_id))
