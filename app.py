@@ -4,8 +4,10 @@ import logging
 
 import streamlit as st
 
+from ui.classroom import member_box, sign_in_gate
 from ui.common import language_selector, t
 from ui.errors import run_guarded
+from ui.follow import follow, follow_toggle, publish_lecturer_view
 from ui.lecture import lecture_from_url, lecture_toggle
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -17,6 +19,8 @@ st.set_page_config(
 )
 language_selector()
 lecture_toggle()
+identity = member_box(sign_in_gate())  # classroom mode: nobody past this line without a signed identity
+following = follow_toggle(identity)
 
 HOME = st.Page("app_pages/home.py", title=t("nav.home"), icon=":material/home:", default=True, url_path="start")
 PAGES = {
@@ -42,9 +46,14 @@ PAGES = {
     t("nav.training"): [
         st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:", url_path="train"),
         st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:", url_path="runs"),
+        st.Page("app_pages/board.py", title=t("nav.board"), icon=":material/leaderboard:", url_path="board"),
         st.Page("app_pages/mnist.py", title=t("nav.mnist"), icon=":material/pin:", url_path="mnist"),
         st.Page("app_pages/inside.py", title=t("nav.inside"), icon=":material/visibility:", url_path="inside"),
         st.Page("app_pages/transfer.py", title=t("nav.transfer"), icon=":material/alt_route:", url_path="transfer"),
     ],
 }
-run_guarded(st.navigation(PAGES))
+page = st.navigation(PAGES)
+if following:
+    follow({p.url_path: p for section in PAGES.values() for p in section}, page.url_path)
+run_guarded(page)
+publish_lecturer_view(identity, page.url_path)

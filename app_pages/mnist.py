@@ -3,12 +3,14 @@
 import numpy as np
 import streamlit as st
 
+from cnn_core.classroom import ClassroomError
 from cnn_core.data import DatasetError, find_mnist_files, load_mnist, short_label
 from cnn_core.jobs import launch
 from cnn_core.run_config import RunConfig
 from cnn_core.settings import load_settings
 from cnn_core.strategies import MNIST_STRATEGIES, get_strategy
-from ui.common import t
+from ui.classroom import me, visible
+from ui.common import show_error, t
 from ui.grids import GRID_CSS, heat_grid_html
 from ui.training import live_run_view, run_store
 from ui.url_state import Num, Text, publish, restore
@@ -54,15 +56,21 @@ else:
 
 st.subheader(t("mnist.compare_title"))
 store = run_store()
-records = store.list()
+records = visible(store.list())
 cols = st.columns(2)
 for col, strategy in zip(cols, MNIST_STRATEGIES, strict=True):
     with col:
         st.markdown(f"#### {t(f'strategies.{strategy}')}")
         st.caption(t(f"mnist.{strategy}_desc", book=f"{get_strategy(strategy).book_accuracy:.1%}"))
         if st.button(t("mnist.launch"), key=f"mnist_launch_{strategy}"):
-            run_id = launch(store, RunConfig(strategy=strategy, dataset=source), name=f"MNIST {strategy}")
-            st.session_state[f"mnist_run_{strategy}"] = run_id
+            try:
+                run_id = launch(
+                    store, RunConfig(strategy=strategy, dataset=source), name=f"MNIST {strategy}", owner=me()
+                )
+            except ClassroomError as err:
+                show_error("classroom_errors", err)
+            else:
+                st.session_state[f"mnist_run_{strategy}"] = run_id
         run_id = st.session_state.get(f"mnist_run_{strategy}") or next(
             (r.run_id for r in records if r.config and r.config.strategy == strategy), None
         )

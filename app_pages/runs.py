@@ -6,12 +6,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from cnn_core.classroom import Action, ClassroomError
 from cnn_core.curves import curves_png, metrics_csv
 from cnn_core.evaluation import evaluate_run, load_run_model, predict_image, wrong_examples
 from cnn_core.images import ImageDecodeError
 from cnn_core.recorded import recorded_runs
 from cnn_core.run_store import ACTIVE_STATES, LIVE_STATES, RESULT_STATES, RunRecord
 from cnn_core.settings import load_settings
+from ui.classroom import allowed, me, owner_caption, visible
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
 from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, run_store
@@ -28,7 +30,7 @@ def load_model(path: str, mtime: float):
 
 st.title(t("runs.title"))
 store = run_store()
-records = store.list()
+records = visible(store.list())  # in a class: everyone's runs, or only your own when the lecturer hid them
 
 rows = []
 for r in records:
@@ -41,6 +43,7 @@ for r in records:
     rows.append(
         {
             t("runs.col_name"): r.name,
+            **({} if me().is_solo else {t("runs.col_owner"): r.owner.get("nickname") or "–"}),
             t("runs.col_status"): t(f"states.{r.state}"),
             t("runs.col_strategy"): t(f"strategies.{c.strategy}") if c else "–",
             t("runs.col_dataset"): Path(c.dataset).name if c else "–",
@@ -81,19 +84,35 @@ with tab_run:
         by_id = {r.run_id: r for r in records}
         record = pick_run(t("runs.select"), by_id, "runs_selected")
         live_run_view(store, record.run_id, key="runs_live")
+        read_only = owner_caption(record)
+        if read_only:
+            st.caption(read_only)
+        may_rename, may_delete = allowed(record, Action.RENAME), allowed(record, Action.DELETE)
         a1, a2, a3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-        new_name = a1.text_input(t("runs.rename"), record.name, key="runs_new_name", max_chars=120)
-        if a2.button(t("runs.rename_button"), key="runs_rename"):
+        new_name = a1.text_input(
+            t("runs.rename"), record.name, key="runs_new_name", max_chars=120, disabled=not may_rename
+        )
+        if a2.button(t("runs.rename_button"), key="runs_rename", disabled=not may_rename):
             try:
-                store.rename(record.run_id, new_name)
+                store.rename(record.run_id, new_name, by=me())  # checked in the engine, whatever the browser sent
                 st.rerun()
+            except ClassroomError as err:
+                show_error("classroom_errors", err)
             except ValueError as err:
                 st.error(str(err))
-        confirm = a3.checkbox(t("runs.confirm_delete"), key="runs_confirm_delete")
-        if a3.button(t("runs.delete"), key="runs_delete", disabled=not confirm or record.state in LIVE_STATES):
-            store.delete(record.run_id)
-            st.session_state.pop("runs_selected", None)
-            st.rerun()
+        confirm = a3.checkbox(t("runs.confirm_delete"), key="runs_confirm_delete", disabled=not may_delete)
+        if a3.button(
+            t("runs.delete"), key="runs_delete", disabled=not may_delete or not confirm or record.state in LIVE_STATES
+        ):
+            try:
+                store.delete(record.run_id, by=me())
+            except ClassroomError as err:
+                show_error("classroom_errors", err)
+            except ValueError as err:
+                st.error(str(err))
+            else:
+                st.session_state.pop("runs_selected", None)
+                st.rerun()
         d1, d2, d3 = st.columns(3)
         d1.download_button(
             t("runs.download_csv"),

@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from cnn_core.acquire import synthetic_counts
+from cnn_core.classroom import ClassroomError
 from cnn_core.datasets import find_datasets, image_counts
 from cnn_core.estimate import estimate, workload
 from cnn_core.jobs import configured_backend, launch
@@ -13,7 +14,8 @@ from cnn_core.run_store import ACTIVE_STATES, RunState
 from cnn_core.settings import load_settings
 from cnn_core.story import queue_story, story_plan
 from cnn_core.strategies import IMAGE_STRATEGIES, PRESETS, get_strategy
-from ui.common import labeler, t
+from ui.classroom import me, visible
+from ui.common import labeler, show_error, t
 from ui.data_flows import data_flows
 from ui.training import format_seconds, live_run_view, pick_run, run_store, story_view
 from ui.url_state import Choice, Num, Text, publish, restore
@@ -42,7 +44,7 @@ st.title(t("train.title"))
 st.caption(t("train.intro"))
 settings = load_settings()
 store = run_store()
-records = store.list()
+records = visible(store.list())
 
 c1, c2, c3 = st.columns(3)
 strategy = c1.selectbox(
@@ -152,13 +154,19 @@ if active:
     st.caption(t("train.queue_note", running=len(active), limit=configured_backend().capacity() or "?"))
 disabled = entry.continues is not None and start_from is None
 if st.button(t("train.launch"), key="train_launch", type="primary", disabled=disabled):
-    run_id = launch(store, config, name=name, estimated_seconds=expected.seconds)
-    st.session_state["train_run_id"] = run_id
-    st.toast(t("train.launched", run_id=run_id))
+    try:
+        run_id = launch(store, config, name=name, estimated_seconds=expected.seconds, owner=me())
+    except ClassroomError as err:  # the learner's quota is full
+        show_error("classroom_errors", err)
+    else:
+        st.session_state["train_run_id"] = run_id
+        st.toast(t("train.launched", run_id=run_id))
 
 st.divider()
 st.subheader(t("train.live_title"))
 run_id = st.session_state.get("train_run_id")  # only a run launched from this browser: never someone else's
+if run_id is None and not me().is_solo:  # a class member's own newest active run, after a reload
+    run_id = next((r.run_id for r in records if r.owner["id"] == me().member_id and r.state in ACTIVE_STATES), None)
 if run_id is None:
     st.caption(t("train.nothing_running_here", active=len(active)) if active else t("train.nothing_running"))
 else:
@@ -170,8 +178,12 @@ st.caption(t("train.story_intro"))
 plan = story_plan(datasets[dataset_name], base, counts, records)
 st.caption(t("train.story_estimate", total=format_seconds(sum(p.estimate.seconds for p in plan))))
 if st.button(t("train.story_launch"), key="train_story", help=t("help.train_story")):
-    st.session_state["train_story_runs"] = queue_story(store, plan, launch)
-    st.toast(t("train.story_queued", n=len(plan)))
+    try:
+        st.session_state["train_story_runs"] = queue_story(store, plan, launch, owner=me())
+    except ClassroomError as err:
+        show_error("classroom_errors", err)
+    else:
+        st.toast(t("train.story_queued", n=len(plan)))
 story_runs = st.session_state.get("train_story_runs")  # launched from this browser only
 if story_runs:
     story_view(store, story_runs, key="train_story_view")

@@ -190,8 +190,11 @@ def may_see(actor: Identity, meta: Mapping, runs_hidden: bool) -> bool:
     return owner_of(meta)["id"] == actor.member_id
 
 
-def check_quota(actor: Identity, active_owners: Iterable[Mapping], settings: ClassroomSettings | None = None) -> None:
-    """Refuse a learner's launch when they already have ``max_running + max_queued`` runs queued or training.
+def check_quota(
+    actor: Identity, active_owners: Iterable[Mapping], settings: ClassroomSettings | None = None, adding: int = 1
+) -> None:
+    """Refuse a learner's launch of ``adding`` runs when that would give them more than ``max_running +
+    max_queued`` runs queued or training.
 
     ``active_owners`` is the ``owner`` of every active run. The lecturer has no quota, nor the solo user in solo
     mode; in classroom mode the solo identity may not launch at all (a caller that did not say who asks).
@@ -202,7 +205,7 @@ def check_quota(actor: Identity, active_owners: Iterable[Mapping], settings: Cla
     if actor.is_solo:
         raise ClassroomError("signed_out", "Sign in to the class first. Received: action=launch", action="launch")
     mine = sum(1 for owner in active_owners if owner.get("id") == actor.member_id)
-    if mine >= settings.max_active:
+    if mine + adding > settings.max_active:
         raise ClassroomError(
             "quota",
             f"At most {settings.max_running} running and {settings.max_queued} queued run(s) per learner. "

@@ -11,9 +11,10 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from cnn_core.classroom import SOLO, Identity, check_quota
 from cnn_core.estimate import Estimate, estimate, workload
 from cnn_core.run_config import RunConfig, apply_preset
-from cnn_core.run_store import RunRecord, RunStore
+from cnn_core.run_store import ACTIVE_STATES, RunRecord, RunStore
 from cnn_core.strategies import STRATEGIES
 
 STORY: tuple[str, ...] = (
@@ -160,18 +161,23 @@ def story_plan(
     return plan
 
 
-def queue_story(store: RunStore, plan: Sequence[PlannedRun], launch) -> list[str]:
-    """Launch ``plan`` in order through ``launch(store, config, name, estimated_seconds=...)``; returns the run ids.
+def queue_story(store: RunStore, plan: Sequence[PlannedRun], launch, owner: Identity = SOLO) -> list[str]:
+    """Launch ``plan`` in order through ``launch(store, config, name, estimated_seconds=..., owner=...)``; returns
+    the run ids.
 
-    Fine-tuning continues the feature_extraction_augmented run queued before it (its trainer waits for it).
+    Fine-tuning continues the feature_extraction_augmented run queued before it (its trainer waits for it). In a
+    class the whole plan must fit ``owner``'s quota, checked before anything is queued (never half a story).
     """
+    check_quota(owner, (r.owner for r in store.list() if r.state in ACTIVE_STATES), adding=len(plan))
     run_ids: dict[str, str] = {}
     for planned in plan:
         config = planned.config
         continues = STRATEGIES[config.strategy].continues
         if continues:
             config = dataclasses.replace(config, start_from=run_ids[continues])
-        run_ids[config.strategy] = launch(store, config, config.name, estimated_seconds=planned.estimate.seconds)
+        run_ids[config.strategy] = launch(
+            store, config, config.name, estimated_seconds=planned.estimate.seconds, owner=owner
+        )
     return [run_ids[p.config.strategy] for p in plan]
 
 

@@ -42,7 +42,12 @@ def store(tmp_path, monkeypatch):
 @pytest.fixture
 def members(store, classroom_env):
     room = Classroom.beside(store.root)
-    return room, room.join("blue-cat-42", "지민"), room.join("blue-cat-42", "Alex"), room.join("lecturer-only-7", "Prof")
+    return (
+        room,
+        room.join("blue-cat-42", "지민"),
+        room.join("blue-cat-42", "Alex"),
+        room.join("lecturer-only-7", "Prof"),
+    )
 
 
 def test_join_gives_roles_by_key_and_refuses_wrong_keys_and_taken_nicknames(members):

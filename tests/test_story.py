@@ -62,7 +62,7 @@ def test_the_plan_is_the_registrys_lecture_presets(tmp_path):
         assert p.config.effective_epochs == lecture.epochs == preset_epochs(p.config.strategy, "lecture")
         assert isinstance(p.estimate, Estimate) and p.estimate.seconds > 0 and p.estimate.basis == "model"
     store = RunStore(tmp_path)
-    ids = queue_story(store, plan, lambda store, config, name, estimated_seconds: store.create(config, name, estimated_seconds))  # fmt: skip
+    ids = queue_story(store, plan, lambda store, config, name, estimated_seconds, owner: store.create(config, name, estimated_seconds, owner=owner))  # fmt: skip
     records = [store.load(i) for i in ids]
     assert [r.config.strategy for r in records] == list(STORY)
     assert records[-1].config.start_from == ids[STORY.index("feature_extraction_augmented")]

@@ -8,12 +8,14 @@ import time
 import plotly.graph_objects as go
 import streamlit as st
 
+from cnn_core.classroom import Action, ClassroomError
 from cnn_core.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
-from cnn_core.jobs import queue_position, reconcile, stop
+from cnn_core.jobs import configured_backend, queue_position, reconcile, stop, wait_seconds
 from cnn_core.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
 from cnn_core.settings import load_settings
 from cnn_core.strategies import get_strategy
-from ui.common import t
+from ui.classroom import allowed, me, owner_caption
+from ui.common import show_error, t
 from ui.lecture import chart_height
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
@@ -164,8 +166,17 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
             ),
         )
         if record.state == RunState.QUEUED:
-            place = queue_position(store.list(), run_id)
-            st.info(t("train.queued_place", place=place) if place else t("train.queued"))
+            everything = store.list()
+            place = queue_position(everything, run_id)
+            wait = wait_seconds(everything, run_id, configured_backend().capacity())
+            text = t("train.queued_place", place=place) if place else t("train.queued")
+            if place:
+                text += " " + (
+                    t("train.queued_wait", wait=format_seconds(wait))
+                    if wait is not None
+                    else t("train.queued_wait_unknown")
+                )
+            st.info(text)
         if testing:
             st.info(t("train.testing_phase"))
         elif stopping:
@@ -194,12 +205,20 @@ def live_run_view(store: RunStore, run_id: str, key: str) -> None:
         shown = render_run_view(store, run_id, key)
         if shown is not None and shown.state in ACTIVE_STATES:
             stopping = shown.stop_requested()
+            may_stop = allowed(shown, Action.STOP)
             if st.button(
-                t("train.stopping_state") if stopping else t("train.stop"), key=f"{key}_stop", disabled=stopping
+                t("train.stopping_state") if stopping else t("train.stop"),
+                key=f"{key}_stop",
+                disabled=stopping or not may_stop,
+                help=None if may_stop else owner_caption(shown),
             ):
-                stop(store, run_id)
-                st.toast(t("train.stop_requested"))
-                st.rerun(scope="fragment")
+                try:
+                    stop(store, run_id, by=me())  # the engine checks the owner again: a button is not the guard
+                except ClassroomError as err:
+                    show_error("classroom_errors", err)
+                else:
+                    st.toast(t("train.stop_requested"))
+                    st.rerun(scope="fragment")
         elif active and shown is not None:
             st.rerun()  # it just finished: refresh the whole page once (tables, evaluation)
         st.caption(t("train.updated", time=time.strftime("%H:%M:%S")))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 GLOBAL_KEYS = ("lang", "lecture", "projector")
+RESTORED_PREFIX = "_url_restored_"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _encode(value: object) -> str:
 
 def restore(page: str, spec: dict[str, Num | Choice | Flag | Text | Many]) -> None:
     """Put valid URL values for ``spec``'s keys into the session state (first run of ``page`` in the session)."""
-    marker = f"_url_restored_{page}"
+    marker = RESTORED_PREFIX + page
     if st.session_state.get(marker):
         return
     st.session_state[marker] = True

@@ -1,0 +1,145 @@
+"""Who is using this browser: the classroom sign-in, the identity cookie, and the sidebar's member box.
+
+In solo mode (no class key) every session is :data:`~cnn_core.classroom.SOLO` and nothing is shown. In
+classroom mode a session without a valid identity sees only the join form; the token it gets is kept in the
+session and in a ``SameSite=Strict`` cookie (never in the URL), so a reload or a server restart keeps the member
+signed in while a shared link carries no identity. The rules themselves live in :mod:`cnn_core.classroom`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from cnn_core.classroom import SOLO, Action, Classroom, ClassroomError, Identity, authorize, may_see
+from cnn_core.settings import load_settings
+from ui.common import show_error, t
+
+COOKIE = "cnn_classroom"
+COOKIE_DAYS = 180
+IDENTITY_KEY = "_classroom_identity"
+SIGNED_OUT_KEY = "_classroom_signed_out"
+
+COOKIE_JS = """
+<script>
+window.parent.document.cookie = %s;
+</script>
+"""
+
+
+def classroom() -> Classroom:
+    return Classroom.beside(load_settings().runs_dir)
+
+
+def _write_cookie(value: str, max_age: int) -> None:
+    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    components.html(COOKIE_JS % json.dumps(cookie), height=0)
+
+
+def _cookie_token() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - AppTest and old clients have no cookies
+        return None
+
+
+def current_identity() -> Identity | None:
+    """This session's member (:data:`SOLO` in solo mode), or ``None`` when nobody has signed in yet."""
+    room = classroom()
+    if not room.enabled:
+        return SOLO
+    known = st.session_state.get(IDENTITY_KEY)
+    if isinstance(known, Identity):
+        return known
+    if st.session_state.get(SIGNED_OUT_KEY):
+        return None  # the cookie this connection was opened with is gone in the browser
+    identity = room.identity_from_token(_cookie_token())
+    if identity is not None:
+        st.session_state[IDENTITY_KEY] = identity
+    return identity
+
+
+def me() -> Identity:
+    """The signed-in member for an action (the gate in ``app.py`` guarantees one outside solo mode)."""
+    return current_identity() or SOLO
+
+
+def sign_in_gate() -> Identity:
+    """The join form until this session has an identity; returns it (solo mode: at once). Stops the script
+    while nobody has signed in, so no page runs for an anonymous visitor of a classroom server."""
+    identity = current_identity()
+    if identity is not None:
+        token = classroom().token_for(identity) if not identity.is_solo else None
+        if token and _cookie_token() != token:
+            _write_cookie(token, COOKIE_DAYS * 86400)  # until the browser sends it back on its next connection
+        return identity
+    holder = st.empty()
+    with holder.container():
+        st.title(t("classroom.join_title"))
+        st.caption(t("classroom.join_intro"))
+        with st.form("classroom_join"):
+            key = st.text_input(t("classroom.key"), type="password", key="classroom_key", max_chars=200)
+            nickname = st.text_input(t("classroom.nickname"), key="classroom_nickname", max_chars=40)
+            submitted = st.form_submit_button(t("classroom.join"), type="primary")
+        if submitted:
+            try:
+                identity = classroom().join(key, nickname)
+            except ClassroomError as err:
+                show_error("classroom_errors", err)
+    if identity is None:
+        st.stop()
+    holder.empty()  # the page runs now, in this same run: the cookie below reaches the browser
+    st.session_state[IDENTITY_KEY] = identity
+    st.session_state.pop(SIGNED_OUT_KEY, None)
+    _write_cookie(classroom().token_for(identity), COOKIE_DAYS * 86400)
+    return identity
+
+
+def member_box(identity: Identity) -> Identity:
+    """The sidebar's "signed in as" line, sign-out, and the lecturer's class switches; the identity after them."""
+    if identity.is_solo:
+        return identity
+    box = st.sidebar.container(border=True)
+    box.markdown(t("classroom.signed_in", nickname=identity.nickname, role=t(f"classroom.role_{identity.role}")))
+    if identity.is_lecturer:
+        room = classroom()
+        hidden = box.toggle(t("classroom.hide_runs"), value=room.runs_hidden, key="classroom_hide_runs",
+                            help=t("classroom.hide_runs_help"))  # fmt: skip
+        if hidden != room.runs_hidden:
+            try:
+                room.set_runs_hidden(hidden, by=identity)
+            except ClassroomError as err:
+                show_error("classroom_errors", err)
+    if box.button(t("classroom.sign_out"), key="classroom_sign_out"):
+        st.session_state.pop(IDENTITY_KEY, None)
+        st.session_state[SIGNED_OUT_KEY] = True
+        _write_cookie("", 0)
+        return sign_in_gate()  # the join form, in the run that also clears the cookie
+    return identity
+
+
+def visible(records: list) -> list:
+    """The runs this member may see (all of them in solo mode, or unless the lecturer hid the class's runs)."""
+    identity, hidden = me(), classroom().runs_hidden
+    return [r for r in records if may_see(identity, r.meta, hidden)]
+
+
+def allowed(record, action: Action) -> bool:
+    """Whether this member may ``action`` the run: only to draw the button; the engine checks again when it is used."""
+    if record.is_recorded:
+        return False
+    try:
+        authorize(me(), record.meta, action)
+    except ClassroomError:
+        return False
+    return True
+
+
+def owner_caption(record) -> str | None:
+    """ "Read-only: 지민's run" under a run someone else owns (classroom mode only)."""
+    owner = record.owner
+    if me().is_solo or owner["id"] == me().member_id:
+        return None
+    return t("classroom.read_only", owner=owner.get("nickname") or t("classroom.nobody"))
