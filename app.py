@@ -4,10 +4,10 @@ import logging
 
 import streamlit as st
 
-from ui.classroom import member_box, sign_in_gate
+from ui.classroom import current_identity, member_box, sign_in_gate
 from ui.common import language_selector, t
 from ui.errors import run_guarded
-from ui.follow import follow, follow_toggle, publish_lecturer_view
+from ui.follow import follow, follow_toggle, publish_lecturer_view, set_current_page
 from ui.lecture import lecture_from_url, lecture_toggle
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -19,8 +19,6 @@ st.set_page_config(
 )
 language_selector()
 lecture_toggle()
-identity = member_box(sign_in_gate())  # classroom mode: nobody past this line without a signed identity
-following = follow_toggle(identity)
 
 HOME = st.Page("app_pages/home.py", title=t("nav.home"), icon=":material/home:", default=True, url_path="start")
 PAGES = {
@@ -52,8 +50,12 @@ PAGES = {
         st.Page("app_pages/transfer.py", title=t("nav.transfer"), icon=":material/alt_route:", url_path="transfer"),
     ],
 }
-page = st.navigation(PAGES)
+# the page is chosen before the sign-in gate, so a link opened by someone not yet signed in keeps its page
+page = st.navigation(PAGES, position="sidebar" if current_identity() is not None else "hidden")
+identity = member_box(sign_in_gate())  # classroom mode: no page runs without a signed identity
+following = follow_toggle(identity)
+set_current_page(page.url_path)
 if following:
     follow({p.url_path: p for section in PAGES.values() for p in section}, page.url_path)
 run_guarded(page)
-publish_lecturer_view(identity, page.url_path)
+publish_lecturer_view()  # pages without URL state (the home page); the others published already

@@ -89,9 +89,10 @@ with tab_run:
             st.caption(read_only)
         may_rename, may_delete = allowed(record, Action.RENAME), allowed(record, Action.DELETE)
         a1, a2, a3 = st.columns([2, 1, 1], vertical_alignment="bottom")
-        new_name = a1.text_input(
-            t("runs.rename"), record.name, key="runs_new_name", max_chars=120, disabled=not may_rename
-        )
+        if st.session_state.get("_runs_name_of") != record.run_id:  # another run chosen: its name, not the last one's
+            st.session_state["_runs_name_of"] = record.run_id
+            st.session_state["runs_new_name"] = record.name
+        new_name = a1.text_input(t("runs.rename"), key="runs_new_name", max_chars=120, disabled=not may_rename)
         if a2.button(t("runs.rename_button"), key="runs_rename", disabled=not may_rename):
             try:
                 store.rename(record.run_id, new_name, by=me())  # checked in the engine, whatever the browser sent

@@ -82,7 +82,7 @@ def sign_in_gate() -> Identity:
         with st.form("classroom_join"):
             key = st.text_input(t("classroom.key"), type="password", key="classroom_key", max_chars=200)
             nickname = st.text_input(t("classroom.nickname"), key="classroom_nickname", max_chars=40)
-            submitted = st.form_submit_button(t("classroom.join"), type="primary")
+            submitted = st.form_submit_button(t("classroom.join"), type="primary", key="classroom_join_submit")
         if submitted:
             try:
                 identity = classroom().join(key, nickname)
@@ -139,7 +139,7 @@ def allowed(record, action: Action) -> bool:
 
 def owner_caption(record) -> str | None:
     """ "Read-only: 지민's run" under a run someone else owns (classroom mode only)."""
-    owner = record.owner
-    if me().is_solo or owner["id"] == me().member_id:
+    owner, viewer = record.owner, me()
+    if viewer.is_solo or viewer.is_lecturer or owner["id"] == viewer.member_id:
         return None
     return t("classroom.read_only", owner=owner.get("nickname") or t("classroom.nobody"))

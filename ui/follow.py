@@ -19,7 +19,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnn_core.classroom import Identity, LecturerView
-from ui.classroom import classroom
+from ui.classroom import classroom, me
 from ui.common import KEPT_PREFIX, t
 from ui.url_state import GLOBAL_KEYS, RESTORED_PREFIX
 
@@ -66,11 +66,24 @@ def _wake_followers() -> int:
     return woken
 
 
-def publish_lecturer_view(identity: Identity, page: str) -> None:
-    """After a lecturer's run: publish the page and its URL state when they changed, and wake the followers."""
-    if not identity.is_lecturer:
+PAGE_KEY = "_follow_page"
+
+
+def set_current_page(page: str) -> None:
+    """Remember which page this run shows (``app.py``), for :func:`publish_lecturer_view`."""
+    st.session_state[PAGE_KEY] = page
+
+
+def publish_lecturer_view(params: dict[str, str] | None = None) -> None:
+    """After a lecturer's page drew its widgets (``ui.url_state.publish``) or ended: publish the page and its URL
+    state when they changed, and wake the followers. Does nothing for anyone but the lecturer."""
+    identity = me()
+    page = st.session_state.get(PAGE_KEY)
+    if not identity.is_lecturer or page is None:
         return
-    params = {k: v for k, v in st.query_params.to_dict().items() if k not in GLOBAL_KEYS}
+    if params is None:
+        params = st.query_params.to_dict()
+    params = {k: str(v) for k, v in params.items() if k not in GLOBAL_KEYS}
     current = latest_view()
     if current is not None and current.page == page and current.params == params:
         return
@@ -80,7 +93,7 @@ def publish_lecturer_view(identity: Identity, page: str) -> None:
     with _lock:
         _latest[0] = view
     woken = _wake_followers()
-    logger.info("lecturer view %s %s (v%d): %d follower(s) woken", page, params, view.version, woken)
+    logger.info("lecturer view %s (v%d): %d follower(s) woken", page, view.version, woken)
 
 
 def follow_toggle(identity: Identity) -> bool:

@@ -106,3 +106,6 @@ def publish(spec: dict[str, Num | Choice | Flag | Text | Many]) -> None:
             params[key] = _encode(st.session_state[key])
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
+    from ui.follow import publish_lecturer_view  # noqa: PLC0415 - follow reads this module's keys
+
+    publish_lecturer_view(params)  # a lecturer's page is published here, before any st.stop() further down

@@ -1,0 +1,286 @@
+"""A classroom server in Chromium: two learners and a lecturer in separate browser contexts (separate cookies),
+a forged websocket request, a server restart, and a follower's page tracking the lecturer's."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from cnn_core.classroom import Classroom, ClassroomSettings, Identity, Role
+from cnn_core.run_config import RunConfig
+from cnn_core.run_store import RunState, RunStore
+from tests.e2e.conftest import watch
+from tests.ws_client import Session, free_port, start_server, wait_for
+
+CLASS_KEY, LECTURER_KEY = "blue-cat-42", "lecturer-only-7"
+
+
+class ClassServer:
+    """A dashboard in classroom mode that can be restarted on the same port with the same folders."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.env = os.environ | {
+            "CNN_CLASSROOM_HOME": str(home),
+            "CNN_CLASSROOM_DATA_DIRS": str(home / "data"),
+            "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
+            "CNN_CLASSROOM_CLASS_KEY": CLASS_KEY,
+            "CNN_CLASSROOM_LECTURER_KEY": LECTURER_KEY,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        }
+        self.proc = start_server(self.port, self.env)
+        self.store = RunStore(home / "runs")
+        self.room = Classroom.beside(home / "runs", ClassroomSettings(CLASS_KEY, LECTURER_KEY))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.proc = start_server(self.port, self.env)
+
+    def member(self, nickname: str) -> Identity:
+        for member_id, member in self.room.members().items():
+            if member["nickname"] == nickname:
+                return Identity(member_id, nickname, Role(member["role"]))
+        raise LookupError(nickname)
+
+    def run_of(self, owner: Identity, name: str, state: RunState) -> str:
+        run_id = self.store.create(RunConfig(strategy="scratch", dataset="synthetic", image_size=80), name, owner=owner)
+        self.store.set_status(run_id, state=state, created_at=time.time())
+        return run_id
+
+
+@pytest.fixture(scope="module")
+def classroom_server(tmp_path_factory):
+    server = ClassServer(tmp_path_factory.mktemp("class"))
+    yield server
+    server.stop()
+
+
+def _settled(pg) -> None:
+    pg.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+
+
+def _join(browser, server: ClassServer, key: str, nickname: str, path: str = "runs"):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = watch(context.new_page())
+    pg.goto(f"{server.url}/{path}?lang=en")
+    pg.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
+    pg.get_by_label("Class key").fill(key)
+    pg.get_by_label("Nickname").fill(nickname)
+    pg.get_by_role("button", name="Join").click()
+    pg.get_by_text(f"Signed in as {nickname}").wait_for(timeout=30_000)
+    _settled(pg)
+    return context, pg
+
+
+def _select_run(pg, label_part: str) -> None:
+    pg.locator(".st-key-runs_selected button[aria-label=Open]").first.click()
+    pg.get_by_role("option", name=label_part).first.click()
+    _settled(pg)
+    pg.wait_for_function(
+        "v => { const e = document.querySelectorAll('.st-key-runs_new_name input');"
+        " return e.length === 1 && e[0].value.includes(v) }",
+        arg=label_part.split(" · ")[0],
+        timeout=20_000,
+    )
+
+
+def _disabled(pg, key: str) -> bool:
+    """Whether the widget ``key`` is disabled (every copy: a fragment may still hold the previous one)."""
+    found = pg.locator(f".st-key-{key} button, .st-key-{key} input").all()
+    assert found, key
+    return all(element.is_disabled() for element in found)
+
+
+def _click(pg, key: str) -> None:
+    pg.locator(f".st-key-{key} button").first.click()
+
+
+def _clean(pg) -> None:
+    assert not pg.query_selector("[data-testid=stException]")
+    assert pg.console_errors == []
+
+
+def test_learners_cannot_touch_each_others_runs_but_the_lecturer_can(browser, classroom_server):
+    server = classroom_server
+    ctx_a, pa = _join(browser, server, CLASS_KEY, "Ana")
+    ctx_b, pb = _join(browser, server, CLASS_KEY, "Ben")
+    ctx_l, pl = _join(browser, server, LECTURER_KEY, "Prof")
+    try:
+        ana, ben = server.member("Ana"), server.member("Ben")
+        done = server.run_of(ana, "ana done", RunState.COMPLETED)
+        waiting = server.run_of(ana, "ana waiting", RunState.QUEUED)
+        bens = server.run_of(ben, "ben done", RunState.COMPLETED)
+
+        # Ben sees Ana's run read-only: every action is disabled and says why
+        pb.reload()
+        _settled(pb)
+        _select_run(pb, "ana done")
+        pb.get_by_text("Read-only: this run belongs to Ana").wait_for(timeout=20_000)
+        assert _disabled(pb, "runs_rename")
+        assert _disabled(pb, "runs_delete")
+        assert _disabled(pb, "runs_new_name")
+        _select_run(pb, "ana waiting")
+        assert _disabled(pb, "runs_live_stop")
+        # his own run is his to rename
+        _select_run(pb, "ben done")
+        pb.locator(".st-key-runs_new_name input").fill("ben renamed")
+        _click(pb, "runs_rename")
+        wait_for(lambda: server.store.load(bens).name == "ben renamed", timeout=20)
+
+        # the lecturer acts on both learners' runs
+        pl.reload()
+        _settled(pl)
+        _select_run(pl, "ana waiting")
+        _click(pl, "runs_live_stop")
+        wait_for(lambda: server.store.load(waiting).state == RunState.STOPPED, timeout=20)
+        _select_run(pl, "ana done")
+        pl.locator(".st-key-runs_new_name input").fill("checked by Prof")
+        _click(pl, "runs_rename")
+        wait_for(lambda: server.store.load(done).name == "checked by Prof", timeout=20)
+        _select_run(pl, "ben renamed")
+        pl.locator(".st-key-runs_confirm_delete label").click()
+        _click(pl, "runs_delete")
+        wait_for(lambda: bens not in server.store.run_ids(), timeout=20)
+        # Ana still owns hers
+        pa.reload()
+        _settled(pa)
+        _select_run(pa, "checked by Prof")
+        assert not _disabled(pa, "runs_rename")
+        for pg in (pa, pb, pl):
+            _clean(pg)
+    finally:
+        for context in (ctx_a, ctx_b, ctx_l):
+            context.close()
+
+
+def test_a_forged_websocket_request_is_refused(classroom_server):
+    """Mallory's session sends the widget messages the disabled buttons would send. Streamlit 1.67 discards values
+    sent for a disabled widget, and the engine would refuse them anyway (``tests/test_classroom.py`` calls the same
+    engine functions the page calls); here the outcome is checked: nothing happened to Ada's runs."""
+    server = classroom_server
+    ada = server.room.join(CLASS_KEY, "Ada")
+    target = server.run_of(ada, "ada's run", RunState.COMPLETED)
+    active = server.run_of(ada, "ada's queued run", RunState.QUEUED)
+    session = Session(server.port, "runs")
+    try:
+        session.run()  # the join form
+        with pytest.raises(KeyError):
+            session.run("runs_rename", "trigger_value", True)  # no page widget exists before signing in
+        session.run("classroom_key", "string_value", CLASS_KEY)
+        session.run("classroom_nickname", "string_value", "Mallory")
+        session.run("classroom_join_submit", "trigger_value", True)
+        assert any("Signed in as **Mallory**" in text for text in session.texts), session.texts
+        # the newest run is selected first: Ada's queued run. Forge its stop button...
+        session.run("runs_live_stop", "trigger_value", True)
+        assert server.store.load(active).state == RunState.QUEUED and not server.store.load(active).stop_requested()
+        # ... then select her finished run by its option index and forge a rename and a delete
+        options = [r.run_id for r in server.store.list()]
+        session.run("runs_selected", "int_value", options.index(target))
+        assert any("Read-only: this run belongs to Ada" in text for text in session.texts), session.texts
+        session.run("runs_new_name", "string_value", "pwned")
+        session.run("runs_rename", "trigger_value", True)
+        session.run("runs_confirm_delete", "bool_value", True)
+        session.run("runs_delete", "trigger_value", True)
+        assert server.store.load(target).name == "ada's run"
+        assert target in server.store.run_ids() and active in server.store.run_ids()
+        assert session.errors == 0
+    finally:
+        session.close()
+
+
+def test_identity_survives_reload_and_restart_but_not_a_shared_link(browser, classroom_server):
+    server = classroom_server
+    context, pg = _join(browser, server, CLASS_KEY, "Chloe", path="convolution")
+    try:
+        pg.reload()
+        pg.get_by_text("Signed in as Chloe").wait_for(timeout=30_000)
+        url = pg.url
+        assert "cnn_classroom" not in url and "token" not in url
+        server.restart()
+        pg.goto(url)
+        pg.get_by_text("Signed in as Chloe").wait_for(timeout=60_000)
+        # a classmate opens the same link in their own browser: the join form, not Chloe's identity
+        other = browser.new_context()
+        try:
+            shared = other.new_page()
+            shared.goto(url)
+            shared.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
+            assert shared.get_by_text("Signed in as").count() == 0
+        finally:
+            other.close()
+        # a forged cookie (an edited token) is no identity either
+        payload = server.room.token_for(server.member("Chloe")).split(".")[0]
+        forged = browser.new_context()
+        try:
+            forged.add_cookies([{"name": "cnn_classroom", "value": f"{payload}.AAAA", "url": server.url}])
+            fp = forged.new_page()
+            fp.goto(url)
+            fp.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
+        finally:
+            forged.close()
+    finally:
+        context.close()
+
+
+def test_a_follower_sees_the_lecturers_kernel_size_within_a_second(browser, classroom_server):
+    server = classroom_server
+    ctx_l, pl = _join(browser, server, LECTURER_KEY, "Prof", path="convolution")
+    ctx_f, pf = _join(browser, server, CLASS_KEY, "Dana", path="pooling")
+    try:
+        pf.locator(".st-key-follow label").click()
+        # following starts by jumping to the lecturer's page
+        pf.wait_for_url("**/convolution**", timeout=20_000)
+        _settled(pf)
+        kernel = ".st-key-conv_k input"
+        latencies = []
+        for value in ("5", "7", "3"):
+            pl.locator(kernel).fill(value)
+            start = time.perf_counter()
+            pl.locator(kernel).press("Enter")
+            try:
+                pf.wait_for_function(
+                    "([sel, v]) => document.querySelector(sel) && document.querySelector(sel).value === v",
+                    arg=[kernel, value],
+                    timeout=10_000,
+                    polling=20,
+                )
+            except Exception:
+                pf.screenshot(path="/tmp/follower_fail.png")
+                pl.screenshot(path="/tmp/lecturer_fail.png")
+                raise
+            latencies.append(time.perf_counter() - start)
+        print("follow latencies (s):", json.dumps([round(s, 3) for s in latencies]))
+        assert max(latencies) <= 1.0, latencies
+        # the follower's own output shape follows too: it is the page, not only the widget
+        pf.get_by_text("(3, 3, 1)").first.wait_for(timeout=10_000)
+        # turned off, the learner explores on their own
+        pf.locator(".st-key-follow label").click()
+        _settled(pf)
+        pl.locator(kernel).fill("5")
+        pl.locator(kernel).press("Enter")
+        _settled(pl)
+        time.sleep(1.5)
+        assert pf.locator(kernel).input_value() == "3"
+        for pg in (pl, pf):
+            _clean(pg)
+    finally:
+        ctx_l.close()
+        ctx_f.close()
