@@ -53,8 +53,8 @@ PAGES = {
 # the page is chosen before the sign-in gate, so a link opened by someone not yet signed in keeps its page
 page = st.navigation(PAGES, position="sidebar" if current_identity() is not None else "hidden")
 identity = member_box(sign_in_gate())  # classroom mode: no page runs without a signed identity
-following = follow_toggle(identity)
 set_current_page(page.url_path)
+following = follow_toggle(identity)
 if following:
     follow({p.url_path: p for section in PAGES.values() for p in section}, page.url_path)
 run_guarded(page)

@@ -20,6 +20,7 @@ from cnn_core.layer_code import layer_call
 from cnn_core.layer_stack import Conv2D
 from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
 from ui.common import labeler, preset_setter, show_error, t
+from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
 from ui.guess import reveal_gate
 from ui.lecture import lecture_mode, step_keys
@@ -67,219 +68,253 @@ preset_cols = st.columns(len(PRESETS))
 for col, (name, values) in zip(preset_cols, PRESETS.items(), strict=True):
     col.button(t(f"conv.preset_{name}"), key=f"conv_preset_{name}", on_click=preset_setter(values), width="stretch")
 
-c1, c2, c3, c4 = st.columns(4)
-height = c1.number_input(t("conv.input_height"), 1, 1024, 5, help=t("help.conv_h"), key="conv_h")
-width = c2.number_input(t("conv.input_width"), 1, 1024, 5, help=t("help.conv_w"), key="conv_w")
-channels = c3.number_input(t("conv.channels"), 1, 512, 1, help=t("help.conv_c"), key="conv_c")
-filters = c4.number_input(t("conv.filters"), 1, 1024, 1, help=t("help.conv_filters"), key="conv_filters")
-c1, c2, c3, c4, c5 = st.columns(5)
-kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, help=t("help.conv_k"), key="conv_k")
-stride = c2.number_input(t("conv.stride"), 1, 8, 1, help=t("help.conv_s"), key="conv_s")
-advanced = (
-    not lecture_mode() or st.session_state.get("conv_d", 1) != 1 or st.session_state.get("conv_pad_mode") == "explicit"
-)
-pad_modes = ["valid", "same", "explicit"] if advanced else ["valid", "same"]
-pad_mode = c3.selectbox(
-    t("conv.padding"), pad_modes, help=t("help.conv_pad_mode"), key="conv_pad_mode", format_func=labeler("conv.pad_")
-)
-pad_amount, dilation = 1, 1
-if advanced:  # lecturer mode hides explicit padding and dilation unless a prepared link uses them
-    pad_amount = c4.number_input(
-        t("conv.padding_amount"), 0, 10, 1, help=t("help.conv_pad"), key="conv_pad", disabled=pad_mode != "explicit"
+
+@page_fragment("conv_shape", URL_STATE)
+def shape_and_steps() -> None:
+    """The controls, the output shape with its formula, and the step-through: a change here reruns only this part."""
+    c1, c2, c3, c4 = st.columns(4)
+    height = c1.number_input(t("conv.input_height"), 1, 1024, 5, help=t("help.conv_h"), key="conv_h")
+    width = c2.number_input(t("conv.input_width"), 1, 1024, 5, help=t("help.conv_w"), key="conv_w")
+    channels = c3.number_input(t("conv.channels"), 1, 512, 1, help=t("help.conv_c"), key="conv_c")
+    filters = c4.number_input(t("conv.filters"), 1, 1024, 1, help=t("help.conv_filters"), key="conv_filters")
+    c1, c2, c3, c4, c5 = st.columns(5)
+    kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, help=t("help.conv_k"), key="conv_k")
+    stride = c2.number_input(t("conv.stride"), 1, 8, 1, help=t("help.conv_s"), key="conv_s")
+    advanced = (
+        not lecture_mode()
+        or st.session_state.get("conv_d", 1) != 1
+        or st.session_state.get("conv_pad_mode") == "explicit"
     )
-    dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, help=t("help.conv_d"), key="conv_d")
-padding = int(pad_amount) if pad_mode == "explicit" else pad_mode
-publish(URL_STATE)  # again at the end, once the step-through's widgets exist
-
-# --- Output shape and formula ---------------------------------------------------------
-try:
-    arith = conv2d_arithmetic((height, width, channels), filters, kernel, stride, padding, dilation)
-except ShapeError as err:
-    show_error("errors", err)
-    st.info(t("conv.impossible_hint"))
-    st.stop()
-
-oh, ow, _ = arith.output_shape
-m1, m2, m3 = st.columns(3)
-m1.metric(t("conv.input_shape"), str((height, width, channels)))
-with m2:
-    revealed = reveal_gate(
-        "conv", arith.output_shape, str((height, width, channels, filters, kernel, stride, padding, dilation))
+    pad_modes = ["valid", "same", "explicit"] if advanced else ["valid", "same"]
+    pad_mode = c3.selectbox(
+        t("conv.padding"),
+        pad_modes,
+        help=t("help.conv_pad_mode"),
+        key="conv_pad_mode",
+        format_func=labeler("conv.pad_"),
     )
-layer = Conv2D(filters, kernel, stride, "same" if pad_mode == "same" else "valid", dilation)
-params, _, param_formula = layer.params((height, width, channels))
-if revealed:
-    m2.metric(t("conv.output_shape"), str(arith.output_shape))
-    m3.metric(t("conv.layer_params"), f"{params:,}")
-    st.caption(t("conv.params_formula", formula=param_formula))
-    for axis_name, axis in ((t("conv.axis_height"), arith.rows), (t("conv.axis_width"), arith.cols)):
-        st.markdown(f"**{axis_name}**")
-        st.latex(conv_axis_formula(axis))
-        if axis.padding != "valid":
-            st.caption(t("conv.pad_split", before=axis.pad_before, after=axis.pad_after))
-    code_prefix = f"layers.ZeroPadding2D({pad_amount})\n" if pad_mode == "explicit" else ""
-    st.code(code_prefix + layer_call(layer), language="python")
-
-# --- Step-through ---------------------------------------------------------------------
-st.subheader(t("conv.step_title"))
-if not revealed:
-    st.info(t("guess.hidden"))
-elif max(height, width) > STEP_LIMIT or channels > 3:
-    st.info(t("conv.step_too_big", limit=STEP_LIMIT))
-else:
-    v1, v2, v3 = st.columns(3)
-    value_source = v1.selectbox(
-        t("conv.values"),
-        ["random", "book"],
-        help=t("help.conv_values"),
-        key="conv_values",
-        format_func=labeler("conv.values_"),
-    )
-    kernel_choices = ["random", *KERNEL_PRESETS] if kernel == 3 else ["random"]
-    if st.session_state.get("conv_kernel_values") not in kernel_choices:
-        st.session_state["conv_kernel_values"] = kernel_choices[0]
-    kernel_source = v2.selectbox(
-        t("conv.kernel_values"),
-        kernel_choices,
-        help=t("help.conv_kernel_values"),
-        key="conv_kernel_values",
-        format_func=labeler("kernels."),
-    )
-    bias = v3.number_input(t("conv.bias"), -100.0, 100.0, 0.0, step=1.0, help=t("help.conv_bias"), key="conv_bias")
-
-    if value_source == "book" and (height, width, channels) == (5, 5, 1):
-        x = BOOK_PATCH_INPUT[:, :, None]
-    else:
-        if value_source == "book":
-            st.caption(t("conv.book_values_need_5x5"))
-        x = demo_values((height, width, channels), seed=height * 1000 + width * 10 + channels, low=0, high=9)
-    if kernel_source == "random":
-        k = demo_values((kernel, kernel, channels), seed=7 + kernel, low=-1, high=1)
-    else:
-        k = np.repeat(KERNEL_PRESETS[kernel_source][:, :, None], channels, axis=2)
-    xp = pad_input(x, arith)
-    out = conv2d(x, k[..., None], bias, stride, padding, dilation)[:, :, 0]
-
-    n_steps = oh * ow
-    if st.session_state.get("conv_step", 0) >= n_steps:
-        st.session_state["conv_step"] = 0
-
-    def move(delta: int) -> None:
-        st.session_state["conv_step"] = (st.session_state.get("conv_step", 0) + delta) % n_steps
-
-    b1, b2, b3 = st.columns([1, 1, 2])
-    b1.button(t("conv.prev"), key="conv_prev", on_click=move, args=(-1,), width="stretch")
-    b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch", help=t("conv.keys_help"))
-    step_keys("conv_prev", "conv_next")
-    playing = b3.toggle(t("conv.play"), key="conv_play")
-
-    @st.fragment(run_every=0.9 if playing else None)
-    def step_view() -> None:
-        if playing and n_steps > 1:
-            move(1)
-        step = st.slider(
-            t("conv.position"), 0, max(n_steps - 1, 1), help=t("help.conv_step"), key="conv_step", disabled=n_steps == 1
+    pad_amount, dilation = 1, 1
+    if advanced:  # lecturer mode hides explicit padding and dilation unless a prepared link uses them
+        pad_amount = c4.number_input(
+            t("conv.padding_amount"), 0, 10, 1, help=t("help.conv_pad"), key="conv_pad", disabled=pad_mode != "explicit"
         )
-        step = min(step, n_steps - 1)
-        orow, ocol = divmod(step, ow)
-        taps = [(r, c) for r in arith.rows.tap_positions(orow) for c in arith.cols.tap_positions(ocol)]
-        grid_cols = st.columns(channels + 2)
-        pads = (arith.rows.pad_before, arith.rows.pad_after, arith.cols.pad_before, arith.cols.pad_after)
-        for ch in range(channels):
-            classes = padding_classes(xp.shape[:2], pads)
-            add_class(classes, taps, "win")
-            caption = t("conv.input_grid", channel=ch + 1) if channels > 1 else t("conv.input_grid_single")
-            grid_cols[ch].markdown(grid_html(xp[:, :, ch], caption=caption, classes=classes), unsafe_allow_html=True)
-        kernel_html = "".join(
-            grid_html(
-                k[:, :, ch], caption=t("conv.kernel_grid", channel=ch + 1) if channels > 1 else t("conv.kernel_single")
-            )
-            for ch in range(channels)
-        )
-        grid_cols[channels].markdown(kernel_html, unsafe_allow_html=True)
-        out_classes = {
-            (r, c): ("cur" if r * ow + c == step else "done")
-            for r in range(oh)
-            for c in range(ow)
-            if r * ow + c <= step
-        }
-        hidden = [(r, c) for r in range(oh) for c in range(ow) if r * ow + c > step]
-        grid_cols[channels + 1].markdown(
-            grid_html(out, caption=t("conv.output_grid", shape=str((oh, ow))), classes=out_classes, hidden=hidden),
-            unsafe_allow_html=True,
-        )
-        terms = dot_product_terms(xp, k[..., None], arith, orow, ocol)
-        st.markdown(t("conv.arithmetic", row=orow, col=ocol, value=f"{out[orow, ocol]:g}"))
-        st.code(format_terms(terms, bias, kernel), language=None)
-        if pad_mode != "valid":
-            st.caption(t("conv.padding_legend"))
+        dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, help=t("help.conv_d"), key="conv_d")
+    padding = int(pad_amount) if pad_mode == "explicit" else pad_mode
+    publish(URL_STATE)  # again at the end, once the step-through's widgets exist
 
-    step_view()
-
-# --- Multi-channel ----------------------------------------------------------------------
-st.subheader(t("conv.multi_title"))
-st.caption(t("conv.multi_intro"))
-mc_x = demo_values((8, 8, 3), seed=3, low=0, high=9)
-mc_k = demo_values((3, 3, 3, 6), seed=4, low=-1, high=1)
-mc_out = conv2d(mc_x, mc_k)
-f_index = st.selectbox(
-    t("conv.multi_filter"),
-    range(6),
-    help=t("help.conv_mc_filter"),
-    key="conv_mc_filter",
-    format_func=lambda i: f"#{i + 1}",
-)
-st.markdown(t("conv.multi_shape", out=str(mc_out.shape)))
-for ch, name in enumerate(("R", "G", "B")):
-    a, b, c = st.columns([3, 1.6, 2.6])
-    partial = conv2d(mc_x[:, :, ch], mc_k[:, :, ch, f_index])[:, :, 0]
-    a.markdown(grid_html(mc_x[:, :, ch], caption=t("conv.multi_input", channel=name)), unsafe_allow_html=True)
-    b.markdown(grid_html(mc_k[:, :, ch, f_index], caption=t("conv.multi_slice", channel=name)), unsafe_allow_html=True)
-    c.markdown(grid_html(partial, caption=t("conv.multi_partial", channel=name)), unsafe_allow_html=True)
-st.markdown(
-    grid_html(mc_out[:, :, f_index], caption=t("conv.multi_sum", filter=f_index + 1)),
-    unsafe_allow_html=True,
-)
-
-# --- Photo ------------------------------------------------------------------------------
-st.subheader(t("conv.photo_title"))
-photo_rgb = photo_picker("conv_photo")
-if photo_rgb is not None:
-    photo = to_grayscale(photo_rgb)
-    names = [*KERNEL_PRESETS, "custom"]
-    choice = st.selectbox(
-        t("conv.photo_kernel"),
-        names,
-        index=names.index("sobel_horizontal"),
-        help=t("help.conv_photo_kernel"),
-        key="conv_photo_kernel",
-        format_func=labeler("kernels."),
-    )
-    if choice == "custom":
-        text = st.text_input(
-            t("conv.custom_kernel"),
-            "0 -1 0; -1 5 -1; 0 -1 0",
-            help=t("help.conv_photo_custom"),
-            key="conv_photo_custom",
-        )
-        try:
-            photo_kernel = parse_kernel_text(text)
-        except ValueError as err:
-            show_error("kernel_errors", err)
-            st.stop()
-    else:
-        photo_kernel = KERNEL_PRESETS[choice]
-    st.code(kernel_to_text(photo_kernel), language=None)
+    # --- Output shape and formula ---------------------------------------------------------
     try:
-        photo_png, map_png, relu_png, lo, hi = photo_filter_views(photo, photo_kernel)
-    except (ShapeError, ImageDecodeError) as err:
+        arith = conv2d_arithmetic((height, width, channels), filters, kernel, stride, padding, dilation)
+    except ShapeError as err:
         show_error("errors", err)
-        st.stop()
-    p1, p2, p3 = st.columns(3)
-    # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
-    p1.image(photo_png, caption=t("conv.photo_input", shape=str((*photo.shape, 1))), output_format="PNG")
-    p2.image(map_png, caption=t("conv.photo_map", lo=f"{lo:.0f}", hi=f"{hi:.0f}"), output_format="PNG")
-    p3.image(relu_png, caption=t("conv.photo_relu"), output_format="PNG")
-    st.caption(t("conv.photo_note"))
+        st.info(t("conv.impossible_hint"))
+        publish(URL_STATE)
+        return
 
+    oh, ow, _ = arith.output_shape
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("conv.input_shape"), str((height, width, channels)))
+    with m2:
+        revealed = reveal_gate(
+            "conv", arith.output_shape, str((height, width, channels, filters, kernel, stride, padding, dilation))
+        )
+    layer = Conv2D(filters, kernel, stride, "same" if pad_mode == "same" else "valid", dilation)
+    params, _, param_formula = layer.params((height, width, channels))
+    if revealed:
+        m2.metric(t("conv.output_shape"), str(arith.output_shape))
+        m3.metric(t("conv.layer_params"), f"{params:,}")
+        st.caption(t("conv.params_formula", formula=param_formula))
+        for axis_name, axis in ((t("conv.axis_height"), arith.rows), (t("conv.axis_width"), arith.cols)):
+            st.markdown(f"**{axis_name}**")
+            st.latex(conv_axis_formula(axis))
+            if axis.padding != "valid":
+                st.caption(t("conv.pad_split", before=axis.pad_before, after=axis.pad_after))
+        code_prefix = f"layers.ZeroPadding2D({pad_amount})\n" if pad_mode == "explicit" else ""
+        st.code(code_prefix + layer_call(layer), language="python")
+
+    # --- Step-through ---------------------------------------------------------------------
+    st.subheader(t("conv.step_title"))
+    if not revealed:
+        st.info(t("guess.hidden"))
+    elif max(height, width) > STEP_LIMIT or channels > 3:
+        st.info(t("conv.step_too_big", limit=STEP_LIMIT))
+    else:
+        v1, v2, v3 = st.columns(3)
+        value_source = v1.selectbox(
+            t("conv.values"),
+            ["random", "book"],
+            help=t("help.conv_values"),
+            key="conv_values",
+            format_func=labeler("conv.values_"),
+        )
+        kernel_choices = ["random", *KERNEL_PRESETS] if kernel == 3 else ["random"]
+        if st.session_state.get("conv_kernel_values") not in kernel_choices:
+            st.session_state["conv_kernel_values"] = kernel_choices[0]
+        kernel_source = v2.selectbox(
+            t("conv.kernel_values"),
+            kernel_choices,
+            help=t("help.conv_kernel_values"),
+            key="conv_kernel_values",
+            format_func=labeler("kernels."),
+        )
+        bias = v3.number_input(t("conv.bias"), -100.0, 100.0, 0.0, step=1.0, help=t("help.conv_bias"), key="conv_bias")
+
+        if value_source == "book" and (height, width, channels) == (5, 5, 1):
+            x = BOOK_PATCH_INPUT[:, :, None]
+        else:
+            if value_source == "book":
+                st.caption(t("conv.book_values_need_5x5"))
+            x = demo_values((height, width, channels), seed=height * 1000 + width * 10 + channels, low=0, high=9)
+        if kernel_source == "random":
+            k = demo_values((kernel, kernel, channels), seed=7 + kernel, low=-1, high=1)
+        else:
+            k = np.repeat(KERNEL_PRESETS[kernel_source][:, :, None], channels, axis=2)
+        xp = pad_input(x, arith)
+        out = conv2d(x, k[..., None], bias, stride, padding, dilation)[:, :, 0]
+
+        n_steps = oh * ow
+        if st.session_state.get("conv_step", 0) >= n_steps:
+            st.session_state["conv_step"] = 0
+
+        def move(delta: int) -> None:
+            st.session_state["conv_step"] = (st.session_state.get("conv_step", 0) + delta) % n_steps
+
+        b1, b2, b3 = st.columns([1, 1, 2])
+        b1.button(t("conv.prev"), key="conv_prev", on_click=move, args=(-1,), width="stretch")
+        b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch", help=t("conv.keys_help"))
+        step_keys("conv_prev", "conv_next")
+        playing = b3.toggle(t("conv.play"), key="conv_play")
+
+        @st.fragment(run_every=0.9 if playing else None)
+        def step_view() -> None:
+            if playing and n_steps > 1:
+                move(1)
+            step = st.slider(
+                t("conv.position"),
+                0,
+                max(n_steps - 1, 1),
+                help=t("help.conv_step"),
+                key="conv_step",
+                disabled=n_steps == 1,
+            )
+            step = min(step, n_steps - 1)
+            orow, ocol = divmod(step, ow)
+            taps = [(r, c) for r in arith.rows.tap_positions(orow) for c in arith.cols.tap_positions(ocol)]
+            grid_cols = st.columns(channels + 2)
+            pads = (arith.rows.pad_before, arith.rows.pad_after, arith.cols.pad_before, arith.cols.pad_after)
+            for ch in range(channels):
+                classes = padding_classes(xp.shape[:2], pads)
+                add_class(classes, taps, "win")
+                caption = t("conv.input_grid", channel=ch + 1) if channels > 1 else t("conv.input_grid_single")
+                grid_cols[ch].markdown(
+                    grid_html(xp[:, :, ch], caption=caption, classes=classes), unsafe_allow_html=True
+                )
+            kernel_html = "".join(
+                grid_html(
+                    k[:, :, ch],
+                    caption=t("conv.kernel_grid", channel=ch + 1) if channels > 1 else t("conv.kernel_single"),
+                )
+                for ch in range(channels)
+            )
+            grid_cols[channels].markdown(kernel_html, unsafe_allow_html=True)
+            out_classes = {
+                (r, c): ("cur" if r * ow + c == step else "done")
+                for r in range(oh)
+                for c in range(ow)
+                if r * ow + c <= step
+            }
+            hidden = [(r, c) for r in range(oh) for c in range(ow) if r * ow + c > step]
+            grid_cols[channels + 1].markdown(
+                grid_html(out, caption=t("conv.output_grid", shape=str((oh, ow))), classes=out_classes, hidden=hidden),
+                unsafe_allow_html=True,
+            )
+            terms = dot_product_terms(xp, k[..., None], arith, orow, ocol)
+            st.markdown(t("conv.arithmetic", row=orow, col=ocol, value=f"{out[orow, ocol]:g}"))
+            st.code(format_terms(terms, bias, kernel), language=None)
+            if pad_mode != "valid":
+                st.caption(t("conv.padding_legend"))
+
+        step_view()
+    publish(URL_STATE)
+
+
+@page_fragment("conv_multi", URL_STATE)
+def multi_channel() -> None:
+    # --- Multi-channel ----------------------------------------------------------------------
+    st.subheader(t("conv.multi_title"))
+    st.caption(t("conv.multi_intro"))
+    mc_x = demo_values((8, 8, 3), seed=3, low=0, high=9)
+    mc_k = demo_values((3, 3, 3, 6), seed=4, low=-1, high=1)
+    mc_out = conv2d(mc_x, mc_k)
+    f_index = st.selectbox(
+        t("conv.multi_filter"),
+        range(6),
+        help=t("help.conv_mc_filter"),
+        key="conv_mc_filter",
+        format_func=lambda i: f"#{i + 1}",
+    )
+    st.markdown(t("conv.multi_shape", out=str(mc_out.shape)))
+    for ch, name in enumerate(("R", "G", "B")):
+        a, b, c = st.columns([3, 1.6, 2.6])
+        partial = conv2d(mc_x[:, :, ch], mc_k[:, :, ch, f_index])[:, :, 0]
+        a.markdown(grid_html(mc_x[:, :, ch], caption=t("conv.multi_input", channel=name)), unsafe_allow_html=True)
+        b.markdown(
+            grid_html(mc_k[:, :, ch, f_index], caption=t("conv.multi_slice", channel=name)), unsafe_allow_html=True
+        )
+        c.markdown(grid_html(partial, caption=t("conv.multi_partial", channel=name)), unsafe_allow_html=True)
+    st.markdown(
+        grid_html(mc_out[:, :, f_index], caption=t("conv.multi_sum", filter=f_index + 1)),
+        unsafe_allow_html=True,
+    )
+    publish(URL_STATE)
+
+
+@page_fragment("conv_photo", URL_STATE)
+def photo_section() -> None:
+    # --- Photo ------------------------------------------------------------------------------
+    st.subheader(t("conv.photo_title"))
+    photo_rgb = photo_picker("conv_photo")
+    if photo_rgb is not None:
+        photo = to_grayscale(photo_rgb)
+        names = [*KERNEL_PRESETS, "custom"]
+        choice = st.selectbox(
+            t("conv.photo_kernel"),
+            names,
+            index=names.index("sobel_horizontal"),
+            help=t("help.conv_photo_kernel"),
+            key="conv_photo_kernel",
+            format_func=labeler("kernels."),
+        )
+        if choice == "custom":
+            text = st.text_input(
+                t("conv.custom_kernel"),
+                "0 -1 0; -1 5 -1; 0 -1 0",
+                help=t("help.conv_photo_custom"),
+                key="conv_photo_custom",
+            )
+            try:
+                photo_kernel = parse_kernel_text(text)
+            except ValueError as err:
+                show_error("kernel_errors", err)
+                return
+        else:
+            photo_kernel = KERNEL_PRESETS[choice]
+        st.code(kernel_to_text(photo_kernel), language=None)
+        try:
+            photo_png, map_png, relu_png, lo, hi = photo_filter_views(photo, photo_kernel)
+        except (ShapeError, ImageDecodeError) as err:
+            show_error("errors", err)
+            return
+        p1, p2, p3 = st.columns(3)
+        # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
+        p1.image(photo_png, caption=t("conv.photo_input", shape=str((*photo.shape, 1))), output_format="PNG")
+        p2.image(map_png, caption=t("conv.photo_map", lo=f"{lo:.0f}", hi=f"{hi:.0f}"), output_format="PNG")
+        p3.image(relu_png, caption=t("conv.photo_relu"), output_format="PNG")
+        st.caption(t("conv.photo_note"))
+    publish(URL_STATE)
+
+
+shape_and_steps()
+multi_channel()
+photo_section()
 publish(URL_STATE)

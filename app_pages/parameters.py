@@ -12,6 +12,7 @@ from cnn_core.layer_graph import GraphReport, analyze_code, graph_to_code, line_
 from cnn_core.layer_stack import LAYER_TYPES, StackReport, analyze_stack, freeze_all_but_last
 from cnn_core.shapes import ShapeError
 from ui.common import labeler, show_error, t
+from ui.follow import page_fragment
 from ui.guess import reveal_gate
 from ui.keras_check import keras_check_table, keras_graph_check
 from ui.lecture import chart_height, lecture_mode
@@ -126,136 +127,152 @@ st.metric(t("params.cats_total"), f"{cats_report.total_params:,}")
 with st.expander(t("params.show_layers")):
     st.dataframe(report_frame(cats_report), hide_index=True, width="stretch")
 
-st.subheader(t("params.vgg_title"))
-v1, v2, v3 = st.columns(3)
-vgg_size = v1.number_input(t("params.vgg_size"), 32, 1024, 180, help=t("help.params_vgg_size"), key="params_vgg_size")
-freeze_mode = v2.radio(
-    t("params.vgg_freeze"),
-    ["trainable", "frozen", "fine_tune"],
-    help=t("help.params_vgg_freeze"),
-    key="params_vgg_freeze",
-    format_func=labeler("params.vgg_"),
-)
-unfrozen = v3.number_input(
-    t("params.vgg_unfrozen"),
-    1,
-    19,
-    4,
-    help=t("help.params_vgg_unfrozen"),
-    key="params_vgg_unfrozen",
-    disabled=freeze_mode != "fine_tune",
-)
-unfrozen_last = {"trainable": None, "frozen": 0, "fine_tune": int(unfrozen)}[freeze_mode]
-vgg = vgg16_conv_base(int(vgg_size))
-try:
-    vgg_report = analyze_stack(vgg.input_shape, vgg.layers, freeze_all_but_last(len(vgg.layers), unfrozen_last))
-except ShapeError as err:
-    show_error("errors", err)
-    vgg_report = None
-if vgg_report is not None:
-    k1, k2, k3, k4 = st.columns(4)
-    k1.metric(t("params.col_params"), f"{vgg_report.total_params:,}")
-    k2.metric(t("params.vgg_last_map"), str(vgg_report.output_shape))
-    tensors = sum(r.trainable_weight_tensors for r in vgg_report.rows)
-    k3.metric(t("params.vgg_tensors"), str(tensors))
-    k4.metric(t("params.vgg_trainable_params"), f"{vgg_report.trainable_params:,}")
-    code = {
-        "trainable": "conv_base.trainable = True",
-        "frozen": "conv_base.trainable = False",
-        "fine_tune": f"conv_base.trainable = True\nfor layer in conv_base.layers[:-{unfrozen_last}]:\n    layer.trainable = False",
-    }[freeze_mode]
-    st.code(
-        f'conv_base = keras.applications.vgg16.VGG16(\n    weights="imagenet", include_top=False, input_shape=({vgg_size}, {vgg_size}, 3))\n{code}',
-        language="python",
+
+@page_fragment("params_vgg", URL_STATE)
+def vgg_section() -> None:
+    """VGG16's conv base: its three controls rerun only this section."""
+    st.subheader(t("params.vgg_title"))
+    v1, v2, v3 = st.columns(3)
+    vgg_size = v1.number_input(
+        t("params.vgg_size"), 32, 1024, 180, help=t("help.params_vgg_size"), key="params_vgg_size"
     )
-    with st.expander(t("params.show_layers")):
-        frame = report_frame(vgg_report)
-        frame[t("params.col_trainable")] = [r.trainable_weight_tensors > 0 for r in vgg_report.rows]
-        st.dataframe(frame, hide_index=True, width="stretch")
-    if st.button(t("params.check_keras"), key="params_vgg_keras"):
-        keras_check_table(vgg_report, vgg=(int(vgg_size), unfrozen_last))
+    freeze_mode = v2.radio(
+        t("params.vgg_freeze"),
+        ["trainable", "frozen", "fine_tune"],
+        help=t("help.params_vgg_freeze"),
+        key="params_vgg_freeze",
+        format_func=labeler("params.vgg_"),
+    )
+    unfrozen = v3.number_input(
+        t("params.vgg_unfrozen"),
+        1,
+        19,
+        4,
+        help=t("help.params_vgg_unfrozen"),
+        key="params_vgg_unfrozen",
+        disabled=freeze_mode != "fine_tune",
+    )
+    unfrozen_last = {"trainable": None, "frozen": 0, "fine_tune": int(unfrozen)}[freeze_mode]
+    vgg = vgg16_conv_base(int(vgg_size))
+    try:
+        vgg_report = analyze_stack(vgg.input_shape, vgg.layers, freeze_all_but_last(len(vgg.layers), unfrozen_last))
+    except ShapeError as err:
+        show_error("errors", err)
+        vgg_report = None
+    if vgg_report is not None:
+        k1, k2, k3, k4 = st.columns(4)
+        k1.metric(t("params.col_params"), f"{vgg_report.total_params:,}")
+        k2.metric(t("params.vgg_last_map"), str(vgg_report.output_shape))
+        tensors = sum(r.trainable_weight_tensors for r in vgg_report.rows)
+        k3.metric(t("params.vgg_tensors"), str(tensors))
+        k4.metric(t("params.vgg_trainable_params"), f"{vgg_report.trainable_params:,}")
+        code = {
+            "trainable": "conv_base.trainable = True",
+            "frozen": "conv_base.trainable = False",
+            "fine_tune": f"conv_base.trainable = True\nfor layer in conv_base.layers[:-{unfrozen_last}]:\n    layer.trainable = False",
+        }[freeze_mode]
+        st.code(
+            f'conv_base = keras.applications.vgg16.VGG16(\n    weights="imagenet", include_top=False, input_shape=({vgg_size}, {vgg_size}, 3))\n{code}',
+            language="python",
+        )
+        with st.expander(t("params.show_layers")):
+            frame = report_frame(vgg_report)
+            frame[t("params.col_trainable")] = [r.trainable_weight_tensors > 0 for r in vgg_report.rows]
+            st.dataframe(frame, hide_index=True, width="stretch")
+        if st.button(t("params.check_keras"), key="params_vgg_keras"):
+            keras_check_table(vgg_report, vgg=(int(vgg_size), unfrozen_last))
+    publish(URL_STATE)
+
+
+vgg_section()
+
 
 # --- Layer editor: any Keras model code -----------------------------------------------------------
-st.subheader(t("params.editor_title"))
-st.caption(t("params.editor_intro"))
-if "params_code" not in st.session_state:
-    st.session_state["params_code"] = stack_to_code((28, 28, 1), mnist_convnet(True).layers)
+@page_fragment("params_editor", URL_STATE)
+def layer_editor() -> None:
+    """The code editor and its reports: an edit reruns only the editor."""
+    st.subheader(t("params.editor_title"))
+    st.caption(t("params.editor_intro"))
+    if "params_code" not in st.session_state:
+        st.session_state["params_code"] = stack_to_code((28, 28, 1), mnist_convnet(True).layers)
 
+    def load_model(key: str) -> None:
+        model = BOOK_MODELS[key]()
+        st.session_state["params_code"] = stack_to_code(model.input_shape, model.layers)
 
-def load_model(key: str) -> None:
-    model = BOOK_MODELS[key]()
-    st.session_state["params_code"] = stack_to_code(model.input_shape, model.layers)
+    def edit_stack(action: str) -> None:
+        """Add, remove or move a layer by rewriting the code from the parsed stack, in the spelling it had."""
+        code = st.session_state["params_code"]
+        try:
+            parsed = parse_stack(code)
+        except LayerCodeError:
+            return
+        layers = list(parsed.layers)
+        index = min(st.session_state.get("params_edit_index", 1), max(len(layers), 1)) - 1
+        if action == "add":
+            layers.insert(index + 1 if layers else 0, LAYER_TYPES[st.session_state["params_add_kind"]]())
+        elif layers and action == "remove":
+            layers.pop(index)
+        elif action == "up" and 0 < index < len(layers):
+            layers[index - 1], layers[index] = layers[index], layers[index - 1]
+        elif action == "down" and index < len(layers) - 1:
+            layers[index + 1], layers[index] = layers[index], layers[index + 1]
+        write = stack_to_sequential_code if "Sequential" in code else stack_to_code
+        st.session_state["params_code"] = write(parsed.input_shape, layers)
 
+    b1, b2, b3 = st.columns(3)
+    for col, key in zip((b1, b2, b3), BOOK_MODELS, strict=True):
+        col.button(t(f"params.load_{key}"), key=f"params_load_{key}", on_click=load_model, args=(key,), width="stretch")
+    if not lecture_mode():  # lecturer mode: load and edit the code only, no per-layer buttons
+        e1, e2, e3, e4, e5, e6 = st.columns([1.2, 1, 0.8, 0.8, 0.8, 0.8], vertical_alignment="bottom")
+        e1.selectbox(t("params.add_kind"), list(LAYER_TYPES), key="params_add_kind")
+        e2.number_input(t("params.edit_index"), 1, 200, 1, key="params_edit_index")
+        e3.button(t("params.add"), key="params_add", on_click=edit_stack, args=("add",), width="stretch")
+        e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
+        e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
+        e6.button(
+            "↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down")
+        )
+    code = st.text_area(t("params.code"), key="params_code", height=260, help=t("params.code_help"))
+    publish(URL_STATE)
 
-def edit_stack(action: str) -> None:
-    """Add, remove or move a layer by rewriting the code from the parsed stack, in the spelling it had."""
-    code = st.session_state["params_code"]
     try:
-        parsed = parse_stack(code)
-    except LayerCodeError:
-        return
-    layers = list(parsed.layers)
-    index = min(st.session_state.get("params_edit_index", 1), max(len(layers), 1)) - 1
-    if action == "add":
-        layers.insert(index + 1 if layers else 0, LAYER_TYPES[st.session_state["params_add_kind"]]())
-    elif layers and action == "remove":
-        layers.pop(index)
-    elif action == "up" and 0 < index < len(layers):
-        layers[index - 1], layers[index] = layers[index], layers[index - 1]
-    elif action == "down" and index < len(layers) - 1:
-        layers[index + 1], layers[index] = layers[index], layers[index + 1]
-    write = stack_to_sequential_code if "Sequential" in code else stack_to_code
-    st.session_state["params_code"] = write(parsed.input_shape, layers)
+        graph = analyze_code(code)
+    except LayerCodeError as err:
+        message = t(f"{err.catalog}.{err.code}", **err.details)
+        if "layer" in err.details:
+            st.error(t("params.layer_error", line=err.line, layer=err.details["layer"], kind=err.details.get("kind", ""), message=message))  # fmt: skip
+        else:
+            st.error(t("params.code_error", line=err.line, message=message))
+        st.stop()
+
+    for warning in graph.warnings:
+        st.warning(t(f"code_warnings.{warning.code}", line=warning.line, **warning.details))
+    if graph.ignored_lines:
+        st.caption(t("params.ignored_lines", lines=line_ranges(graph.ignored_lines)))
+    if not reveal_gate("params", graph.total_params, code):
+        st.stop()
+    r1, r2, r3, r4 = st.columns(4)
+    r1.metric(t("params.total"), f"{graph.total_params:,}")
+    r2.metric(t("params.trainable"), f"{graph.trainable_params:,}")
+    r3.metric(t("params.non_trainable"), f"{graph.non_trainable_params:,}")
+    r4.metric(t("params.final_shape"), str((None, *graph.output_shape)))
+    st.dataframe(graph_frame(graph), hide_index=True, width="stretch")
+    rows = graph_rows(graph)
+    if rows.rows:
+        params_chart({t("params.editor_model"): rows})
+    with st.expander(t("params.generated_code")):
+        if graph.is_chain():
+            stack = parse_stack(code)
+            tab_f, tab_s = st.tabs([t("params.functional_api"), "Sequential"])
+            tab_f.code(stack_to_code(stack.input_shape, stack.layers), language="python")
+            tab_s.code(stack_to_sequential_code(stack.input_shape, stack.layers), language="python")
+        else:
+            st.code(graph_to_code(graph), language="python")
+    if st.button(t("params.check_keras"), key="params_editor_keras"):
+        keras_graph_check(graph, code)
+    publish(URL_STATE)
 
 
-b1, b2, b3 = st.columns(3)
-for col, key in zip((b1, b2, b3), BOOK_MODELS, strict=True):
-    col.button(t(f"params.load_{key}"), key=f"params_load_{key}", on_click=load_model, args=(key,), width="stretch")
-if not lecture_mode():  # lecturer mode: load and edit the code only, no per-layer buttons
-    e1, e2, e3, e4, e5, e6 = st.columns([1.2, 1, 0.8, 0.8, 0.8, 0.8], vertical_alignment="bottom")
-    e1.selectbox(t("params.add_kind"), list(LAYER_TYPES), key="params_add_kind")
-    e2.number_input(t("params.edit_index"), 1, 200, 1, key="params_edit_index")
-    e3.button(t("params.add"), key="params_add", on_click=edit_stack, args=("add",), width="stretch")
-    e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
-    e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
-    e6.button("↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down"))
-code = st.text_area(t("params.code"), key="params_code", height=260, help=t("params.code_help"))
-publish(URL_STATE)
-
-try:
-    graph = analyze_code(code)
-except LayerCodeError as err:
-    message = t(f"{err.catalog}.{err.code}", **err.details)
-    if "layer" in err.details:
-        st.error(t("params.layer_error", line=err.line, layer=err.details["layer"], kind=err.details.get("kind", ""), message=message))  # fmt: skip
-    else:
-        st.error(t("params.code_error", line=err.line, message=message))
-    st.stop()
-
-for warning in graph.warnings:
-    st.warning(t(f"code_warnings.{warning.code}", line=warning.line, **warning.details))
-if graph.ignored_lines:
-    st.caption(t("params.ignored_lines", lines=line_ranges(graph.ignored_lines)))
-if not reveal_gate("params", graph.total_params, code):
-    st.stop()
-r1, r2, r3, r4 = st.columns(4)
-r1.metric(t("params.total"), f"{graph.total_params:,}")
-r2.metric(t("params.trainable"), f"{graph.trainable_params:,}")
-r3.metric(t("params.non_trainable"), f"{graph.non_trainable_params:,}")
-r4.metric(t("params.final_shape"), str((None, *graph.output_shape)))
-st.dataframe(graph_frame(graph), hide_index=True, width="stretch")
-rows = graph_rows(graph)
-if rows.rows:
-    params_chart({t("params.editor_model"): rows})
-with st.expander(t("params.generated_code")):
-    if graph.is_chain():
-        stack = parse_stack(code)
-        tab_f, tab_s = st.tabs([t("params.functional_api"), "Sequential"])
-        tab_f.code(stack_to_code(stack.input_shape, stack.layers), language="python")
-        tab_s.code(stack_to_sequential_code(stack.input_shape, stack.layers), language="python")
-    else:
-        st.code(graph_to_code(graph), language="python")
-if st.button(t("params.check_keras"), key="params_editor_keras"):
-    keras_graph_check(graph, code)
-
+layer_editor()
 publish(URL_STATE)

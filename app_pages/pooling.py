@@ -7,6 +7,7 @@ from cnn_core.convolution import demo_values
 from cnn_core.pooling import pool2d, pool_axis_formula
 from cnn_core.shapes import ShapeError, pool2d_output_shape
 from ui.common import labeler, show_error, t
+from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html
 from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
@@ -33,116 +34,133 @@ st.title(t("pool.title"))
 st.caption(t("pool.intro"))
 st.markdown(GRID_CSS, unsafe_allow_html=True)
 
-c1, c2, c3, c4 = st.columns(4)
-mode = c1.radio(
-    t("pool.mode"), ["max", "average"], help=t("help.pool_mode"), key="pool_mode", format_func=labeler("pool.mode_")
-)
-pool_size = c2.number_input(t("pool.pool_size"), 1, 8, 2, help=t("help.pool_size"), key="pool_size")
-stride_same = c3.checkbox(t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default")
-stride = c3.number_input(t("pool.stride"), 1, 8, 2, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same)
-padding = c4.radio(
-    t("pool.padding"),
-    ["valid", "same"],
-    help=t("help.pool_padding"),
-    key="pool_padding",
-    format_func=labeler("conv.pad_"),
-)
-g1, g2, g3 = st.columns(3)
-grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, help=t("help.pool_grid_h"), key="pool_grid_h")
-grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, help=t("help.pool_grid_w"), key="pool_grid_w")
-seed = 0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, help=t("help.pool_seed"), key="pool_seed")
-strides = None if stride_same else stride
-publish(URL_STATE)
 
-x = demo_values((grid_h, grid_w), seed=seed, low=0, high=9)
-try:
-    result = pool2d(x, pool_size, strides, padding, mode)
-except ShapeError as err:
-    show_error("errors", err)
-    st.info(t("pool.impossible_hint"))
-    st.stop()
-
-oh, ow = result.values.shape[:2]
-st.metric(t("pool.output_shape"), str((oh, ow)))
-for axis_name, axis in ((t("conv.axis_height"), result.rows), (t("conv.axis_width"), result.cols)):
-    st.markdown(f"**{axis_name}**")
-    st.latex(pool_axis_formula(axis))
-code_strides = "" if stride_same else f", strides={stride}"
-code_padding = "" if padding == "valid" else f', padding="{padding}"'
-layer_name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
-st.code(f"layers.{layer_name}(pool_size={pool_size}{code_strides}{code_padding})", language="python")
-
-n_steps = oh * ow
-if st.session_state.get("pool_step", 0) >= n_steps:
-    st.session_state["pool_step"] = 0
-
-
-def move_window(delta: int) -> None:
-    st.session_state["pool_step"] = (st.session_state.get("pool_step", 0) + delta) % n_steps
-
-
-p1, p2, p3 = st.columns([1, 1, 4], vertical_alignment="bottom")
-p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), width="stretch", disabled=n_steps == 1)
-p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), width="stretch", disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
-step_keys("pool_prev", "pool_next")
-step = p3.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
-step = min(step, n_steps - 1)
-orow, ocol = divmod(step, ow)
-r0 = orow * result.rows.stride - result.rows.pad_before
-c0 = ocol * result.cols.stride - result.cols.pad_before
-window = [
-    (r, c)
-    for r in range(max(r0, 0), min(r0 + pool_size, grid_h))
-    for c in range(max(c0, 0), min(c0 + pool_size, grid_w))
-]
-in_classes: dict[tuple[int, int], str] = {}
-add_class(in_classes, window, "win")
-if mode == "max":
-    add_class(in_classes, {tuple(w) for w in result.winners[:, :, 0].reshape(-1, 2)}, "done")
-    add_class(in_classes, [tuple(result.winners[orow, ocol, 0])], "best")
-out_classes = {(orow, ocol): "cur"}
-a, b = st.columns(2)
-a.markdown(
-    grid_html(x, caption=t("pool.input_grid", shape=str((grid_h, grid_w))), classes=in_classes), unsafe_allow_html=True
-)
-b.markdown(
-    grid_html(result.values[:, :, 0], caption=t("pool.output_grid"), classes=out_classes), unsafe_allow_html=True
-)
-values = [x[r, c] for r, c in window]
-if mode == "max":
-    st.markdown(t("pool.max_explain", values=", ".join(f"{v:g}" for v in values), best=f"{max(values):g}"))
-    st.caption(t("pool.winners_legend"))
-else:
-    st.markdown(
-        t("pool.avg_explain", values=" + ".join(f"{v:g}" for v in values), n=len(values), mean=f"{np.mean(values):.3g}")
+@page_fragment("pool_body", URL_STATE)
+def pooling_body() -> None:
+    """Everything below the title depends on the pooling controls; a change reruns this, not the whole app."""
+    c1, c2, c3, c4 = st.columns(4)
+    mode = c1.radio(
+        t("pool.mode"), ["max", "average"], help=t("help.pool_mode"), key="pool_mode", format_func=labeler("pool.mode_")
     )
-if padding == "same":
-    st.caption(t("pool.same_note"))
-st.caption(t("pool.grid_legend"))
+    pool_size = c2.number_input(t("pool.pool_size"), 1, 8, 2, help=t("help.pool_size"), key="pool_size")
+    stride_same = c3.checkbox(
+        t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default"
+    )
+    stride = c3.number_input(
+        t("pool.stride"), 1, 8, 2, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same
+    )
+    padding = c4.radio(
+        t("pool.padding"),
+        ["valid", "same"],
+        help=t("help.pool_padding"),
+        key="pool_padding",
+        format_func=labeler("conv.pad_"),
+    )
+    g1, g2, g3 = st.columns(3)
+    grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, help=t("help.pool_grid_h"), key="pool_grid_h")
+    grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, help=t("help.pool_grid_w"), key="pool_grid_w")
+    seed = (
+        0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, help=t("help.pool_seed"), key="pool_seed")
+    )
+    strides = None if stride_same else stride
+    publish(URL_STATE)
 
-st.subheader(t("pool.channels_title"))
-s1, s2, s3 = st.columns(3)
-sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, help=t("help.pool_shape_h"), key="pool_shape_h")
-sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, help=t("help.pool_shape_w"), key="pool_shape_w")
-sc = s3.number_input(t("conv.channels"), 1, 2048, 32, help=t("help.pool_shape_c"), key="pool_shape_c")
-try:
-    out_shape = pool2d_output_shape((sh, sw, sc), pool_size, strides, padding)
-    st.markdown(t("pool.channels_result", before=str((sh, sw, sc)), after=str(out_shape)))
-except ShapeError as err:
-    show_error("errors", err)
-
-st.subheader(t("pool.photo_title"))
-photo = photo_picker("pool_photo")
-if photo is not None:
+    x = demo_values((grid_h, grid_w), seed=seed, low=0, high=9)
     try:
-        before_png, after_png, pooled_shape = pooled_photo_views(photo, pool_size, strides, padding, mode)
+        result = pool2d(x, pool_size, strides, padding, mode)
     except ShapeError as err:
         show_error("errors", err)
+        st.info(t("pool.impossible_hint"))
         st.stop()
-    p1, p2 = st.columns(2)
-    # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
-    p1.image(before_png, caption=t("pool.photo_before", shape=str(photo.shape)), output_format="PNG")
-    p2.image(after_png, caption=t("pool.photo_after", shape=str(pooled_shape)), output_format="PNG")
-    st.caption(t("pool.photo_note"))
 
+    oh, ow = result.values.shape[:2]
+    st.metric(t("pool.output_shape"), str((oh, ow)))
+    for axis_name, axis in ((t("conv.axis_height"), result.rows), (t("conv.axis_width"), result.cols)):
+        st.markdown(f"**{axis_name}**")
+        st.latex(pool_axis_formula(axis))
+    code_strides = "" if stride_same else f", strides={stride}"
+    code_padding = "" if padding == "valid" else f', padding="{padding}"'
+    layer_name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
+    st.code(f"layers.{layer_name}(pool_size={pool_size}{code_strides}{code_padding})", language="python")
+
+    n_steps = oh * ow
+    if st.session_state.get("pool_step", 0) >= n_steps:
+        st.session_state["pool_step"] = 0
+
+    def move_window(delta: int) -> None:
+        st.session_state["pool_step"] = (st.session_state.get("pool_step", 0) + delta) % n_steps
+
+    p1, p2, p3 = st.columns([1, 1, 4], vertical_alignment="bottom")
+    p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), width="stretch", disabled=n_steps == 1)
+    p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), width="stretch", disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
+    step_keys("pool_prev", "pool_next")
+    step = p3.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
+    step = min(step, n_steps - 1)
+    orow, ocol = divmod(step, ow)
+    r0 = orow * result.rows.stride - result.rows.pad_before
+    c0 = ocol * result.cols.stride - result.cols.pad_before
+    window = [
+        (r, c)
+        for r in range(max(r0, 0), min(r0 + pool_size, grid_h))
+        for c in range(max(c0, 0), min(c0 + pool_size, grid_w))
+    ]
+    in_classes: dict[tuple[int, int], str] = {}
+    add_class(in_classes, window, "win")
+    if mode == "max":
+        add_class(in_classes, {tuple(w) for w in result.winners[:, :, 0].reshape(-1, 2)}, "done")
+        add_class(in_classes, [tuple(result.winners[orow, ocol, 0])], "best")
+    out_classes = {(orow, ocol): "cur"}
+    a, b = st.columns(2)
+    a.markdown(
+        grid_html(x, caption=t("pool.input_grid", shape=str((grid_h, grid_w))), classes=in_classes),
+        unsafe_allow_html=True,
+    )
+    b.markdown(
+        grid_html(result.values[:, :, 0], caption=t("pool.output_grid"), classes=out_classes), unsafe_allow_html=True
+    )
+    values = [x[r, c] for r, c in window]
+    if mode == "max":
+        st.markdown(t("pool.max_explain", values=", ".join(f"{v:g}" for v in values), best=f"{max(values):g}"))
+        st.caption(t("pool.winners_legend"))
+    else:
+        st.markdown(
+            t(
+                "pool.avg_explain",
+                values=" + ".join(f"{v:g}" for v in values),
+                n=len(values),
+                mean=f"{np.mean(values):.3g}",
+            )
+        )
+    if padding == "same":
+        st.caption(t("pool.same_note"))
+    st.caption(t("pool.grid_legend"))
+
+    st.subheader(t("pool.channels_title"))
+    s1, s2, s3 = st.columns(3)
+    sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, help=t("help.pool_shape_h"), key="pool_shape_h")
+    sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, help=t("help.pool_shape_w"), key="pool_shape_w")
+    sc = s3.number_input(t("conv.channels"), 1, 2048, 32, help=t("help.pool_shape_c"), key="pool_shape_c")
+    try:
+        out_shape = pool2d_output_shape((sh, sw, sc), pool_size, strides, padding)
+        st.markdown(t("pool.channels_result", before=str((sh, sw, sc)), after=str(out_shape)))
+    except ShapeError as err:
+        show_error("errors", err)
+
+    st.subheader(t("pool.photo_title"))
+    photo = photo_picker("pool_photo")
+    if photo is not None:
+        try:
+            before_png, after_png, pooled_shape = pooled_photo_views(photo, pool_size, strides, padding, mode)
+        except ShapeError as err:
+            show_error("errors", err)
+            st.stop()
+        p1, p2 = st.columns(2)
+        # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
+        p1.image(before_png, caption=t("pool.photo_before", shape=str(photo.shape)), output_format="PNG")
+        p2.image(after_png, caption=t("pool.photo_after", shape=str(pooled_shape)), output_format="PNG")
+        st.caption(t("pool.photo_note"))
+    publish(URL_STATE)
+
+
+pooling_body()
 publish(URL_STATE)

@@ -1,6 +1,7 @@
 """Classroom load: N concurrent sessions using the concept pages while a training job runs.
 
 Run: .venv/bin/python bench/load.py [--sessions 30] [--interactions 10] [--dataset PATH] [--no-training]
+     .venv/bin/python bench/load.py --classroom --sessions 60 --followers 40   (a class: see below)
 
 Starts its own dashboard server on a free localhost port and, unless --no-training, a training job
 (the book's scratch convnet on the dataset, default ../shared/data/cats_vs_dogs_small, else the
@@ -10,6 +11,13 @@ interaction is the time from sending the new widget value to the end of the serv
 Prints p50/p95 latency, errors (exception elements or protocol failures), the server's memory,
 and the training job's throughput before and during the load. Targets: no errors, p95 <= 1 s,
 throughput drop <= 20%.
+
+``--classroom``: the server runs in classroom mode (a class key and a lecturer key) and every session joins
+through the join form. Session 1 is the lecturer, on the convolution page, changing the kernel size every
+``--lecturer-think`` seconds; ``--followers`` learners turn on "Follow the lecturer" and only watch; the other
+learners use the concept pages as above. Follow latency is the time from the lecturer sending a new kernel size
+to a follower receiving its page redrawn with it (target p95 <= 1.5 s). The server's CPU is also given per
+script run (interactions and follower reruns together; target <= 25 ms).
 """
 
 from __future__ import annotations
@@ -90,12 +98,23 @@ class ThroughputProbe(threading.Thread):
 
 
 def session_worker(
-    port: int, page: str, interactions: int, latencies: list, errors: list, start_gate: threading.Barrier, think: float
+    port: int,
+    page: str,
+    interactions: int,
+    latencies: list,
+    errors: list,
+    start_gate: threading.Barrier,
+    think: float,
+    class_key: str | None = None,
+    nickname: str = "",
 ) -> None:
     key, field, values = PAGES[page]
     try:
         session = Session(port, page)
-        session.run()
+        if class_key:
+            session.join(class_key, nickname)
+        else:
+            session.run()
         start_gate.wait(timeout=120)
         rng = random.Random(hash(page) + id(session))
         for i in range(interactions):
@@ -109,6 +128,72 @@ def session_worker(
         print(f"session error on {page}: {type(err).__name__}: {err}", file=sys.stderr)
 
 
+CLASS_KEY, LECTURER_KEY = "bench-class", "bench-lecturer"
+LECTURER_VALUES = (5, 1, 3)
+
+
+class FollowClock:
+    """The lecturer's latest kernel size and when it was sent; followers record how long they took to show it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.change = (0, 3, 0.0)  # (change number, value, perf_counter when sent)
+        self.latencies: list[float] = []
+        self.missed = 0
+
+    def sent(self, number: int, value: int) -> None:
+        with self.lock:
+            self.change = (number, value, time.perf_counter())
+
+    def follower(self):
+        seen = {"number": 0}
+
+        def on_value(value: float, at: float) -> None:
+            with self.lock:
+                number, expected, sent_at = self.change
+                if number > seen["number"] and int(value) == expected:
+                    seen["number"] = number
+                    self.latencies.append(at - sent_at)
+
+        return on_value, seen
+
+
+def lecturer_worker(port, changes, think, clock, latencies, errors, start_gate, done) -> None:
+    try:
+        session = Session(port, "convolution")
+        session.join(LECTURER_KEY, "Lecturer")
+        start_gate.wait(timeout=300)
+        for i in range(changes):
+            time.sleep(think)
+            value = LECTURER_VALUES[i % len(LECTURER_VALUES)]
+            clock.sent(i + 1, value)
+            latencies.append(session.run("conv_k", "int_value", value))
+        time.sleep(3)  # the last change reaches the followers
+        errors.append(session.errors)
+        session.close()
+    except Exception as err:  # noqa: BLE001
+        errors.append(1)
+        print(f"lecturer error: {type(err).__name__}: {err}", file=sys.stderr)
+    finally:
+        done.set()
+
+
+def follower_worker(port, number, clock, errors, start_gate, done, seen_counts) -> None:
+    try:
+        session = Session(port, "convolution")
+        session.join(CLASS_KEY, f"follower{number}")
+        session.run("follow", "bool_value", True)
+        on_value, seen = clock.follower()
+        start_gate.wait(timeout=300)
+        session.watch("conv_k", on_value, done)
+        seen_counts.append(seen["number"])
+        errors.append(session.errors)
+        session.close()
+    except Exception as err:  # noqa: BLE001
+        errors.append(1)
+        print(f"follower error: {type(err).__name__}: {err}", file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=30)
@@ -119,6 +204,9 @@ def main() -> int:
     parser.add_argument(
         "--think", type=float, default=2.0, help="mean seconds between a session's interactions (0: back to back)"
     )
+    parser.add_argument("--classroom", action="store_true", help="classroom mode: a lecturer, followers, learners")
+    parser.add_argument("--followers", type=int, default=40, help="with --classroom: learners following the lecturer")
+    parser.add_argument("--lecturer-think", type=float, default=4.0, help="seconds between the lecturer's changes")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="cnn-load-"))
@@ -129,13 +217,16 @@ def main() -> int:
         "CNN_CLASSROOM_DATA_DIRS": str(dataset.parent if dataset.is_dir() else home / "data"),
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
-    os.environ.update({k: env[k] for k in ("CNN_CLASSROOM_HOME", "CNN_CLASSROOM_RUNS_DIR", "CNN_CLASSROOM_DATA_DIRS")})
+    if args.classroom:
+        env |= {"CNN_CLASSROOM_CLASS_KEY": CLASS_KEY, "CNN_CLASSROOM_LECTURER_KEY": LECTURER_KEY}
+    os.environ.update({k: env[k] for k in env if k.startswith("CNN_CLASSROOM_")})
     port = free_port()
     server = start_server(port, env)
     probe = None
     job_pid = None
     try:
         if not args.no_training:
+            from cnn_core.classroom import SOLO
             from cnn_core.jobs import launch
             from cnn_core.run_config import RunConfig
             from cnn_core.run_store import RunState, RunStore
@@ -147,7 +238,12 @@ def main() -> int:
                 image_size=180 if dataset.is_dir() else 96,
                 epochs=200,
             )
-            run_id = launch(store, config, name="load test job")
+            owner = SOLO
+            if args.classroom:
+                from cnn_core.classroom import Classroom
+
+                owner = Classroom.beside(home / "runs").join(LECTURER_KEY, "Lecturer")
+            run_id = launch(store, config, name="load test job", owner=owner)
             probe = ThroughputProbe(store.path(run_id))
             probe.start()
             while store.load(run_id).state != RunState.RUNNING or not store.folder(run_id).progress.exists():
@@ -165,18 +261,9 @@ def main() -> int:
         latencies: list[float] = []
         errors: list[int] = []
         pages = list(PAGES)
-        gate = threading.Barrier(args.sessions)
-        workers = [
-            threading.Thread(
-                target=session_worker,
-                args=(port, pages[i % len(pages)], args.interactions, latencies, errors, gate, args.think),
-            )
-            for i in range(args.sessions)
-        ]
-        # The sessions stand in for learners' browsers, which run on their own machines: the client side of the
-        # protocol runs at the lowest priority so that it takes as little as possible from the server and the job.
-        # (On Linux a nice value is per thread; the threads started below inherit this one's.)
-        os.nice(19)
+        clock, done, seen_counts = FollowClock(), threading.Event(), []
+        followers = min(args.followers, args.sessions - 1) if args.classroom else 0
+        learners = args.sessions - followers - (1 if args.classroom else 0)
 
         def cpu_snapshot() -> dict[str, float]:
             return {
@@ -185,8 +272,32 @@ def main() -> int:
                 "job": cpu_seconds(job_pid) if job_pid else 0.0,
             }
 
-        load_start = time.time()
-        cpu_start = cpu_snapshot()
+        marks: dict = {}
+
+        def start_measuring() -> None:  # every session has opened its page (and joined): the load starts now
+            marks.update(start=time.time(), cpu=cpu_snapshot())
+
+        gate = threading.Barrier(args.sessions, action=start_measuring)
+        changes = max(1, round(args.interactions * args.think / args.lecturer_think)) if args.classroom else 0
+
+        def learner(i: int) -> None:
+            session_worker(port, pages[i % len(pages)], args.interactions, latencies, errors, gate, args.think,
+                           CLASS_KEY if args.classroom else None, f"learner{i}")  # fmt: skip
+
+        workers = [threading.Thread(target=learner, args=(i,)) for i in range(learners)]
+        if args.classroom:
+            workers.append(threading.Thread(
+                target=lecturer_worker, args=(port, changes, args.lecturer_think, clock, latencies, errors, gate, done)
+            ))  # fmt: skip
+            workers += [
+                threading.Thread(target=follower_worker, args=(port, n, clock, errors, gate, done, seen_counts))
+                for n in range(followers)
+            ]
+        # The sessions stand in for learners' browsers, which run on their own machines: the client side of the
+        # protocol runs at the lowest priority so that it takes as little as possible from the server and the job.
+        # (On Linux a nice value is per thread; the threads started below inherit this one's.)
+        os.nice(19)
+
         for w in workers:
             w.start()
         peak_rss = 0.0
@@ -195,6 +306,7 @@ def main() -> int:
             time.sleep(0.2)
         load_end = time.time()
         cpu_end = cpu_snapshot()
+        load_start, cpu_start = marks["start"], marks["cpu"]
         cpu = {k: cpu_end[k] - cpu_start[k] for k in cpu_start}
 
         ordered = sorted(latencies)
@@ -224,7 +336,29 @@ def main() -> int:
                 )
             else:
                 print("training job: not enough progress samples to measure throughput")
-        return 0 if not sum(errors) and p95 <= 1.0 else 1
+        ok = not sum(errors) and p95 <= 1.0
+        if args.classroom:
+            follow = sorted(clock.latencies)
+            expected = followers * changes
+            f95 = follow[int(0.95 * (len(follow) - 1))] if follow else float("nan")
+            runs = len(latencies) + len(follow)
+            print(
+                f"classroom: 1 lecturer ({changes} kernel-size changes, one every {args.lecturer_think:g} s), "
+                f"{followers} followers, {learners} learners using the concept pages"
+            )
+            print(
+                f"follow latency p50 {1000 * statistics.median(follow) if follow else float('nan'):.0f} ms, "
+                f"p95 {f95 * 1000:.0f} ms, max {1000 * follow[-1] if follow else float('nan'):.0f} ms over {len(follow)} "
+                f"of {expected} follower updates (target p95 <= 1500 ms, none missed)"
+            )
+            print(
+                f"server CPU per script run (interactions and follower reruns, {runs} in all): "
+                f"{1000 * cpu['server'] / max(runs, 1):.0f} ms (target <= 25 ms)"
+            )
+            if len(follow) < expected:
+                print(f"updates seen per follower: {sorted(seen_counts)}")
+            ok = ok and len(follow) == expected and f95 <= 1.5
+        return 0 if ok else 1
     finally:
         if probe is not None:
             probe.stop.set()

@@ -46,6 +46,15 @@ from cnn_core.errors import CodedError
 logger = logging.getLogger(__name__)
 
 FOLDER_NAME = ".classroom"
+ENV_KEYS = (
+    "CNN_CLASSROOM_RUNS_DIR",
+    "CNN_CLASSROOM_HOME",
+    "CNN_CLASSROOM_CLASS_KEY",
+    "CNN_CLASSROOM_LECTURER_KEY",
+    "CNN_CLASSROOM_MAX_RUNNING_PER_LEARNER",
+    "CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER",
+)
+"""The environment the classroom is read from (a server caches its classroom per these values)."""
 NICKNAME_MAX = 24
 
 
@@ -243,12 +252,14 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class LecturerView:
-    """What the lecturer's browser shows: the page's URL path and its URL state; ``version`` grows with each change."""
+    """What the lecturer's browser shows: the page's URL path and its URL state; ``version`` grows with each change;
+    ``section`` names the page section (fragment key) whose widget changed, empty when it was the whole page."""
 
     page: str
     params: dict[str, str]
     version: int = 0
     at: float = 0.0
+    section: str = ""
 
 
 @dataclass
@@ -257,6 +268,7 @@ class Classroom:
 
     root: Path
     settings: ClassroomSettings = field(default_factory=ClassroomSettings.from_env)
+    _secret_bytes: bytes | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -272,17 +284,15 @@ class Classroom:
     # -- identity -------------------------------------------------------------------------------------------
 
     def _secret(self) -> bytes:
-        path = self.root / "secret"
-        try:
-            return bytes.fromhex(path.read_text().strip())
-        except (OSError, ValueError):
-            pass
-        with _LOCK:
-            if not path.exists():
-                self.root.mkdir(parents=True, exist_ok=True)
-                write_text_atomic(path, secrets.token_hex(32))
-                path.chmod(0o600)
-        return bytes.fromhex(path.read_text().strip())
+        if self._secret_bytes is None:
+            path = self.root / "secret"
+            with _LOCK:
+                if not path.exists():
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    write_text_atomic(path, secrets.token_hex(32))
+                    path.chmod(0o600)
+            self._secret_bytes = bytes.fromhex(path.read_text().strip())
+        return self._secret_bytes
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret(), payload.encode(), hashlib.sha256).digest())
@@ -381,11 +391,13 @@ class Classroom:
         try:
             data = json.loads((self.root / "lecturer_view.json").read_text(encoding="utf-8"))
             return LecturerView(str(data["page"]), {str(k): str(v) for k, v in data["params"].items()},
-                                int(data["version"]), float(data["at"]))  # fmt: skip
+                                int(data["version"]), float(data["at"]), str(data.get("section", "")))  # fmt: skip
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def publish_view(self, page: str, params: Mapping[str, str], by: Identity, at: float) -> LecturerView | None:
+    def publish_view(
+        self, page: str, params: Mapping[str, str], by: Identity, at: float, section: str = ""
+    ) -> LecturerView | None:
         """Record the lecturer's page and URL state when it changed; returns the new view (``None``: unchanged)."""
         require_lecturer(by, self.settings)
         params = {str(k): str(v) for k, v in params.items()}
@@ -393,7 +405,7 @@ class Classroom:
             current = self.lecturer_view()
             if current is not None and current.page == page and current.params == params:
                 return None
-            view = LecturerView(page, params, (current.version if current else 0) + 1, at)
+            view = LecturerView(page, params, (current.version if current else 0) + 1, at, section)
             write_json_atomic(self.root / "lecturer_view.json", view.__dict__, durable=False)
         return view
 

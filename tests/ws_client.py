@@ -40,6 +40,8 @@ class Session:
         )
         self.page = page
         self.widget_ids: dict[str, str] = {}
+        self.fragments: dict[str, str] = {}
+        """widget key -> the id of the fragment that drew it: a browser reruns only that fragment on a change."""
         self.values: dict[str, tuple[str, object]] = {}
         self.errors = 0
 
@@ -57,6 +59,8 @@ class Session:
         sent = dict(self.values)
         if widget_key is not None and field == "trigger_value":
             sent[widget_key] = (field, value)
+        if widget_key is not None and self.fragments.get(widget_key):
+            state.fragment_id = self.fragments[widget_key]
         for key, (kind, val) in sent.items():
             widget = state.widget_states.widgets.add()
             widget.id = self.widget_ids[key]
@@ -78,10 +82,40 @@ class Session:
                 inner = getattr(element, kind, None) if kind else None
                 wid = getattr(inner, "id", "") if inner is not None else ""
                 if wid and "-" in wid:
-                    self.widget_ids[wid.rsplit("-", 1)[-1]] = wid
+                    key = wid.rsplit("-", 1)[-1]
+                    self.widget_ids[key] = wid
+                    self.fragments[key] = forward.delta.fragment_id
             if forward.HasField("script_finished"):
                 return time.perf_counter() - start
         raise TimeoutError("script run did not finish")
+
+    def join(self, key: str, nickname: str) -> None:
+        """Sign in on a classroom server through the join form, as a browser would."""
+        self.run()
+        self.run("classroom_key", "string_value", key)
+        self.run("classroom_nickname", "string_value", nickname)
+        self.run("classroom_join_submit", "trigger_value", True)
+        if not any(f"Signed in as **{nickname}**" in text for text in self.texts):
+            raise RuntimeError(f"could not join as {nickname!r}: {self.texts[:3]}")
+
+    def watch(self, widget_key: str, on_value, stop, timeout: float = 0.5) -> None:
+        """Read what the server pushes (a follower's reruns) until ``stop`` is set; call ``on_value(value, time)``
+        each time a number input ``widget_key`` is drawn. Exceptions drawn count in ``self.errors``."""
+        while not stop.is_set():
+            try:
+                raw = self.ws.recv(timeout=timeout)
+            except TimeoutError:
+                continue
+            forward = ForwardMsg.FromString(raw)
+            if not (forward.HasField("delta") and forward.delta.HasField("new_element")):
+                continue
+            element = forward.delta.new_element
+            kind = element.WhichOneof("type")
+            if kind == "exception":
+                self.errors += 1
+            elif kind == "number_input" and element.number_input.id.endswith("-" + widget_key):
+                box = element.number_input
+                on_value(box.value if box.HasField("value") else box.default, time.perf_counter())
 
     def close(self) -> None:
         self.ws.close()

@@ -9,11 +9,22 @@ signed in while a shared link carries no identity. The rules themselves live in 
 from __future__ import annotations
 
 import json
+import os
 
 import streamlit as st
 import streamlit.components.v1 as components
 
-from cnn_core.classroom import SOLO, Action, Classroom, ClassroomError, Identity, authorize, may_see
+from cnn_core.classroom import (
+    ENV_KEYS,
+    SOLO,
+    Action,
+    Classroom,
+    ClassroomError,
+    ClassroomSettings,
+    Identity,
+    authorize,
+    may_see,
+)
 from cnn_core.settings import load_settings
 from ui.common import show_error, t
 
@@ -21,6 +32,7 @@ COOKIE = "cnn_classroom"
 COOKIE_DAYS = 180
 IDENTITY_KEY = "_classroom_identity"
 SIGNED_OUT_KEY = "_classroom_signed_out"
+TOKEN_KEY = "_classroom_token"
 
 COOKIE_JS = """
 <script>
@@ -29,8 +41,16 @@ window.parent.document.cookie = %s;
 """
 
 
+_ROOMS: dict[tuple[str, ...], Classroom] = {}
+
+
 def classroom() -> Classroom:
-    return Classroom.beside(load_settings().runs_dir)
+    """This server's classroom (one object per runs folder and keys: every rerun asks, so it is not rebuilt)."""
+    env = tuple(os.environ.get(name, "") for name in ENV_KEYS)
+    room = _ROOMS.get(env)
+    if room is None:
+        room = _ROOMS[env] = Classroom.beside(load_settings().runs_dir, ClassroomSettings.from_env())
+    return room
 
 
 def _write_cookie(value: str, max_age: int) -> None:
@@ -71,9 +91,12 @@ def sign_in_gate() -> Identity:
     while nobody has signed in, so no page runs for an anonymous visitor of a classroom server."""
     identity = current_identity()
     if identity is not None:
-        token = classroom().token_for(identity) if not identity.is_solo else None
-        if token and _cookie_token() != token:
-            _write_cookie(token, COOKIE_DAYS * 86400)  # until the browser sends it back on its next connection
+        if not identity.is_solo:
+            token = st.session_state.get(TOKEN_KEY) or st.session_state.setdefault(
+                TOKEN_KEY, classroom().token_for(identity)
+            )
+            if _cookie_token() != token:
+                _write_cookie(token, COOKIE_DAYS * 86400)  # until the browser sends it back on its next connection
         return identity
     holder = st.empty()
     with holder.container():
@@ -114,6 +137,7 @@ def member_box(identity: Identity) -> Identity:
                 show_error("classroom_errors", err)
     if box.button(t("classroom.sign_out"), key="classroom_sign_out"):
         st.session_state.pop(IDENTITY_KEY, None)
+        st.session_state.pop(TOKEN_KEY, None)
         st.session_state[SIGNED_OUT_KEY] = True
         _write_cookie("", 0)
         return sign_in_gate()  # the join form, in the run that also clears the cookie

@@ -1,36 +1,48 @@
 """Follow the lecturer: the lecturer's page and its URL state are published; followers' pages switch to it.
 
-The lecturer's session publishes after each of its runs, and only when the page or its URL state changed
-(:meth:`cnn_core.classroom.Classroom.publish_view`). Followers do not poll: the publishing run asks each
-follower's session to rerun (the same server-side rerun Streamlit's "run on save" uses), so a follower costs
-nothing while the lecturer's view stays the same. In its rerun a follower takes the new URL state through the
-page's own rules (:func:`ui.url_state.restore`: checked and clamped) and switches page when needed. A follower
-keeps its own language, lecturer and projector switches.
+The lecturer's session publishes whenever its page's URL state changed (:func:`ui.url_state.publish` calls
+:func:`publish_lecturer_view`; :meth:`cnn_core.classroom.Classroom.publish_view` keeps the record). Followers do
+not poll: the publishing run asks each follower's session to rerun, server side (as Streamlit's "run on save"
+does), so a follower costs nothing while the lecturer's view stays the same.
+
+What reruns is as small as the change. When the lecturer changed a widget inside a page section that is a
+:func:`page_fragment` and the follower shows the same page, only that section reruns for the follower, and it
+takes the lecturer's values as it starts (through the page's own rules: checked and clamped). Otherwise the
+follower's whole page reruns: ``app.py`` calls :func:`follow`, which switches page when needed and lets the
+page read the lecturer's URL state as if from a link. A follower keeps its own language, lecturer and projector
+switches.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
+from collections.abc import Callable
+from functools import wraps
 
 import streamlit as st
+from streamlit.proto.ClientState_pb2 import ClientState
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnn_core.classroom import Identity, LecturerView
 from ui.classroom import classroom, me
 from ui.common import KEPT_PREFIX, t
-from ui.url_state import GLOBAL_KEYS, RESTORED_PREFIX
+from ui.url_state import GLOBAL_KEYS, RESTORED_PREFIX, Rule
 
 logger = logging.getLogger(__name__)
 
 FOLLOW_KEY = "follow"
 SEEN_KEY = "_follow_seen_version"
+PAGE_KEY = "_follow_page"
 
-_followers: set[str] = set()
+_followers: dict[str, str] = {}
+"""Following session id -> the page it showed at its last full run."""
 _latest: list[LecturerView | None] = [None]  # this server's newest lecturer view (read from disk once)
 _lock = threading.Lock()
+_running_section: contextvars.ContextVar[str | None] = contextvars.ContextVar("running_section", default=None)
 
 
 def latest_view() -> LecturerView | None:
@@ -45,33 +57,78 @@ def _session_id() -> str | None:
     return ctx.session_id if ctx else None
 
 
-def _wake_followers() -> int:
-    """Ask every following session to rerun with the state its browser last sent; returns how many."""
+def set_current_page(page: str) -> None:
+    """Remember which page this run shows (``app.py``)."""
+    st.session_state[PAGE_KEY] = page
+
+
+def page_fragment(key: str, spec: dict[str, Rule]) -> Callable:
+    """``@st.fragment(key=key)`` for a page section whose widgets are among ``spec`` (the page's URL state).
+
+    A widget change inside reruns only the section. For a follower woken by the lecturer's change in the same
+    section, the section first takes the lecturer's newer values for ``spec``'s keys.
+    """
+
+    def decorate(func: Callable[[], None]) -> Callable[[], None]:
+        @st.fragment(key=key)
+        @wraps(func)
+        def section() -> None:
+            ctx = get_script_run_ctx()
+            fragment_run = bool(ctx and ctx.fragment_ids_this_run)
+            if fragment_run and st.session_state.get(FOLLOW_KEY):
+                _take_view(spec)
+            token = _running_section.set(key if fragment_run else None)
+            try:
+                func()
+            finally:
+                _running_section.reset(token)
+
+        return section
+
+    return decorate
+
+
+def _take_view(spec: dict[str, Rule]) -> None:
+    view = latest_view()
+    if view is None or st.session_state.get(SEEN_KEY) == view.version:
+        return
+    if view.page != st.session_state.get(PAGE_KEY):
+        return  # the full rerun that follows switches page
+    st.session_state[SEEN_KEY] = view.version
+    for key, rule in spec.items():
+        if key in view.params:
+            value = rule.parse(view.params[key])
+            if value is not None:
+                st.session_state[key] = value
+
+
+def _wake_followers(view: LecturerView) -> int:
+    """Ask every following session to rerun (only the changed section when it shows the lecturer's page)."""
     try:
         manager = Runtime.instance()._session_mgr  # noqa: SLF001 - no public way to rerun another session
     except (RuntimeError, AttributeError):
         return 0
     with _lock:
-        ids = list(_followers)
+        followers = list(_followers.items())
     woken = 0
-    for session_id in ids:
+    for session_id, page in followers:
         info = manager.get_active_session_info(session_id)
         if info is None:
             with _lock:
-                _followers.discard(session_id)
+                _followers.pop(session_id, None)
             continue
         session = info.session
-        session.request_rerun(getattr(session, "_client_state", None))
+        state = ClientState()
+        state.CopyFrom(getattr(session, "_client_state", ClientState()))  # noqa: SLF001 - what its browser sent
+        state.fragment_id = ""
+        if view.section and page == view.page:
+            try:
+                state.fragment_id = session._fragment_storage.resolve_target(view.section)[0]  # noqa: SLF001
+            except Exception:  # noqa: BLE001 - not drawn there yet: the whole page reruns
+                state.fragment_id = ""
+        session.request_rerun(state)
         woken += 1
     return woken
-
-
-PAGE_KEY = "_follow_page"
-
-
-def set_current_page(page: str) -> None:
-    """Remember which page this run shows (``app.py``), for :func:`publish_lecturer_view`."""
-    st.session_state[PAGE_KEY] = page
 
 
 def publish_lecturer_view(params: dict[str, str] | None = None) -> None:
@@ -87,13 +144,14 @@ def publish_lecturer_view(params: dict[str, str] | None = None) -> None:
     current = latest_view()
     if current is not None and current.page == page and current.params == params:
         return
-    view = classroom().publish_view(page, params, by=identity, at=time.time())
+    section = _running_section.get()
+    view = classroom().publish_view(page, params, by=identity, at=time.time(), section=section or "")
     if view is None:
         return
     with _lock:
         _latest[0] = view
-    woken = _wake_followers()
-    logger.info("lecturer view %s (v%d): %d follower(s) woken", page, view.version, woken)
+    woken = _wake_followers(view)
+    logger.info("lecturer view %s/%s (v%d): %d follower(s) woken", page, section or "-", view.version, woken)
 
 
 def follow_toggle(identity: Identity) -> bool:
@@ -107,14 +165,18 @@ def follow_toggle(identity: Identity) -> bool:
     session_id = _session_id()
     if session_id:
         with _lock:
-            (_followers.add if following else _followers.discard)(session_id)
+            if following:
+                _followers[session_id] = st.session_state.get(PAGE_KEY, "")
+            else:
+                _followers.pop(session_id, None)
     if not following:
         st.session_state.pop(SEEN_KEY, None)  # turning it on again jumps to where the lecturer is
     return following
 
 
 def follow(pages: dict[str, st.Page], current: str) -> None:
-    """For a follower: when the lecturer's view is newer than the last one taken, take it (switch page if needed)."""
+    """For a follower's full run: when the lecturer's view is newer than the last one taken, take it (switch
+    page if needed; the page reads the lecturer's URL state as if from a link)."""
     view = latest_view()
     if view is None or st.session_state.get(SEEN_KEY) == view.version:
         return

@@ -73,6 +73,10 @@ class Flag:
         return {"1": True, "true": True, "0": False, "false": False}.get(text.lower())
 
 
+Rule = Num | Choice | Text | Many | Flag
+"""How one URL parameter is read back into a widget value."""
+
+
 def _encode(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
