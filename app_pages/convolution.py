@@ -21,7 +21,7 @@ from cnn_core.layer_stack import Conv2D
 from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
 from ui.common import labeler, preset_setter, show_error, t
 from ui.follow import page_fragment
-from ui.grids import GRID_CSS, add_class, grid_html, padding_classes
+from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html, padding_classes
 from ui.guess import reveal_gate
 from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
@@ -72,12 +72,14 @@ for col, (name, values) in zip(preset_cols, PRESETS.items(), strict=True):
 @page_fragment("conv_shape", URL_STATE)
 def shape_and_steps() -> None:
     """The controls, the output shape with its formula, and the step-through: a change here reruns only this part."""
-    c1, c2, c3, c4 = st.columns(4)
+    # Horizontal containers, not st.columns: a column is one more message on every rerun, and a class of followers
+    # reruns this section together (py-spy: columns were a fifth of this section's server time).
+    c1 = c2 = c3 = c4 = st.container(horizontal=True)
     height = c1.number_input(t("conv.input_height"), 1, 1024, 5, help=t("help.conv_h"), key="conv_h")
     width = c2.number_input(t("conv.input_width"), 1, 1024, 5, help=t("help.conv_w"), key="conv_w")
     channels = c3.number_input(t("conv.channels"), 1, 512, 1, help=t("help.conv_c"), key="conv_c")
     filters = c4.number_input(t("conv.filters"), 1, 1024, 1, help=t("help.conv_filters"), key="conv_filters")
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1 = c2 = c3 = c4 = c5 = st.container(horizontal=True)
     kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, help=t("help.conv_k"), key="conv_k")
     stride = c2.number_input(t("conv.stride"), 1, 8, 1, help=t("help.conv_s"), key="conv_s")
     advanced = (
@@ -139,7 +141,7 @@ def shape_and_steps() -> None:
     elif max(height, width) > STEP_LIMIT or channels > 3:
         st.info(t("conv.step_too_big", limit=STEP_LIMIT))
     else:
-        v1, v2, v3 = st.columns(3)
+        v1 = v2 = v3 = st.container(horizontal=True)
         value_source = v1.selectbox(
             t("conv.values"),
             ["random", "book"],
@@ -179,13 +181,12 @@ def shape_and_steps() -> None:
         def move(delta: int) -> None:
             st.session_state["conv_step"] = (st.session_state.get("conv_step", 0) + delta) % n_steps
 
-        b1, b2, b3 = st.columns([1, 1, 2])
+        b1 = b2 = b3 = st.container(horizontal=True, vertical_alignment="center")
         b1.button(t("conv.prev"), key="conv_prev", on_click=move, args=(-1,), width="stretch")
         b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch", help=t("conv.keys_help"))
         step_keys("conv_prev", "conv_next")
         playing = b3.toggle(t("conv.play"), key="conv_play")
 
-        @st.fragment(run_every=0.9 if playing else None)
         def step_view() -> None:
             if playing and n_steps > 1:
                 move(1)
@@ -200,23 +201,22 @@ def shape_and_steps() -> None:
             step = min(step, n_steps - 1)
             orow, ocol = divmod(step, ow)
             taps = [(r, c) for r in arith.rows.tap_positions(orow) for c in arith.cols.tap_positions(ocol)]
-            grid_cols = st.columns(channels + 2)
             pads = (arith.rows.pad_before, arith.rows.pad_after, arith.cols.pad_before, arith.cols.pad_after)
+            grids = []
             for ch in range(channels):
                 classes = padding_classes(xp.shape[:2], pads)
                 add_class(classes, taps, "win")
                 caption = t("conv.input_grid", channel=ch + 1) if channels > 1 else t("conv.input_grid_single")
-                grid_cols[ch].markdown(
-                    grid_html(xp[:, :, ch], caption=caption, classes=classes), unsafe_allow_html=True
+                grids.append(grid_html(xp[:, :, ch], caption=caption, classes=classes))
+            grids.append(
+                "".join(
+                    grid_html(
+                        k[:, :, ch],
+                        caption=t("conv.kernel_grid", channel=ch + 1) if channels > 1 else t("conv.kernel_single"),
+                    )
+                    for ch in range(channels)
                 )
-            kernel_html = "".join(
-                grid_html(
-                    k[:, :, ch],
-                    caption=t("conv.kernel_grid", channel=ch + 1) if channels > 1 else t("conv.kernel_single"),
-                )
-                for ch in range(channels)
             )
-            grid_cols[channels].markdown(kernel_html, unsafe_allow_html=True)
             out_classes = {
                 (r, c): ("cur" if r * ow + c == step else "done")
                 for r in range(oh)
@@ -224,17 +224,19 @@ def shape_and_steps() -> None:
                 if r * ow + c <= step
             }
             hidden = [(r, c) for r in range(oh) for c in range(ow) if r * ow + c > step]
-            grid_cols[channels + 1].markdown(
-                grid_html(out, caption=t("conv.output_grid", shape=str((oh, ow))), classes=out_classes, hidden=hidden),
-                unsafe_allow_html=True,
+            grids.append(
+                grid_html(out, caption=t("conv.output_grid", shape=str((oh, ow))), classes=out_classes, hidden=hidden)
             )
+            st.markdown(grid_row_html(grids), unsafe_allow_html=True)  # one element for the whole row of grids
             terms = dot_product_terms(xp, k[..., None], arith, orow, ocol)
             st.markdown(t("conv.arithmetic", row=orow, col=ocol, value=f"{out[orow, ocol]:g}"))
             st.code(format_terms(terms, bias, kernel), language=None)
             if pad_mode != "valid":
                 st.caption(t("conv.padding_legend"))
 
-        step_view()
+        # A fragment only while playing: a fragment inside this section deep-copies the container stack on every
+        # call (py-spy: a fifth of this section's CPU), which every slider move in class would pay for.
+        (st.fragment(run_every=0.9)(step_view) if playing else step_view)()
     publish(URL_STATE)
 
 

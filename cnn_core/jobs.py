@@ -65,6 +65,16 @@ class Backend(Protocol):
     def capacity(self) -> int | None: ...
 
 
+def trainer_nice() -> int:
+    """``CNN_CLASSROOM_TRAINER_NICE`` (default 10): local trainers run at a lower CPU priority than the dashboard,
+    so a class's clicks are served first and training takes every cycle they leave (alone on a laptop, a niced
+    trainer is exactly as fast)."""
+    try:
+        return min(max(int(os.environ.get("CNN_CLASSROOM_TRAINER_NICE", "10")), 0), 19)
+    except ValueError:
+        return 10
+
+
 def max_running_jobs() -> int:
     """``CNN_CLASSROOM_MAX_JOBS`` (default 1: on a CPU machine two trainings only slow each other down)."""
     try:
@@ -114,6 +124,10 @@ def trainer_command(run_dir: Path) -> list[str]:
     return [sys.executable, "-m", "cnn_core.train", str(run_dir)]
 
 
+def _lower_priority() -> None:
+    os.nice(trainer_nice())
+
+
 class LocalBackend:
     """Detached trainer processes on this machine, ``max_running`` at a time, the rest queued oldest first."""
 
@@ -145,6 +159,7 @@ class LocalBackend:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # detached: survives the dashboard's reruns and restarts
+            preexec_fn=_lower_priority,
         )
         log.close()
         store.set_status(

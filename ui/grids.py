@@ -22,8 +22,14 @@ table.cnn-grid td.todo {color: #bbb;}
 table.cnn-grid td.cur, table.cnn-grid td.cur.done {background: #1565c0; color: #fff; font-weight: 700;}
 table.cnn-grid td.best, table.cnn-grid td.best.done, table.cnn-grid td.best.win {background: #bf360c; color: #fff; font-weight: 700;}
 div.cnn-cap {font-size: .8rem; color: #555; margin: .2rem 0;}
+div.cnn-row {display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start;}
 </style>
 """
+
+
+def grid_row_html(parts: Iterable[str]) -> str:
+    """Grids side by side in one element (wrapping on narrow screens), instead of one column each."""
+    return '<div class="cnn-row">' + "".join(f"<div>{part}</div>" for part in parts) + "</div>"
 
 
 def grid_html(

@@ -1,0 +1,76 @@
+"""The whole app in classroom mode (AppTest of app.py): nobody reaches a page without joining; the sidebar shows
+who is signed in; the lecturer's switches; solo mode has none of it."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core.classroom import Classroom
+from tests.helpers import ROOT, assert_clean
+
+KEYS = {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": "lecturer-only-7"}
+
+
+@pytest.fixture
+def classroom(tmp_path, monkeypatch):
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+    return Classroom.beside(tmp_path / "runs")
+
+
+def app(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = lang
+    return at.run()
+
+
+def join(at: AppTest, key: str, nickname: str) -> AppTest:
+    at.text_input(key="classroom_key").set_value(key)
+    at.text_input(key="classroom_nickname").set_value(nickname)
+    return at.button(key="classroom_join_submit").click().run()
+
+
+def test_nothing_but_the_join_form_before_signing_in(classroom):
+    at = app()
+    assert_clean(at)
+    assert [t.value for t in at.title] == ["Join the class"]
+    at = join(at, "not-the-key", "Ana")
+    assert any("not this class's key" in e.value for e in at.error)
+    assert [t.value for t in at.title] == ["Join the class"]
+    at = join(at, KEYS["CNN_CLASSROOM_CLASS_KEY"], "<b>Ana</b>")
+    assert any("A nickname has 1 to 24 characters" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_learner_joins_and_sees_the_home_page_and_the_follow_switch(classroom, lang):
+    at = join(app(lang), KEYS["CNN_CLASSROOM_CLASS_KEY"], "지민")
+    assert_clean(at)
+    assert [t.value for t in at.title] != ["Join the class"] and at.title
+    signed = [m.value for m in at.sidebar.markdown if "지민" in m.value]
+    assert signed and ("learner" in signed[0] or "학습자" in signed[0])
+    assert at.toggle(key="follow") is not None
+    assert not [t for t in at.toggle if t.key == "classroom_hide_runs"]
+    assert classroom.members() and list(classroom.members().values())[0]["nickname"] == "지민"
+    # taken nicknames are refused for the next browser
+    other = join(app(lang), KEYS["CNN_CLASSROOM_CLASS_KEY"], "지민")
+    assert other.error
+
+
+def test_the_lecturer_gets_the_class_switches_and_no_follow_switch(classroom):
+    at = join(app(), KEYS["CNN_CLASSROOM_LECTURER_KEY"], "Prof")
+    assert_clean(at)
+    assert not [t for t in at.toggle if t.key == "follow"]
+    at.toggle(key="classroom_hide_runs").set_value(True).run()
+    assert classroom.runs_hidden
+    at.button(key="classroom_sign_out").click().run()
+    assert [t.value for t in at.title] == ["Join the class"]
+
+
+def test_solo_mode_has_no_gate(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNN_CLASSROOM_CLASS_KEY", raising=False)
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
+    at = app()
+    assert_clean(at)
+    assert "Join the class" not in [t.value for t in at.title]
+    assert not [t for t in at.toggle if t.key in ("follow", "classroom_hide_runs")]

@@ -1,0 +1,104 @@
+"""The class board: the engine's rows and CSV, and the page in solo and classroom mode."""
+
+import csv
+import io
+
+import pytest
+
+from cnn_core.board import board_csv, board_rows
+from cnn_core.classroom import SOLO, Classroom
+from cnn_core.run_config import RunConfig
+from cnn_core.run_store import RunState, RunStore
+from cnn_core.strategies import STRATEGIES
+from tests.helpers import assert_clean, run_page
+from ui.classroom import IDENTITY_KEY
+
+PAGE = "app_pages/board.py"
+KEYS = {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": "lecturer-only-7"}
+
+
+def finished_run(store, owner, strategy, val, test, name):
+    run_id = store.create(RunConfig(strategy=strategy, dataset="synthetic", image_size=80), name, owner=owner)
+    writer = store.writer(run_id)
+    for epoch, (loss, accuracy) in enumerate([(0.69, val - 0.05), (0.55, val)], start=1):
+        writer.epoch({"epoch": epoch, "loss": loss, "accuracy": accuracy, "val_loss": loss, "val_accuracy": accuracy})
+    if test is not None:
+        writer.test({"accuracy": test, "loss": 0.5})
+        store.set_status(run_id, state=RunState.COMPLETED, params=991041, started_at=1000.0, ended_at=1150.0)
+    else:
+        store.set_status(run_id, state=RunState.RUNNING, params=991041, started_at=1000.0)
+    return run_id
+
+
+@pytest.fixture
+def classroom(tmp_path, monkeypatch):
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
+    store = RunStore(tmp_path / "runs")
+    room = Classroom.beside(store.root)
+    ana, ben, prof = room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana"), room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ben"), room.join(KEYS["CNN_CLASSROOM_LECTURER_KEY"], "Prof")  # fmt: skip
+    ids = {
+        "ana_scratch": finished_run(store, ana, "scratch", 0.71, 0.69, "a1"),
+        "ben_scratch": finished_run(store, ben, "scratch", 0.68, 0.70, "b1"),
+        "ana_features": finished_run(store, ana, "feature_extraction", 0.97, None, "a2"),
+    }
+    return store, room, (ana, ben, prof), ids
+
+
+def test_rows_numbers_hidden_names_and_filters(classroom):
+    store, room, (ana, ben, prof), ids = classroom
+    rows = board_rows(store.list(), prof, runs_hidden=False)
+    assert [(r.member, r.strategy) for r in rows] == [
+        ("Ana", "scratch"),
+        ("Ben", "scratch"),
+        ("Ana", "feature_extraction"),
+    ]
+    first = rows[0]
+    assert (first.best_val_accuracy, first.test_accuracy, first.params, first.seconds) == (0.71, 0.69, 991041, 150.0)
+    assert first.book_accuracy == STRATEGIES["scratch"].book_accuracy
+    assert rows[2].accuracy == 0.97 and rows[2].test_accuracy is None  # still training: its best validation so far
+    hidden = board_rows(store.list(), prof, runs_hidden=False, hide_names=True)
+    assert [r.member for r in hidden] == ["#1", "#2", "#1"]  # the same number for all of a member's runs
+    only = board_rows(store.list(), prof, runs_hidden=False, hide_names=True, strategies=["feature_extraction"])
+    assert [r.member for r in only] == ["#1"]
+    # when the lecturer hides the class's runs, Ben sees only his own
+    assert [r.member for r in board_rows(store.list(), ben, runs_hidden=True)] == ["Ben"]
+    table = list(csv.DictReader(io.StringIO(board_csv(rows))))
+    assert table[0]["member"] == "Ana" and table[0]["test_accuracy"] == "0.69" and table[2]["test_accuracy"] == ""
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_board_page_for_the_lecturer(classroom, lang):
+    store, room, (ana, ben, prof), ids = classroom
+    at = run_page(PAGE, lang, **{IDENTITY_KEY: prof})
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, 0]) == ["Ana", "Ben", "Ana"]
+    at.toggle(key="board_hide_names").set_value(True).run()
+    assert list(at.dataframe[0].value.iloc[:, 0]) == ["#1", "#2", "#1"]
+    at.multiselect(key="board_strategies").set_value(["scratch"]).run()
+    assert len(at.dataframe[0].value) == 2
+    assert at.get("plotly_chart") and len(at.get("download_button")) == 1
+
+
+def test_board_page_for_a_learner_when_runs_are_hidden(classroom):
+    store, room, (ana, ben, prof), ids = classroom
+    room.set_runs_hidden(True, by=prof)
+    at = run_page(PAGE, **{IDENTITY_KEY: ben})
+    assert_clean(at)
+    assert list(at.dataframe[0].value.iloc[:, 0]) == ["Ben"]
+
+
+def test_board_page_in_solo_mode_and_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.delenv("CNN_CLASSROOM_CLASS_KEY", raising=False)
+    at = run_page(PAGE)
+    assert_clean(at)
+    assert any("No runs yet" in i.value for i in at.info)
+    store = RunStore(tmp_path / "runs")
+    finished_run(store, SOLO, "scratch", 0.7, 0.7, "mine")
+    at = run_page(PAGE)
+    assert list(at.dataframe[0].value.iloc[:, 0]) == ["–"]
