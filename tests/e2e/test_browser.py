@@ -14,6 +14,7 @@ PAGES = {
     "inside": {"ko": "모델 속 들여다보기", "en": "Inside the model"},
     "transfer": {"ko": "전이 학습 안내", "en": "Transfer-learning guide"},
     "runs": {"ko": "실행 기록", "en": "Runs"},
+    "board": {"ko": "클래스 보드", "en": "Class board"},
     "mnist": {"ko": "MNIST: 밀집층 신경망 대 합성곱 신경망", "en": "MNIST: dense network vs convnet"},
     "": {"ko": "CNN 교실", "en": "CNN Classroom"},  # the home page lives at the root
 }
