@@ -30,3 +30,16 @@ def test_load_script_runs_clean(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "errors 0" in result.stdout and "interactions 8" in result.stdout
+
+
+def test_load_script_classroom_mode_runs_clean(tmp_path):
+    """A lecturer, two followers and a learner: every follower sees every change of the lecturer's kernel size."""
+    result = subprocess.run(
+        [sys.executable, "bench/load.py", "--classroom", "--sessions", "4", "--followers", "2", "--interactions", "2",
+         "--no-training", "--think", "1", "--lecturer-think", "1"],
+        cwd=ROOT, env=os.environ | {"CNN_CLASSROOM_HOME": str(tmp_path)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "errors 0" in result.stdout, result.stdout + result.stderr
+    assert "over 4 follower updates, 0 of them later than the next change" in result.stdout, (
+        result.stdout + result.stderr
+    )

@@ -117,9 +117,13 @@ def _rerun_state(session, view: LecturerView, page: str) -> ClientState:
     state.fragment_id = ""
     if view.section and page == view.page:
         try:
-            state.fragment_id = session._fragment_storage.resolve_target(view.section)[0]  # noqa: SLF001
+            ids = session._fragment_storage.resolve_target(view.section)  # noqa: SLF001
         except Exception:  # noqa: BLE001 - not drawn there yet: the whole page reruns
-            state.fragment_id = ""
+            ids = []
+        # a section drawn again by a full run may leave an older id behind; Streamlit silently drops a rerun
+        # of a fragment it no longer has, so only an id it has will do
+        live = [i for i in ids if session.has_fragment(i)]
+        state.fragment_id = live[-1] if live else ""
     return state
 
 
