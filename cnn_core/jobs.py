@@ -124,8 +124,13 @@ def trainer_command(run_dir: Path) -> list[str]:
     return [sys.executable, "-m", "cnn_core.train", str(run_dir)]
 
 
-def _lower_priority() -> None:
-    os.nice(trainer_nice())
+def _lower_priority(pid: int) -> None:
+    """Renice a trainer just started, long before it imports TensorFlow, whose threads then inherit the priority
+    (``setpriority`` from the parent: ``preexec_fn`` is unsafe in the dashboard's threaded server)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, max(os.getpriority(os.PRIO_PROCESS, pid), trainer_nice()))
+    except (OSError, AttributeError):
+        logger.warning("could not lower the priority of trainer %s", pid)
 
 
 class LocalBackend:
@@ -159,8 +164,8 @@ class LocalBackend:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # detached: survives the dashboard's reruns and restarts
-            preexec_fn=_lower_priority,
         )
+        _lower_priority(proc.pid)
         log.close()
         store.set_status(
             run_id, state=RunState.STARTING, backend=self.name, pid=proc.pid, host=host_name(), started_at=now()

@@ -2,6 +2,7 @@
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,13 @@ def test_run_end_to_end_with_progressive_metrics(store):
 def test_stop_request_keeps_the_best_checkpoint(store):
     run_id = launch(store, RunConfig(epochs=500, **TINY), max_running=1)
     wait_for(lambda: len(store.load(run_id).epochs) >= 2)
+    # the trainer and its threads run below the dashboard's priority (CNN_CLASSROOM_TRAINER_NICE, default 10)
+    pid = store.load(run_id).status["pid"]
+    niceness = {
+        int(Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+        for tid in os.listdir(f"/proc/{pid}/task")
+    }
+    assert niceness == {max(os.getpriority(os.PRIO_PROCESS, 0), 10)}, niceness
     store.request_stop(run_id)
     record = finished(store, run_id)
     assert record.state == "stopped"
