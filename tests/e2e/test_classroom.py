@@ -77,10 +77,10 @@ def _settled(pg) -> None:
     pg.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
 
 
-def _join(browser, server: ClassServer, key: str, nickname: str, path: str = "runs"):
+def _join(browser, server: ClassServer, key: str, nickname: str, path: str = "runs", query: str = ""):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = watch(context.new_page())
-    pg.goto(f"{server.url}/{path}?lang=en")
+    pg.goto(f"{server.url}/{path}?lang=en{query}")
     pg.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
     pg.get_by_label("Class key").fill(key)
     pg.get_by_label("Nickname").fill(nickname)
@@ -208,8 +208,11 @@ def test_a_forged_websocket_request_is_refused(classroom_server):
 
 def test_identity_survives_reload_and_restart_but_not_a_shared_link(browser, classroom_server):
     server = classroom_server
-    context, pg = _join(browser, server, CLASS_KEY, "Chloe", path="convolution")
+    # a lecturer's prepared link still opens its page and settings for someone who joins from it
+    context, pg = _join(browser, server, CLASS_KEY, "Chloe", path="convolution", query="&conv_k=5&conv_s=2")
     try:
+        assert pg.locator(".st-key-conv_k input").input_value() == "5"
+        assert pg.locator(".st-key-conv_s input").input_value() == "2"
         pg.reload()
         pg.get_by_text("Signed in as Chloe").wait_for(timeout=30_000)
         url = pg.url
