@@ -211,8 +211,10 @@ def test_identity_survives_reload_and_restart_but_not_a_shared_link(browser, cla
     # a lecturer's prepared link still opens its page and settings for someone who joins from it
     context, pg = _join(browser, server, CLASS_KEY, "Chloe", path="convolution", query="&conv_k=5&conv_s=2")
     try:
-        assert pg.locator(".st-key-conv_k input").input_value() == "5"
-        assert pg.locator(".st-key-conv_s input").input_value() == "2"
+        pg.wait_for_function(
+            "() => ['conv_k', 'conv_s'].map(k => document.querySelector(`.st-key-${k} input`)?.value).join() === '5,2'",
+            timeout=10_000,
+        )
         pg.reload()
         pg.get_by_text("Signed in as Chloe").wait_for(timeout=30_000)
         url = pg.url
