@@ -47,3 +47,17 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"{'all':28s} {total_done:3d} / {total_found:3d} controls on {len(CRAWL_COVERAGE)} page visits"
     )
+
+
+CLASS_KEYS = {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": "lecturer-only-7"}
+
+
+@pytest.fixture
+def classroom_env(tmp_path, monkeypatch):
+    """Classroom mode with the test keys, the runs, home and data folders under ``tmp_path``; returns the runs folder."""
+    for name, value in CLASS_KEYS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
+    return tmp_path / "runs"

@@ -11,12 +11,8 @@ KEYS = {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": 
 
 
 @pytest.fixture
-def classroom(tmp_path, monkeypatch):
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
-    return Classroom.beside(tmp_path / "runs")
+def classroom(classroom_env):
+    return Classroom.beside(classroom_env)
 
 
 def app(lang: str = "en") -> AppTest:

@@ -31,13 +31,8 @@ def finished_run(store, owner, strategy, val, test, name):
 
 
 @pytest.fixture
-def classroom(tmp_path, monkeypatch):
-    for name, value in KEYS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
-    store = RunStore(tmp_path / "runs")
+def classroom(classroom_env):
+    store = RunStore(classroom_env)
     room = Classroom.beside(store.root)
     ana, ben, prof = room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana"), room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ben"), room.join(KEYS["CNN_CLASSROOM_LECTURER_KEY"], "Prof")  # fmt: skip
     ids = {
