@@ -102,7 +102,6 @@ def shape_and_steps() -> None:
         )
         dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, help=t("help.conv_d"), key="conv_d")
     padding = int(pad_amount) if pad_mode == "explicit" else pad_mode
-    publish(URL_STATE)  # again at the end, once the step-through's widgets exist
 
     # --- Output shape and formula ---------------------------------------------------------
     try:

