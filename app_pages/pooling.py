@@ -8,7 +8,7 @@ from cnn_core.pooling import pool2d, pool_axis_formula
 from cnn_core.shapes import ShapeError, pool2d_output_shape
 from ui.common import labeler, show_error, t
 from ui.follow import page_fragment
-from ui.grids import GRID_CSS, add_class, grid_html
+from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html
 from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
 from ui.url_state import Choice, Flag, Num, publish, restore
@@ -38,25 +38,27 @@ st.markdown(GRID_CSS, unsafe_allow_html=True)
 @page_fragment("pool_body", URL_STATE)
 def pooling_body() -> None:
     """Everything below the title depends on the pooling controls; a change reruns this, not the whole app."""
-    c1, c2, c3, c4 = st.columns(4)
-    mode = c1.radio(
+    # Horizontal containers, not st.columns: each column is one more message on every rerun of this section.
+    row = st.container(horizontal=True)
+    mode = row.radio(
         t("pool.mode"), ["max", "average"], help=t("help.pool_mode"), key="pool_mode", format_func=labeler("pool.mode_")
     )
-    pool_size = c2.number_input(t("pool.pool_size"), 1, 8, 2, help=t("help.pool_size"), key="pool_size")
-    stride_same = c3.checkbox(
+    pool_size = row.number_input(t("pool.pool_size"), 1, 8, 2, help=t("help.pool_size"), key="pool_size")
+    stride_box = row.container()
+    stride_same = stride_box.checkbox(
         t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default"
     )
-    stride = c3.number_input(
+    stride = stride_box.number_input(
         t("pool.stride"), 1, 8, 2, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same
     )
-    padding = c4.radio(
+    padding = row.radio(
         t("pool.padding"),
         ["valid", "same"],
         help=t("help.pool_padding"),
         key="pool_padding",
         format_func=labeler("conv.pad_"),
     )
-    g1, g2, g3 = st.columns(3)
+    g1 = g2 = g3 = st.container(horizontal=True)
     grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, help=t("help.pool_grid_h"), key="pool_grid_h")
     grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, help=t("help.pool_grid_w"), key="pool_grid_w")
     seed = (
@@ -90,9 +92,9 @@ def pooling_body() -> None:
     def move_window(delta: int) -> None:
         st.session_state["pool_step"] = (st.session_state.get("pool_step", 0) + delta) % n_steps
 
-    p1, p2, p3 = st.columns([1, 1, 4], vertical_alignment="bottom")
-    p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), width="stretch", disabled=n_steps == 1)
-    p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), width="stretch", disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
+    p1 = p2 = p3 = st.container(horizontal=True, vertical_alignment="bottom")
+    p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), disabled=n_steps == 1)
+    p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
     step_keys("pool_prev", "pool_next")
     step = p3.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
     step = min(step, n_steps - 1)
@@ -110,14 +112,11 @@ def pooling_body() -> None:
         add_class(in_classes, {tuple(w) for w in result.winners[:, :, 0].reshape(-1, 2)}, "done")
         add_class(in_classes, [tuple(result.winners[orow, ocol, 0])], "best")
     out_classes = {(orow, ocol): "cur"}
-    a, b = st.columns(2)
-    a.markdown(
+    grids = (
         grid_html(x, caption=t("pool.input_grid", shape=str((grid_h, grid_w))), classes=in_classes),
-        unsafe_allow_html=True,
+        grid_html(result.values[:, :, 0], caption=t("pool.output_grid"), classes=out_classes),
     )
-    b.markdown(
-        grid_html(result.values[:, :, 0], caption=t("pool.output_grid"), classes=out_classes), unsafe_allow_html=True
-    )
+    st.markdown(grid_row_html(grids), unsafe_allow_html=True)  # one element for both grids
     values = [x[r, c] for r, c in window]
     if mode == "max":
         st.markdown(t("pool.max_explain", values=", ".join(f"{v:g}" for v in values), best=f"{max(values):g}"))
@@ -136,7 +135,7 @@ def pooling_body() -> None:
     st.caption(t("pool.grid_legend"))
 
     st.subheader(t("pool.channels_title"))
-    s1, s2, s3 = st.columns(3)
+    s1 = s2 = s3 = st.container(horizontal=True)
     sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, help=t("help.pool_shape_h"), key="pool_shape_h")
     sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, help=t("help.pool_shape_w"), key="pool_shape_w")
     sc = s3.number_input(t("conv.channels"), 1, 2048, 32, help=t("help.pool_shape_c"), key="pool_shape_c")
@@ -154,7 +153,7 @@ def pooling_body() -> None:
         except ShapeError as err:
             show_error("errors", err)
             st.stop()
-        p1, p2 = st.columns(2)
+        p1 = p2 = st.container(horizontal=True)
         # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
         p1.image(before_png, caption=t("pool.photo_before", shape=str(photo.shape)), output_format="PNG")
         p2.image(after_png, caption=t("pool.photo_after", shape=str(pooled_shape)), output_format="PNG")

@@ -48,8 +48,10 @@ class Session:
     def run(self, widget_key: str | None = None, field: str = "", value: object = None, timeout: float = 60) -> float:
         """One script run (optionally with one widget's new value); returns its latency in seconds.
 
-        Texts of metrics, errors and markdown seen during the run are kept in ``self.texts``."""
+        Texts of metrics, errors and markdown seen during the run are kept in ``self.texts``, its ``new_session``
+        message in ``self.new_session``."""
         self.texts: list[str] = []
+        self.new_session = None
         msg = BackMsg()
         state = msg.rerun_script
         state.query_string = "lang=en"
@@ -70,6 +72,8 @@ class Session:
         deadline = time.time() + timeout
         while time.time() < deadline:
             forward = ForwardMsg.FromString(self.ws.recv(timeout=timeout))
+            if forward.HasField("new_session"):
+                self.new_session = forward.new_session
             if forward.HasField("delta") and forward.delta.HasField("new_element"):
                 element = forward.delta.new_element
                 kind = element.WhichOneof("type")
