@@ -113,8 +113,9 @@ def shape_and_steps() -> None:
         return
 
     oh, ow, _ = arith.output_shape
-    m1, m2, m3 = st.columns(3)
+    m1 = m3 = st.container(horizontal=True)
     m1.metric(t("conv.input_shape"), str((height, width, channels)))
+    m2 = m1.container()  # the guess widgets stack under the output shape
     with m2:
         revealed = reveal_gate(
             "conv", arith.output_shape, str((height, width, channels, filters, kernel, stride, padding, dilation))
@@ -183,7 +184,6 @@ def shape_and_steps() -> None:
         b1 = b2 = b3 = st.container(horizontal=True, vertical_alignment="center")
         b1.button(t("conv.prev"), key="conv_prev", on_click=move, args=(-1,), width="stretch")
         b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch", help=t("conv.keys_help"))
-        step_keys("conv_prev", "conv_next")
         playing = b3.toggle(t("conv.play"), key="conv_play")
 
         def step_view() -> None:
@@ -318,4 +318,5 @@ def photo_section() -> None:
 shape_and_steps()
 multi_channel()
 photo_section()
+step_keys("conv_prev", "conv_next")  # once a page run, not on each rerun of the section (it never changes)
 publish(URL_STATE)

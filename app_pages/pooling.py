@@ -95,7 +95,6 @@ def pooling_body() -> None:
     p1 = p2 = p3 = st.container(horizontal=True, vertical_alignment="bottom")
     p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), disabled=n_steps == 1)
     p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
-    step_keys("pool_prev", "pool_next")
     step = p3.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
     step = min(step, n_steps - 1)
     orow, ocol = divmod(step, ow)
@@ -162,4 +161,5 @@ def pooling_body() -> None:
 
 
 pooling_body()
+step_keys("pool_prev", "pool_next")  # once a page run, not on each rerun of the section (it never changes)
 publish(URL_STATE)
