@@ -1,9 +1,12 @@
 """The load script itself works: a few websocket sessions, no errors, widget changes take effect."""
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.ws_client import ROOT, Session, free_port, start_server
 
@@ -48,3 +51,21 @@ def test_load_script_classroom_mode_runs_clean(tmp_path):
     assert "over 4 follower updates, 0 of them later than the next change" in result.stdout, (
         result.stdout + result.stderr
     )
+
+
+def test_the_jobs_training_rate_leaves_validation_out():
+    """The probe's two rates on a made-up progress log: 1 batch/s of training, a 30 s validation pass between the
+    epochs. Over the whole window the rate looks slower; counted on training steps it stays 1 batch/s."""
+    spec = importlib.util.spec_from_file_location("load_bench", ROOT / "bench" / "load.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    probe = bench.ThroughputProbe(ROOT)
+    t = 0.0
+    for epoch in (1, 2):
+        for batch in range(1, 11):
+            probe.samples.append((t, (epoch - 1) * 10 + batch, epoch, float(batch)))
+            t += 1.0
+        t += 30.0  # validation, then the next epoch starts
+    assert probe.rate(0, t) == pytest.approx(19 / 49)
+    assert probe.train_rate(0, t) == pytest.approx(1.0)
+    assert probe.train_rate(0, 0.5) is None
