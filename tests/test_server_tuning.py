@@ -5,6 +5,7 @@ import os
 import pytest
 import streamlit
 from streamlit import config
+from streamlit.testing.v1 import AppTest
 
 from tests.ws_client import Session, free_port, start_server
 from ui import server_tuning
@@ -81,3 +82,66 @@ def test_a_real_server_sends_the_configured_theme_on_every_rerun(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.fixture
+def widget_modules(monkeypatch):
+    """Undo the widget modules' patch after the test (AppTest runs scripts in this process)."""
+    from streamlit.elements.widgets import number_input, radio, selectbox, slider
+
+    for module in (number_input, radio, selectbox, slider):
+        monkeypatch.setattr(module, "get_session_state", module.get_session_state)
+    monkeypatch.setattr(config, "get_options_for_section", config.get_options_for_section)
+
+
+NONE_SCRIPT = """
+import streamlit as st
+from ui.server_tuning import install
+install()
+for key in ("n", "s", "r"):
+    st.session_state.setdefault(key, None)
+n = st.number_input("n", 0, 10, 5, key="n")
+s = st.selectbox("s", ["a", "b"], key="s")
+r = st.radio("r", ["a", "b"], key="r")
+v = st.slider("v", 0, 10, 3, key="v")
+st.markdown(repr((n, s, r, v)))
+"""
+
+
+def test_widgets_still_see_a_none_set_through_the_session_state(widget_modules):
+    at = AppTest.from_string(NONE_SCRIPT).run()
+    assert not at.exception
+    assert at.markdown[0].value == "(None, None, None, 3)"
+    at.number_input(key="n").set_value(7).run()
+    assert at.markdown[0].value == "(7, None, None, 3)"
+
+
+VIEW_SCRIPT = """
+import streamlit as st
+from ui.server_tuning import OneKeyView
+from streamlit.runtime.state import get_session_state
+st.session_state.setdefault("plain", 1)
+st.session_state.setdefault("none", None)
+if st.session_state.get("set_before") is None:
+    st.session_state["set_before"] = 4
+st.number_input("keyed", 0, 10, 2, key="keyed")
+st.number_input("set before", 0, 10, 2, key="set_before")
+st.number_input("no key", 0, 10, 2)
+st.checkbox("box", key="box")
+safe = get_session_state()
+full = safe.filtered_state
+view = OneKeyView(safe)
+probes = [*full, "missing", "$$STREAMLIT_INTERNAL_KEY_TESTING", *(k for k in safe._state._keys())]
+wrong = [k for k in probes if (k in view) != (k in full) or (k in full and view[k] != full[k])]
+st.markdown(f"checked {len(probes)}, wrong {wrong}")
+"""
+
+
+def test_the_one_key_view_agrees_with_filtered_state_across_reruns():
+    at = AppTest.from_string(VIEW_SCRIPT).run()
+    assert not at.exception
+    assert at.markdown[0].value.endswith("wrong []")
+    at.number_input(key="keyed").set_value(9).run()
+    at.checkbox(key="box").check().run()
+    assert at.markdown[0].value.endswith("wrong []"), at.markdown[0].value
+    assert int(at.markdown[0].value.split()[1].rstrip(",")) >= 8
