@@ -9,7 +9,7 @@ from cnn_core.strategies import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES
 from ui.classroom import classroom, me
 from ui.common import labeler, t
 from ui.lecture import chart_height
-from ui.training import COLOURS, format_seconds, run_store
+from ui.training import COLOURS, format_seconds, runs_now
 from ui.url_state import Flag, Many, publish, restore
 
 ALL_STRATEGIES = (*IMAGE_STRATEGIES, *MNIST_STRATEGIES)
@@ -27,8 +27,8 @@ chosen = c1.multiselect(
 hide_names = c2.toggle(t("board.hide_names"), key="board_hide_names", help=t("board.hide_names_help"))
 publish(URL_STATE)
 
-store = run_store()
-rows = board_rows(store.list(), me(), classroom().runs_hidden, hide_names, chosen)
+_, records = runs_now()
+rows = board_rows(records, me(), classroom().runs_hidden, hide_names, chosen)
 if not rows:
     st.info(t("board.empty"))
     st.stop()

@@ -15,7 +15,7 @@ from cnn_core.run_store import RESULT_STATES
 from cnn_core.settings import load_settings
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload, photo_picker, photo_url_state
-from ui.training import run_label, run_store
+from ui.training import run_label, runs_now
 from ui.url_state import Choice, Num, Text, publish, restore
 
 IMAGENET = "imagenet_lite0"
@@ -50,10 +50,10 @@ def pattern(source: str, mtime: float, layer: str, index: int) -> np.ndarray:
 
 st.title(t("inside.title"))
 st.caption(t("inside.intro"))
-store = run_store()
+_, all_runs = runs_now()
 runs = {
     r.run_id: r
-    for r in store.list()
+    for r in all_runs
     if r.state in RESULT_STATES and r.checkpoint.exists() and r.config and not r.config.is_mnist
 }
 options = [IMAGENET, *runs]

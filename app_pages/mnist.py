@@ -12,7 +12,7 @@ from cnn_core.strategies import MNIST_STRATEGIES, get_strategy
 from ui.classroom import me, visible
 from ui.common import show_error, t
 from ui.grids import GRID_CSS, heat_grid_html
-from ui.training import live_run_view, run_store
+from ui.training import live_run_view, runs_now
 from ui.url_state import Num, Text, publish, restore
 
 URL_STATE = {"mnist_index": Num(0, 499), "mnist_source": Text(300)}
@@ -55,8 +55,8 @@ else:
     st.caption(t("mnist.matrix_note"))
 
 st.subheader(t("mnist.compare_title"))
-store = run_store()
-records = visible(store.list())
+store, records = runs_now()
+records = visible(records)
 cols = st.columns(2)
 for col, strategy in zip(cols, MNIST_STRATEGIES, strict=True):
     with col:

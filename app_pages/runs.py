@@ -16,7 +16,7 @@ from cnn_core.settings import load_settings
 from ui.classroom import allowed, me, owner_caption, visible
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
-from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, run_store
+from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, runs_now
 from ui.url_state import Choice, Many, Text, publish, restore
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
@@ -29,8 +29,8 @@ def load_model(path: str, mtime: float):
 
 
 st.title(t("runs.title"))
-store = run_store()
-records = visible(store.list())  # in a class: everyone's runs, or only your own when the lecturer hid them
+store, records = runs_now()
+records = visible(records)  # in a class: everyone's runs, or only your own when the lecturer hid them
 
 rows = []
 for r in records:

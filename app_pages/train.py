@@ -17,7 +17,7 @@ from cnn_core.strategies import IMAGE_STRATEGIES, PRESETS, get_strategy
 from ui.classroom import me, visible
 from ui.common import labeler, show_error, t
 from ui.data_flows import data_flows
-from ui.training import format_seconds, live_run_view, pick_run, run_store, story_view
+from ui.training import format_seconds, live_run_view, pick_run, runs_now, story_view
 from ui.url_state import Choice, Num, Text, publish, restore
 
 
@@ -43,8 +43,8 @@ restore("train", URL_STATE)
 st.title(t("train.title"))
 st.caption(t("train.intro"))
 settings = load_settings()
-store = run_store()
-records = visible(store.list())
+store, records = runs_now()
+records = visible(records)
 
 c1, c2, c3 = st.columns(3)
 strategy = c1.selectbox(

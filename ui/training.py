@@ -21,12 +21,12 @@ from ui.lecture import chart_height
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
-def run_store() -> RunStore:
-    """The runs folder, after one :func:`~cnn_core.jobs.reconcile` pass: the page's refresh is what notices a
-    trainer that died (heartbeat silent and task gone) and marks it interrupted."""
+def runs_now() -> tuple[RunStore, list[RunRecord]]:
+    """The runs folder and every run in it as it is now, from one :func:`~cnn_core.jobs.reconcile` pass (each run
+    read once): the page's refresh is what notices a trainer that died (heartbeat silent and task gone) and marks
+    it interrupted."""
     store = RunStore(load_settings().runs_dir)
-    reconcile(store)
-    return store
+    return store, reconcile(store)
 
 
 def format_seconds(seconds: float | None) -> str:
