@@ -6,7 +6,9 @@ Two modes, one code path:
 * **solo** (the default: no class key). One user on ``localhost``; no sign-in; every action is allowed and
   every caller acts as :data:`SOLO`.
 * **classroom** (``CNN_CLASSROOM_CLASS_KEY`` set). Learners join with the class key and a nickname, the lecturer
-  with ``CNN_CLASSROOM_LECTURER_KEY`` and a name. A member's identity is a signed token
+  with ``CNN_CLASSROOM_LECTURER_KEY`` and a name. With ``CNN_CLASSROOM_LECTURER_EMAILS`` set (and the school's
+  identity provider in Streamlit's ``secrets.toml``), members may instead sign in with their school account
+  (:meth:`Classroom.join_school`): the provider vouches for them, the lecturer is whoever has one of those emails. A member's identity is a signed token
   (``payload.HMAC-SHA256(secret, payload)``): the secret lives in the classroom folder and never leaves the
   server, so a token cannot be forged or edited, and it is bound to the keys in force when it was issued, so a
   new class key signs everybody out. The dashboard keeps the token in a cookie: it survives a reload and a
@@ -53,9 +55,12 @@ ENV_KEYS = (
     "CNN_CLASSROOM_LECTURER_KEY",
     "CNN_CLASSROOM_MAX_RUNNING_PER_LEARNER",
     "CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER",
+    "CNN_CLASSROOM_LECTURER_EMAILS",
 )
 """The environment the classroom is read from (a server caches its classroom per these values)."""
 NICKNAME_MAX = 24
+SCHOOL_PREFIX = "school-"
+"""Member ids of members who signed in with their school account."""
 
 
 class Role(StrEnum):
@@ -97,6 +102,11 @@ class Identity:
     def is_solo(self) -> bool:
         return self.role == Role.SOLO
 
+    @property
+    def via_school(self) -> bool:
+        """Signed in with the school's identity provider (signing out ends that sign-in too)."""
+        return self.member_id.startswith(SCHOOL_PREFIX)
+
     def as_owner(self) -> dict[str, str]:
         """What a run records about its owner (``meta.json``'s ``owner``)."""
         return {"id": self.member_id, "nickname": self.nickname, "role": str(self.role)}
@@ -109,16 +119,23 @@ SOLO = Identity("local", "", Role.SOLO)
 @dataclass(frozen=True)
 class ClassroomSettings:
     """The mode and its limits, read from the environment (``CNN_CLASSROOM_CLASS_KEY``,
-    ``CNN_CLASSROOM_LECTURER_KEY``, ``CNN_CLASSROOM_MAX_RUNNING_PER_LEARNER``, ``CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER``)."""
+    ``CNN_CLASSROOM_LECTURER_KEY``, ``CNN_CLASSROOM_MAX_RUNNING_PER_LEARNER``, ``CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER``,
+    ``CNN_CLASSROOM_LECTURER_EMAILS``: comma-separated, turns on the school sign-in)."""
 
     class_key: str = ""
     lecturer_key: str = ""
     max_running: int = 1
     max_queued: int = 1
+    lecturer_emails: tuple[str, ...] = ()
 
     @property
     def enabled(self) -> bool:
-        return bool(self.class_key)
+        return bool(self.class_key) or self.school_sign_in
+
+    @property
+    def school_sign_in(self) -> bool:
+        """Members may sign in with the school's identity provider (``st.login``)."""
+        return bool(self.lecturer_emails)
 
     @property
     def max_active(self) -> int:
@@ -127,7 +144,8 @@ class ClassroomSettings:
     @property
     def fingerprint(self) -> str:
         """Changes when either key changes: tokens issued under other keys are no longer valid."""
-        return hashlib.sha256(f"{self.class_key}\0{self.lecturer_key}".encode()).hexdigest()[:16]
+        keys = f"{self.class_key}\0{self.lecturer_key}\0{','.join(self.lecturer_emails)}"
+        return hashlib.sha256(keys.encode()).hexdigest()[:16]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ClassroomSettings:
@@ -144,6 +162,11 @@ class ClassroomSettings:
             lecturer_key=env.get("CNN_CLASSROOM_LECTURER_KEY", "").strip(),
             max_running=max(1, count("CNN_CLASSROOM_MAX_RUNNING_PER_LEARNER")),
             max_queued=count("CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER"),
+            lecturer_emails=tuple(
+                sorted(
+                    {e.strip().casefold() for e in env.get("CNN_CLASSROOM_LECTURER_EMAILS", "").split(",") if e.strip()}
+                )
+            ),
         )
 
 
@@ -240,6 +263,17 @@ def validate_nickname(nickname: str) -> str:
             max=NICKNAME_MAX,
         )
     return nickname
+
+
+def _school_nickname(name: str, email: str) -> str:
+    """The provider's display name as a nickname, else the email's local part, else "member"."""
+    for candidate in (name, email.split("@")[0]):
+        cleaned = "".join(c for c in " ".join(str(candidate).split()) if c not in "<>/\\`*_[]#|")[:NICKNAME_MAX].strip()
+        try:
+            return validate_nickname(cleaned)
+        except ClassroomError:
+            continue
+    return "member"
 
 
 def _b64(data: bytes) -> str:
@@ -365,6 +399,38 @@ class Classroom:
             write_json_atomic(self.root / "members.json", members)
         logger.info("%s %r joined the class", role, nickname)
         return identity
+
+    def join_school(self, subject: str, email: str, name: str) -> Identity:
+        """Sign in a member the school's identity provider vouched for (``st.user``): the same member on every
+        visit (``subject`` is the provider's issuer and subject), the lecturer when ``email`` is one of
+        ``CNN_CLASSROOM_LECTURER_EMAILS``. The nickname is the provider's name (else the email's local part), made
+        unique in the class with " 2", " 3", ... Raises :class:`ClassroomError` (``school_off``, ``nickname``).
+        """
+        if not self.settings.school_sign_in:
+            raise ClassroomError("school_off", "This class has no school sign-in. Received: a school account")
+        if not subject:
+            raise ClassroomError("nickname", "The school account has no subject. Received: ''", max=NICKNAME_MAX)
+        member_id = SCHOOL_PREFIX + hashlib.sha256(subject.encode()).hexdigest()[:16]
+        role = Role.LECTURER if email.strip().casefold() in self.settings.lecturer_emails else Role.LEARNER
+        with _LOCK:
+            members = self.members()
+            known = members.get(member_id)
+            if known is not None:
+                nickname = known["nickname"]
+            else:
+                base = _school_nickname(name, email)
+                taken = {m.get("nickname", "").casefold() for m in members.values()}
+                nickname = base
+                for n in range(2, 1000):
+                    if nickname.casefold() not in taken:
+                        break
+                    nickname = f"{base[: NICKNAME_MAX - 1 - len(str(n))]} {n}"
+            if known is None or known.get("role") != str(role):
+                members[member_id] = {"nickname": nickname, "role": str(role), "via": "school"}
+                write_json_atomic(self.root / "members.json", members)
+        if known is None:
+            logger.info("%s %r joined the class with a school account", role, nickname)
+        return Identity(member_id, nickname, role)
 
     # -- class-wide state -----------------------------------------------------------------------------------
 

@@ -209,3 +209,44 @@ def test_fair_queue_takes_turns_and_the_wait_estimate_adds_up(members, store):
     assert wait_seconds(records, a2, capacity=None) is None  # Ray: its queue, its estimate
     lecturer_run = store.create(RunConfig(**TINY), "demo", estimated_seconds=20, owner=lecturer)
     assert queue_order(store.list())[0] == lecturer_run
+
+
+SCHOOL = {"CNN_CLASSROOM_LECTURER_EMAILS": " Prof.Kim@School.example , ta@school.example"}
+
+
+def test_school_sign_in_settings_from_the_environment():
+    settings = ClassroomSettings.from_env(SCHOOL)
+    assert settings.lecturer_emails == ("prof.kim@school.example", "ta@school.example")
+    assert settings.school_sign_in and settings.enabled and not settings.class_key
+    assert not ClassroomSettings.from_env({}).enabled
+    assert ClassroomSettings.from_env(SCHOOL).fingerprint != ClassroomSettings.from_env({**SCHOOL, "CNN_CLASSROOM_LECTURER_EMAILS": "ta@school.example"}).fingerprint  # fmt: skip
+
+
+def test_school_members_keep_one_identity_and_unique_nicknames(tmp_path):
+    room = Classroom(tmp_path / ".classroom", ClassroomSettings.from_env(SCHOOL))
+    prof = room.join_school("https://idp.example|sub-1", "PROF.KIM@school.example", "Kim Prof")
+    assert prof.role == Role.LECTURER and prof.via_school and prof.nickname == "Kim Prof"
+    jimin = room.join_school("https://idp.example|sub-2", "jimin@school.example", "지민")
+    other_jimin = room.join_school("https://idp.example|sub-3", "jimin2@school.example", "지민")
+    assert (jimin.role, other_jimin.nickname) == (Role.LEARNER, "지민 2")
+    again = room.join_school("https://idp.example|sub-2", "jimin@school.example", "A new display name")
+    assert again == jimin  # the same member on every visit, under the nickname the class knows
+    no_name = room.join_school("https://idp.example|sub-4", "alex_b@school.example", "<script>")
+    assert no_name.nickname == "script"
+    from_email = room.join_school("https://idp.example|sub-5", "alex.b@school.example", "")
+    assert from_email.nickname == "alex.b"
+    assert room.identity_from_token(room.token_for(jimin)) == jimin
+    with pytest.raises(ClassroomError) as err:
+        Classroom(tmp_path / "other", ClassroomSettings.from_env({})).join_school("x|y", "a@b", "A")
+    assert err.value.code == "school_off"
+
+
+def test_a_lecturer_email_added_later_makes_a_member_the_lecturer(tmp_path):
+    room = Classroom(tmp_path / ".classroom", ClassroomSettings.from_env(SCHOOL))
+    ta = room.join_school("idp|sub-9", "new.ta@school.example", "New TA")
+    assert ta.role == Role.LEARNER
+    wider = {"CNN_CLASSROOM_LECTURER_EMAILS": SCHOOL["CNN_CLASSROOM_LECTURER_EMAILS"] + ",new.ta@school.example"}
+    promoted = Classroom(tmp_path / ".classroom", ClassroomSettings.from_env(wider)).join_school(
+        "idp|sub-9", "new.ta@school.example", "New TA"
+    )
+    assert (promoted.member_id, promoted.nickname, promoted.role) == (ta.member_id, "New TA", Role.LECTURER)

@@ -70,3 +70,18 @@ def test_solo_mode_has_no_gate(tmp_path, monkeypatch):
     assert_clean(at)
     assert "Join the class" not in [t.value for t in at.title]
     assert not [t for t in at.toggle if t.key in ("follow", "classroom_hide_runs")]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_school_sign_in_without_a_provider_says_what_is_missing(classroom_env, monkeypatch, lang):
+    """School sign-in switched on (lecturer emails) on a server with no ``[auth]`` in its secrets: the join page
+    says so in the member's language, offers no class key (none is set), and lets nobody in."""
+    monkeypatch.delenv("CNN_CLASSROOM_CLASS_KEY")
+    monkeypatch.delenv("CNN_CLASSROOM_LECTURER_KEY")
+    monkeypatch.setenv("CNN_CLASSROOM_LECTURER_EMAILS", "prof.kim@school.example")
+    at = app(lang)
+    assert_clean(at)
+    assert len(at.title) == 1 and not at.text_input
+    assert any("[auth]" in w.value for w in at.warning)
+    assert "follow" not in [w.key for w in at.sidebar.toggle]
+    assert "classroom_sign_out" not in [b.key for b in at.button]

@@ -131,7 +131,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict) -> subprocess.Popen:
+def start_server(port: int, env: dict, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
@@ -142,6 +142,7 @@ def start_server(port: int, env: dict) -> subprocess.Popen:
         str(port),
         "--server.address",
         "127.0.0.1",
+        *extra_args,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):

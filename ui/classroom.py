@@ -65,6 +65,22 @@ def _cookie_token() -> str | None:
         return None
 
 
+def school_user() -> dict | None:
+    """The school account this browser is signed in with (``st.user``: Streamlit's own signed cookie), if any."""
+    try:
+        return st.user.to_dict() if st.user.is_logged_in else None
+    except Exception:  # noqa: BLE001 - AppTest and servers without [auth] have no signed-in user
+        return None
+
+
+def school_configured() -> bool:
+    """Whether the school's identity provider is set up for ``st.login`` (``[auth]`` in ``secrets.toml``)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
 def current_identity() -> Identity | None:
     """This session's member (:data:`SOLO` in solo mode), or ``None`` when nobody has signed in yet."""
     room = classroom()
@@ -76,9 +92,25 @@ def current_identity() -> Identity | None:
     if st.session_state.get(SIGNED_OUT_KEY):
         return None  # the cookie this connection was opened with is gone in the browser
     identity = room.identity_from_token(_cookie_token())
+    if identity is not None and identity.via_school and school_user() is None:
+        identity = None  # signed out of the school account: Streamlit's cookie is what vouches for school members
+    if identity is None and room.settings.school_sign_in:
+        identity = _join_school(room)
     if identity is not None:
         st.session_state[IDENTITY_KEY] = identity
     return identity
+
+
+def _join_school(room: Classroom) -> Identity | None:
+    user = school_user()
+    if user is None:
+        return None
+    subject = f"{user.get('iss', '')}|{user.get('sub', '')}" if user.get("sub") else ""
+    try:
+        return room.join_school(subject, str(user.get("email", "")), str(user.get("name", "")))
+    except ClassroomError as err:
+        show_error("classroom_errors", err)
+        return None
 
 
 def me() -> Identity:
@@ -98,19 +130,27 @@ def sign_in_gate() -> Identity:
             if _cookie_token() != token:
                 _write_cookie(token, COOKIE_DAYS * 86400)  # until the browser sends it back on its next connection
         return identity
+    room = classroom()
     holder = st.empty()
     with holder.container():
         st.title(t("classroom.join_title"))
-        st.caption(t("classroom.join_intro"))
-        with st.form("classroom_join"):
-            key = st.text_input(t("classroom.key"), type="password", key="classroom_key", max_chars=200)
-            nickname = st.text_input(t("classroom.nickname"), key="classroom_nickname", max_chars=40)
-            submitted = st.form_submit_button(t("classroom.join"), type="primary", key="classroom_join_submit")
-        if submitted:
-            try:
-                identity = classroom().join(key, nickname)
-            except ClassroomError as err:
-                show_error("classroom_errors", err)
+        if room.settings.class_key:
+            st.caption(t("classroom.join_intro"))
+            with st.form("classroom_join"):
+                key = st.text_input(t("classroom.key"), type="password", key="classroom_key", max_chars=200)
+                nickname = st.text_input(t("classroom.nickname"), key="classroom_nickname", max_chars=40)
+                submitted = st.form_submit_button(t("classroom.join"), type="primary", key="classroom_join_submit")
+            if submitted:
+                try:
+                    identity = room.join(key, nickname)
+                except ClassroomError as err:
+                    show_error("classroom_errors", err)
+        if room.settings.school_sign_in:
+            st.caption(t("classroom.school_intro"))
+            if school_configured():
+                st.button(t("classroom.school_sign_in"), key="classroom_school_sign_in", on_click=st.login)
+            else:
+                st.warning(t("classroom.school_missing"))
     if identity is None:
         st.stop()
     holder.empty()  # the page runs now, in this same run: the cookie below reaches the browser
@@ -140,6 +180,8 @@ def member_box(identity: Identity) -> Identity:
         st.session_state.pop(TOKEN_KEY, None)
         st.session_state[SIGNED_OUT_KEY] = True
         _write_cookie("", 0)
+        if identity.via_school:
+            st.logout()  # ends the school sign-in too (Streamlit's cookie), or the next visit would sign in again
         return sign_in_gate()  # the join form, in the run that also clears the cookie
     return identity
 
