@@ -400,10 +400,10 @@ class Classroom:
         logger.info("%s %r joined the class", role, nickname)
         return identity
 
-    def join_school(self, subject: str, email: str, name: str) -> Identity:
+    def join_school(self, subject: str, email: str, name: str, email_verified: bool = True) -> Identity:
         """Sign in a member the school's identity provider vouched for (``st.user``): the same member on every
         visit (``subject`` is the provider's issuer and subject), the lecturer when ``email`` is one of
-        ``CNN_CLASSROOM_LECTURER_EMAILS``. The nickname is the provider's name (else the email's local part), made
+        ``CNN_CLASSROOM_LECTURER_EMAILS`` and the provider did not say it is unverified (``email_verified``). The nickname is the provider's name (else the email's local part), made
         unique in the class with " 2", " 3", ... Raises :class:`ClassroomError` (``school_off``, ``nickname``).
         """
         if not self.settings.school_sign_in:
@@ -411,7 +411,8 @@ class Classroom:
         if not subject:
             raise ClassroomError("nickname", "The school account has no subject. Received: ''", max=NICKNAME_MAX)
         member_id = SCHOOL_PREFIX + hashlib.sha256(subject.encode()).hexdigest()[:16]
-        role = Role.LECTURER if email.strip().casefold() in self.settings.lecturer_emails else Role.LEARNER
+        lecturer = email_verified and email.strip().casefold() in self.settings.lecturer_emails
+        role = Role.LECTURER if lecturer else Role.LEARNER
         with _LOCK:
             members = self.members()
             known = members.get(member_id)

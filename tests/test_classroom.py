@@ -250,3 +250,5 @@ def test_a_lecturer_email_added_later_makes_a_member_the_lecturer(tmp_path):
         "idp|sub-9", "new.ta@school.example", "New TA"
     )
     assert (promoted.member_id, promoted.nickname, promoted.role) == (ta.member_id, "New TA", Role.LECTURER)
+    unverified = room.join_school("idp|sub-10", "prof.kim@school.example", "Not Kim", email_verified=False)
+    assert unverified.role == Role.LEARNER  # an email the provider did not verify makes no lecturer

@@ -107,7 +107,8 @@ def _join_school(room: Classroom) -> Identity | None:
         return None
     subject = f"{user.get('iss', '')}|{user.get('sub', '')}" if user.get("sub") else ""
     try:
-        return room.join_school(subject, str(user.get("email", "")), str(user.get("name", "")))
+        verified = user.get("email_verified") is not False  # a provider that says "unverified" makes no lecturer
+        return room.join_school(subject, str(user.get("email", "")), str(user.get("name", "")), verified)
     except ClassroomError as err:
         show_error("classroom_errors", err)
         return None
