@@ -115,6 +115,10 @@ def test_school_accounts_give_roles_and_survive_reload_and_restart(browser, scho
     assert not prof.get_by_role("heading", name="Join the class").count()
     for pg in (prof, jimin):
         pg.console_errors.clear()  # both pages noticed the server going away during the restart
+    stranger = browser.new_context().new_page()  # the lecturer's link in another browser: no identity comes with it
+    stranger.goto(prof.url)
+    stranger.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
+    stranger.context.close()
 
     jimin.get_by_role("button", name="Sign out").click()
     # Streamlit ends the sign-in at the provider too (OpenID Connect RP-initiated logout), which asks to confirm
