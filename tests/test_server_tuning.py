@@ -13,9 +13,14 @@ from ui import server_tuning
 SECTIONS = ("theme", "theme.light", "theme.dark", "theme.sidebar", "theme.light.sidebar", "theme.dark.sidebar")
 
 
+def streamlits_own(function):
+    """The function as Streamlit defines it (an AppTest of app.py earlier in this process installed the tuning)."""
+    return getattr(function, "__wrapped__", function)
+
+
 @pytest.fixture
 def cached(monkeypatch):
-    original = config.get_options_for_section
+    original = streamlits_own(config.get_options_for_section)
     monkeypatch.setattr(config, "get_options_for_section", original)
     return original, server_tuning.cached_options_for_section(original)
 
@@ -51,7 +56,7 @@ def test_a_returned_dict_cannot_change_the_cache(cached):
 
 
 def test_install_is_idempotent_and_only_for_the_tuned_version(monkeypatch):
-    monkeypatch.setattr(config, "get_options_for_section", config.get_options_for_section)
+    monkeypatch.setattr(config, "get_options_for_section", streamlits_own(config.get_options_for_section))
     monkeypatch.setattr(streamlit, "__version__", "9.9.9")
     before = config.get_options_for_section
     assert server_tuning.install() is False
@@ -90,8 +95,8 @@ def widget_modules(monkeypatch):
     from streamlit.elements.widgets import number_input, radio, selectbox, slider
 
     for module in (number_input, radio, selectbox, slider):
-        monkeypatch.setattr(module, "get_session_state", module.get_session_state)
-    monkeypatch.setattr(config, "get_options_for_section", config.get_options_for_section)
+        monkeypatch.setattr(module, "get_session_state", streamlits_own(module.get_session_state))
+    monkeypatch.setattr(config, "get_options_for_section", streamlits_own(config.get_options_for_section))
 
 
 NONE_SCRIPT = """

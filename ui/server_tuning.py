@@ -62,6 +62,7 @@ def cached_options_for_section(original: Callable[[str], dict[str, Any]]) -> Cal
             return values
 
     setattr(get_options_for_section, _MARK, True)
+    get_options_for_section.__wrapped__ = original  # Streamlit's own, for tests and for undoing
     return get_options_for_section
 
 
@@ -108,6 +109,7 @@ def _widget_session_state(original: Callable[[], Any]) -> Callable[[], Any]:
         return _WidgetSessionState(original())
 
     setattr(get_session_state, _MARK, True)
+    get_session_state.__wrapped__ = original
     return get_session_state
 
 
