@@ -94,3 +94,28 @@ def page(browser):
 
 CRAWL_COVERAGE: dict[str, tuple[int, int, int]] = {}
 """page/lang/mode -> (controls found, controls exercised, tabs opened), filled by the crawler."""
+
+
+class RestartableServer:
+    """A dashboard server that can be stopped and started again on the same port with the same environment."""
+
+    def __init__(self, env: dict, args: tuple[str, ...] = (), port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.env, self.args = env, args
+        self.proc = start_server(self.port, self.env, self.args)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.proc = start_server(self.port, self.env, self.args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,19 +13,18 @@ import pytest
 from cnn_core.classroom import Classroom, ClassroomSettings, Identity, Role
 from cnn_core.run_config import RunConfig
 from cnn_core.run_store import RunState, RunStore
-from tests.e2e.conftest import watch
-from tests.ws_client import Session, free_port, start_server, wait_for
+from tests.e2e.conftest import RestartableServer, watch
+from tests.ws_client import Session, wait_for
 
 CLASS_KEY, LECTURER_KEY = "blue-cat-42", "lecturer-only-7"
 
 
-class ClassServer:
+class ClassServer(RestartableServer):
     """A dashboard in classroom mode that can be restarted on the same port with the same folders."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.port = free_port()
-        self.env = os.environ | {
+        env = os.environ | {
             "CNN_CLASSROOM_HOME": str(home),
             "CNN_CLASSROOM_DATA_DIRS": str(home / "data"),
             "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
@@ -34,25 +32,9 @@ class ClassServer:
             "CNN_CLASSROOM_LECTURER_KEY": LECTURER_KEY,
             "TF_CPP_MIN_LOG_LEVEL": "3",
         }
-        self.proc = start_server(self.port, self.env)
+        super().__init__(env)
         self.store = RunStore(home / "runs")
         self.room = Classroom.beside(home / "runs", ClassroomSettings(CLASS_KEY, LECTURER_KEY))
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
-
-    def restart(self) -> None:
-        self.stop()
-        self.proc = start_server(self.port, self.env)
 
     def member(self, nickname: str) -> Identity:
         for member_id, member in self.room.members().items():

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import textwrap
 
 import pytest
 
-from tests.e2e.conftest import watch
-from tests.ws_client import free_port, start_server
+from tests.e2e.conftest import RestartableServer, watch
+from tests.ws_client import free_port
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 pytest.importorskip("authlib")
@@ -22,21 +21,21 @@ PROF = oidc_provider_mock.User(sub="prof-kim", claims={"email": "Prof.Kim@school
 JIMIN = oidc_provider_mock.User(sub="jimin-01", claims={"email": "jimin@school.example", "name": "지민"})
 
 
-class SchoolServer:
+class SchoolServer(RestartableServer):
     def __init__(self, home, provider_port: int) -> None:
-        self.port = free_port()
+        port = free_port()
         secrets = home / "secrets.toml"
         secrets.write_text(
             textwrap.dedent(f"""
             [auth]
-            redirect_uri = "http://127.0.0.1:{self.port}/oauth2callback"
+            redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
             cookie_secret = "a-long-random-string-only-for-this-test-0123456789"
             client_id = "cnn-classroom"
             client_secret = "school-test-secret"
             server_metadata_url = "http://localhost:{provider_port}/.well-known/openid-configuration"
             """)
         )
-        self.env = os.environ | {
+        env = os.environ | {
             "CNN_CLASSROOM_HOME": str(home),
             "CNN_CLASSROOM_DATA_DIRS": str(home / "data"),
             "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
@@ -44,25 +43,8 @@ class SchoolServer:
             "TF_CPP_MIN_LOG_LEVEL": "3",
         }
         for name in ("CNN_CLASSROOM_CLASS_KEY", "CNN_CLASSROOM_LECTURER_KEY"):
-            self.env.pop(name, None)
-        self.args = ("--secrets.files", str(secrets))
-        self.proc = start_server(self.port, self.env, self.args)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
-
-    def restart(self) -> None:
-        self.stop()
-        self.proc = start_server(self.port, self.env, self.args)
+            env.pop(name, None)
+        super().__init__(env, ("--secrets.files", str(secrets)), port)
 
 
 @pytest.fixture(scope="module")
