@@ -147,9 +147,11 @@ def sign_in_gate() -> Identity:
                 except ClassroomError as err:
                     show_error("classroom_errors", err)
         if room.settings.school_sign_in:
-            st.caption(t("classroom.school_intro"))
+            st.caption(t("classroom.school_intro" if room.settings.class_key else "classroom.school_only_intro"))
             if school_configured():
-                st.button(t("classroom.school_sign_in"), key="classroom_school_sign_in", on_click=st.login)
+                st.button(
+                    t("classroom.school_sign_in"), key="classroom_school_sign_in", on_click=st.login, type="primary"
+                )
             else:
                 st.warning(t("classroom.school_missing"))
     if identity is None:
