@@ -19,7 +19,7 @@ from cnn_core.images import ImageDecodeError, to_display, to_grayscale
 from cnn_core.layer_code import layer_call
 from cnn_core.layer_stack import Conv2D
 from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
-from ui.common import labeler, preset_setter, show_error, t
+from ui.common import axis_formulas, labeler, preset_setter, show_error, t
 from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html, padding_classes
 from ui.guess import reveal_gate
@@ -126,11 +126,13 @@ def shape_and_steps() -> None:
         m2.metric(t("conv.output_shape"), str(arith.output_shape))
         m3.metric(t("conv.layer_params"), f"{params:,}")
         st.caption(t("conv.params_formula", formula=param_formula))
-        for axis_name, axis in ((t("conv.axis_height"), arith.rows), (t("conv.axis_width"), arith.cols)):
-            st.markdown(f"**{axis_name}**")
-            st.latex(conv_axis_formula(axis))
-            if axis.padding != "valid":
-                st.caption(t("conv.pad_split", before=axis.pad_before, after=axis.pad_after))
+        axes = []
+        for name, axis in ((t("conv.axis_height"), arith.rows), (t("conv.axis_width"), arith.cols)):
+            split = (
+                None if axis.padding == "valid" else t("conv.pad_split", before=axis.pad_before, after=axis.pad_after)
+            )
+            axes.append((name, conv_axis_formula(axis), split))
+        st.markdown(axis_formulas(axes))
         code_prefix = f"layers.ZeroPadding2D({pad_amount})\n" if pad_mode == "explicit" else ""
         st.code(code_prefix + layer_call(layer), language="python")
 
@@ -228,8 +230,8 @@ def shape_and_steps() -> None:
             )
             st.markdown(grid_row_html(grids), unsafe_allow_html=True)  # one element for the whole row of grids
             terms = dot_product_terms(xp, k[..., None], arith, orow, ocol)
-            st.markdown(t("conv.arithmetic", row=orow, col=ocol, value=f"{out[orow, ocol]:g}"))
-            st.code(format_terms(terms, bias, kernel), language=None)
+            arithmetic = t("conv.arithmetic", row=orow, col=ocol, value=f"{out[orow, ocol]:g}")
+            st.markdown(f"{arithmetic}\n\n```\n{format_terms(terms, bias, kernel)}\n```")  # one element, not two
             if pad_mode != "valid":
                 st.caption(t("conv.padding_legend"))
 

@@ -6,7 +6,7 @@ import streamlit as st
 from cnn_core.convolution import demo_values
 from cnn_core.pooling import pool2d, pool_axis_formula
 from cnn_core.shapes import ShapeError, pool2d_output_shape
-from ui.common import labeler, show_error, t
+from ui.common import axis_formulas, labeler, show_error, small_note, t
 from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html
 from ui.lecture import lecture_mode, step_keys
@@ -77,9 +77,8 @@ def pooling_body() -> None:
 
     oh, ow = result.values.shape[:2]
     st.metric(t("pool.output_shape"), str((oh, ow)))
-    for axis_name, axis in ((t("conv.axis_height"), result.rows), (t("conv.axis_width"), result.cols)):
-        st.markdown(f"**{axis_name}**")
-        st.latex(pool_axis_formula(axis))
+    axes = ((t("conv.axis_height"), result.rows), (t("conv.axis_width"), result.cols))
+    st.markdown(axis_formulas((name, pool_axis_formula(axis), None) for name, axis in axes))
     code_strides = "" if stride_same else f", strides={stride}"
     code_padding = "" if padding == "valid" else f', padding="{padding}"'
     layer_name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
@@ -118,20 +117,19 @@ def pooling_body() -> None:
     st.markdown(grid_row_html(grids), unsafe_allow_html=True)  # one element for both grids
     values = [x[r, c] for r, c in window]
     if mode == "max":
-        st.markdown(t("pool.max_explain", values=", ".join(f"{v:g}" for v in values), best=f"{max(values):g}"))
-        st.caption(t("pool.winners_legend"))
+        explain = t("pool.max_explain", values=", ".join(f"{v:g}" for v in values), best=f"{max(values):g}")
     else:
-        st.markdown(
-            t(
-                "pool.avg_explain",
-                values=" + ".join(f"{v:g}" for v in values),
-                n=len(values),
-                mean=f"{np.mean(values):.3g}",
-            )
+        explain = t(
+            "pool.avg_explain",
+            values=" + ".join(f"{v:g}" for v in values),
+            n=len(values),
+            mean=f"{np.mean(values):.3g}",
         )
-    if padding == "same":
-        st.caption(t("pool.same_note"))
-    st.caption(t("pool.grid_legend"))
+    legends = [t("pool.winners_legend")] if mode == "max" else []
+    legends += [t("pool.same_note")] if padding == "same" else []
+    legends.append(t("pool.grid_legend"))
+    # One element for the explanation and its legends: each element is one more message on every rerun.
+    st.markdown("\n\n".join([explain, *map(small_note, legends)]))
 
     st.subheader(t("pool.channels_title"))
     s1 = s2 = s3 = st.container(horizontal=True)

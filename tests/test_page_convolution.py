@@ -22,7 +22,9 @@ def test_changing_kernel_changes_output_shape_and_formula():
     assert metric(at, "Output (h, w, filters)") == "(3, 3, 1)"
     at.number_input(key="conv_k").set_value(5).run()
     assert metric(at, "Output (h, w, filters)") == "(1, 1, 1)"
-    assert any(r"\frac{5 + 2\cdot0 - 1\cdot(5-1) - 1}{1}" in e.value for e in at.latex)
+    formulas = [m.value for m in at.markdown if m.value.startswith("**Height**")]
+    assert len(formulas) == 1 and formulas[0].count("$$") == 4, formulas
+    assert r"\frac{5 + 2\cdot0 - 1\cdot(5-1) - 1}{1}" in formulas[0]
 
 
 @pytest.mark.parametrize(
@@ -45,8 +47,10 @@ def test_same_padding_shows_split():
 def test_book_example_step_through_gives_155():
     at = run_page(PAGE)
     at.button(key="conv_preset_book").click().run()
-    codes = [c.value for c in at.code]
-    assert any(c.startswith("0 * -1 + 0 * -2 + 75 * -1 +") and c.endswith("= 155") for c in codes), codes
+    steps = [m.value for m in at.markdown if "```" in m.value]
+    assert steps and steps[0].startswith("**Output[0, 0]**"), steps
+    terms = steps[0].split("```\n")[1].removesuffix("\n```")
+    assert terms.startswith("0 * -1 + 0 * -2 + 75 * -1 +") and terms.endswith("= 155"), terms
     at.button(key="conv_next").click().run()
     assert at.slider(key="conv_step").value == 1
     at.button(key="conv_prev").click().run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import streamlit as st
 
 from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -46,6 +48,23 @@ def show_error(prefix: str, err: Exception) -> None:
     code = getattr(err, "code", "unknown")
     details = getattr(err, "details", {})
     st.error(t(f"{prefix}.{code}", **details) if code != "unknown" else str(err))
+
+
+def small_note(text: str) -> str:
+    """Markdown for a caption-like note inside a larger markdown element (small grey text)."""
+    return f":small[:gray[{text}]]"
+
+
+def axis_formulas(axes: Iterable[tuple[str, str, str | None]]) -> str:
+    """One markdown element for the per-axis formulas: each axis's name in bold, its rule as display LaTeX
+    (what ``st.latex`` would draw) and an optional note. One element, not two or three per axis: every element is
+    one more message on each rerun of a section that a whole class of followers reruns together."""
+    blocks = []
+    for name, latex, note in axes:
+        blocks.append(f"**{name}**\n\n$$\n{latex}\n$$")
+        if note:
+            blocks.append(small_note(note))
+    return "\n\n".join(blocks)
 
 
 def max_upload_bytes() -> int:
