@@ -132,7 +132,8 @@ with st.expander(t("params.show_layers")):
 def vgg_section() -> None:
     """VGG16's conv base: its three controls rerun only this section."""
     st.subheader(t("params.vgg_title"))
-    v1, v2, v3 = st.columns(3)
+    # Horizontal containers, not st.columns: each column is one more message on every rerun of this section.
+    v1 = v2 = v3 = st.container(horizontal=True)
     vgg_size = v1.number_input(
         t("params.vgg_size"), 32, 1024, 180, help=t("help.params_vgg_size"), key="params_vgg_size"
     )
@@ -160,7 +161,7 @@ def vgg_section() -> None:
         show_error("errors", err)
         vgg_report = None
     if vgg_report is not None:
-        k1, k2, k3, k4 = st.columns(4)
+        k1 = k2 = k3 = k4 = st.container(horizontal=True)
         k1.metric(t("params.col_params"), f"{vgg_report.total_params:,}")
         k2.metric(t("params.vgg_last_map"), str(vgg_report.output_shape))
         tensors = sum(r.trainable_weight_tensors for r in vgg_report.rows)
