@@ -77,3 +77,35 @@ def test_book_terms_in_korean():
 def test_translate_fills_placeholders_and_flags_missing_keys():
     assert translate("conv.pad_split", "en", before=1, after=2).startswith("Padding on this axis: 1 before")
     assert translate("no.such_key", "en") == "[no.such_key]"
+
+
+def _language_script():
+    import streamlit as st
+
+    from ui.common import language_selector, t
+
+    st.markdown(t("nav.home"))  # before the switch: the session's language so far
+    language_selector()
+    st.markdown(t("nav.home"))  # after it: the language just chosen
+    st.session_state["seen"] = st.session_state.get("seen", 0) + 1
+    st.markdown(t("nav.home"))
+
+
+def test_the_language_read_once_a_run_follows_every_switch():
+    """``t`` keeps the language for the rest of a run: the switch itself, a new run after a switch and a value
+    set before the run must each show at once."""
+    from streamlit.testing.v1 import AppTest
+
+    home = {lang: translate("nav.home", lang) for lang in ("ko", "en")}
+    assert home["ko"] != home["en"]
+    at = AppTest.from_function(_language_script)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert [m.value for m in at.markdown] == [home["ko"], home["en"], home["en"]]  # a new session starts in Korean
+    at.sidebar.radio(key="lang").set_value("ko").run()
+    assert [m.value for m in at.markdown] == [home["ko"]] * 3
+    at.sidebar.radio(key="lang").set_value("en").run()
+    assert [m.value for m in at.markdown] == [home["en"]] * 3
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert [m.value for m in at.markdown] == [home["ko"]] * 3
