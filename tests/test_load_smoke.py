@@ -63,9 +63,39 @@ def test_the_jobs_training_rate_leaves_validation_out():
     t = 0.0
     for epoch in (1, 2):
         for batch in range(1, 11):
-            probe.samples.append((t, (epoch - 1) * 10 + batch, epoch, float(batch)))
+            probe.samples.append((t, (epoch - 1) * 10 + batch, epoch, float(batch), batch, 10))
             t += 1.0
         t += 30.0  # validation, then the next epoch starts
     assert probe.rate(0, t) == pytest.approx(19 / 49)
     assert probe.train_rate(0, t) == pytest.approx(1.0)
     assert probe.train_rate(0, 0.5) is None
+
+
+def test_the_job_under_load_is_compared_with_the_same_batches_alone():
+    """A made-up job whose epochs start slow (3 s a batch for the first 4 of 10, then 1 s), like the real one
+    (tf.data's shuffle buffer): epoch 2 alone, epoch 3 25% slower at every batch (a drop of 20%). The load covers
+    only the slow start of epoch 3; matched with the same batches of epoch 2 the drop is 20%, while comparing the
+    rates of the two windows would report 56% (and any figure at all, depending on where the windows fall)."""
+    spec = importlib.util.spec_from_file_location("load_bench", ROOT / "bench" / "load.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    probe = bench.ThroughputProbe(ROOT)
+    t = 0.0
+    for epoch, slower in ((1, 1.0), (2, 1.0), (3, 1.25), (4, 1.0)):
+        seconds = 0.0
+        for batch in range(1, 11):
+            step = (3.0 if batch <= 4 else 1.0) * slower
+            t, seconds = t + step, seconds + step
+            probe.samples.append((t, (epoch - 1) * 10 + batch, epoch, seconds, batch, 10))
+        t += 30.0  # validation
+    epoch3 = [s[0] for s in probe.samples if s[2] == 3]
+    loaded, alone, batches = probe.matched_seconds(epoch3[0], epoch3[3], [2])
+    assert batches == 3 and loaded == pytest.approx(3 * 3.0 * 1.25) and alone == pytest.approx(9.0)
+    assert 1 - alone / loaded == pytest.approx(0.2)
+    alone_rate = probe.train_rate(*(lambda e2: (e2[0], e2[-1]))([s[0] for s in probe.samples if s[2] == 2]))
+    assert 1 - probe.train_rate(epoch3[0], epoch3[3]) / alone_rate == pytest.approx(1 - (1 / 3.75) / (9 / 15))
+    # A-B-A: epoch 4 alone as well; an epoch the probe did not see whole is not a reference.
+    assert probe.matched_seconds(epoch3[0], epoch3[3], [2, 4])[1] == pytest.approx(9.0)
+    probe.samples = [s for s in probe.samples if not (s[2] == 2 and s[4] == 10)]
+    assert probe.epoch_curve(2) is None
+    assert probe.matched_seconds(epoch3[0], epoch3[3], [2]) == (0.0, 0.0, 0)
