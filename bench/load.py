@@ -388,7 +388,7 @@ def main() -> int:
             if alone_rate and batches:
                 print(
                     f"training job alone (epoch {base_epoch}, training steps): {alone_rate:.2f} batches/s "
-                    f"({base_cores:.2f} cores busy)"
+                    f"({base_cores:.2f} cores busy over the epoch, its validation pass included)"
                 )
                 print(
                     f"training job under the load: {batches} batches in {loaded:.1f} s ({batches / loaded:.2f} batches/s); "
