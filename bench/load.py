@@ -155,12 +155,14 @@ def session_worker(
     nickname: str = "",
 ) -> None:
     key, field, values = PAGES[page]
+    session, started = None, False
     try:
         session = Session(port, page)
         if class_key:
             session.join(class_key, nickname)
         else:
             session.run()
+        started = True
         start_gate.wait(timeout=120)
         rng = random.Random(hash(page) + id(session))
         for i in range(interactions):
@@ -171,7 +173,13 @@ def session_worker(
         session.close()
     except Exception as err:  # noqa: BLE001 - every failure counts as an error
         errors.append(1)
-        print(f"session error on {page}: {type(err).__name__}: {err}", file=sys.stderr)
+        seen = sorted(session.widget_ids) if session is not None else []
+        print(f"session error on {page}: {type(err).__name__}: {err} (widgets seen: {seen})", file=sys.stderr)
+        if not started:  # one session failing before the load must not hold back the others: it counts as an error
+            try:
+                start_gate.wait(timeout=300)
+            except threading.BrokenBarrierError:
+                pass
 
 
 CLASS_KEY, LECTURER_KEY = "bench-class", "bench-lecturer"

@@ -90,6 +90,8 @@ class Session:
                     self.widget_ids[key] = wid
                     self.fragments[key] = forward.delta.fragment_id
             if forward.HasField("script_finished"):
+                if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the run was cut short for a rerun (st.rerun): the page is drawn by the next one
                 return time.perf_counter() - start
         raise TimeoutError("script run did not finish")
 
