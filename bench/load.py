@@ -173,8 +173,8 @@ def session_worker(
         session.close()
     except Exception as err:  # noqa: BLE001 - every failure counts as an error
         errors.append(1)
-        seen = sorted(session.widget_ids) if session is not None else []
-        print(f"session error on {page}: {type(err).__name__}: {err} (widgets seen: {seen})", file=sys.stderr)
+        seen = (sorted(session.widget_ids), getattr(session, "texts", [])[-3:]) if session is not None else ()
+        print(f"session error on {page}: {type(err).__name__}: {err} (widgets and last texts seen: {seen})", file=sys.stderr)  # fmt: skip
         if not started:  # one session failing before the load must not hold back the others: it counts as an error
             try:
                 start_gate.wait(timeout=300)
