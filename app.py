@@ -9,10 +9,12 @@ from ui.common import language_selector, t
 from ui.errors import run_guarded
 from ui.follow import follow, follow_toggle, publish_lecturer_view, set_current_page
 from ui.lecture import lecture_from_url, lecture_toggle
-from ui.server_tuning import install as tune_server
+from ui.streamlit_internals import check as check_streamlit_internals
+from ui.streamlit_internals import install_server_tuning
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-tune_server()  # once per process: Streamlit's per-rerun theme work
+check_streamlit_internals()  # once per process: logs whether following and tuning can use Streamlit's internals
+install_server_tuning()  # once per process: Streamlit's per-rerun theme work
 st.set_page_config(
     page_title="CNN Classroom",
     page_icon="🧠",

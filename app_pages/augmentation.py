@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.augmentation import (
+from cnn_core.core.images import ImageDecodeError
+from cnn_core.core.settings import load_settings
+from cnn_core.data.augmentation import (
     BOOK,
     FILL_MODES,
     FIRST_EDITION,
@@ -13,10 +15,8 @@ from cnn_core.augmentation import (
     pipeline_code,
     resize_square,
 )
-from cnn_core.data import root_labels
-from cnn_core.datasets import PathOutsideRootsError, find_datasets, random_image
-from cnn_core.images import ImageDecodeError
-from cnn_core.settings import load_settings
+from cnn_core.data.datasets import PathOutsideRootsError, find_datasets, random_image
+from cnn_core.data.reports import root_labels
 from ui.augment import augmented_epochs, augmented_grid, shear_available
 from ui.common import labeler, max_upload_bytes, preset_setter, show_error, t
 from ui.lecture import lecture_mode

@@ -4,10 +4,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn_core.board import board_csv, board_rows
-from cnn_core.strategies import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES
+from cnn_core.runs.board import board_csv, board_rows
+from cnn_core.training.registry import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES
 from ui.classroom import classroom, me
 from ui.common import labeler, t
+from ui.follow import follow_mode_notice
 from ui.lecture import chart_height
 from ui.training import COLOURS, format_seconds, runs_now
 from ui.url_state import Flag, Many, publish, restore
@@ -17,6 +18,7 @@ URL_STATE = {"board_strategies": Many(len(ALL_STRATEGIES)), "board_hide_names": 
 restore("board", URL_STATE)
 st.title(t("board.title"))
 st.caption(t("board.intro"))
+follow_mode_notice(me())
 if "board_strategies" in st.session_state:  # a link may name strategies this version does not have
     st.session_state["board_strategies"] = [s for s in st.session_state["board_strategies"] if s in ALL_STRATEGIES]
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

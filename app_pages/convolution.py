@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.convolution import (
+from cnn_core.concepts.convolution import (
     BOOK_PATCH_INPUT,
     KERNEL_PRESETS,
     conv2d,
@@ -15,16 +15,17 @@ from cnn_core.convolution import (
     parse_kernel_text,
     relu,
 )
-from cnn_core.images import ImageDecodeError, to_display, to_grayscale
-from cnn_core.layer_code import layer_call
-from cnn_core.layer_stack import Conv2D
-from cnn_core.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
+from cnn_core.concepts.shapes import ShapeError, conv2d_arithmetic, conv_axis_formula
+from cnn_core.core.images import ImageDecodeError, to_display, to_grayscale
+from cnn_core.keras_code.code_writer import layer_call
+from cnn_core.keras_code.layer_stack import Conv2D
 from ui.common import axis_formulas, labeler, preset_setter, show_error, t
 from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html, padding_classes
 from ui.guess import reveal_gate
 from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
+from ui.stepper import Stepper
 from ui.url_state import Choice, Num, Text, publish, restore
 
 STEP_LIMIT = 12
@@ -177,29 +178,13 @@ def shape_and_steps() -> None:
         out = conv2d(x, k[..., None], bias, stride, padding, dilation)[:, :, 0]
 
         n_steps = oh * ow
-        if st.session_state.get("conv_step", 0) >= n_steps:
-            st.session_state["conv_step"] = 0
-
-        def move(delta: int) -> None:
-            st.session_state["conv_step"] = (st.session_state.get("conv_step", 0) + delta) % n_steps
-
-        b1 = b2 = b3 = st.container(horizontal=True, vertical_alignment="center")
-        b1.button(t("conv.prev"), key="conv_prev", on_click=move, args=(-1,), width="stretch")
-        b2.button(t("conv.next"), key="conv_next", on_click=move, args=(1,), width="stretch", help=t("conv.keys_help"))
-        playing = b3.toggle(t("conv.play"), key="conv_play")
+        stepper = Stepper("conv", n_steps)
+        playing = stepper.buttons(st.container(horizontal=True, vertical_alignment="center"), play=True, stretch=True)
 
         def step_view() -> None:
             if playing and n_steps > 1:
-                move(1)
-            step = st.slider(
-                t("conv.position"),
-                0,
-                max(n_steps - 1, 1),
-                help=t("help.conv_step"),
-                key="conv_step",
-                disabled=n_steps == 1,
-            )
-            step = min(step, n_steps - 1)
+                stepper.move(1)
+            step = stepper.slider(st, t("conv.position"), help=t("help.conv_step"))
             orow, ocol = divmod(step, ow)
             taps = [(r, c) for r in arith.rows.tap_positions(orow) for c in arith.cols.tap_positions(ocol)]
             pads = (arith.rows.pad_before, arith.rows.pad_after, arith.cols.pad_before, arith.cols.pad_after)

@@ -5,14 +5,17 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from cnn_core.augmentation import resize_square
-from cnn_core.data import root_labels
-from cnn_core.datasets import PathOutsideRootsError, find_datasets, random_image
-from cnn_core.evaluation import class_names
-from cnn_core.images import ImageDecodeError
-from cnn_core.pretrained.errors import MissingWeightsError
-from cnn_core.run_store import RESULT_STATES
-from cnn_core.settings import load_settings
+from cnn_core.core.images import ImageDecodeError
+from cnn_core.core.settings import load_settings
+from cnn_core.data.augmentation import resize_square
+from cnn_core.data.datasets import PathOutsideRootsError, find_datasets, random_image
+from cnn_core.data.reports import root_labels
+from cnn_core.training import inspect_model
+from cnn_core.training.evaluation import class_names
+from cnn_core.training.inspect_model import filter_pattern
+from cnn_core.training.pretrained.efficientnet_lite import efficientnet_lite0
+from cnn_core.training.pretrained.errors import MissingWeightsError
+from cnn_core.training.run_store import RESULT_STATES
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload, photo_picker, photo_url_state
 from ui.training import run_label, runs_now
@@ -25,11 +28,7 @@ IMAGENET_CLASSES = {281: "tabby cat", 282: "tiger cat", 283: "Persian cat", 284:
 @st.cache_resource(show_spinner=False, max_entries=3)
 def load_model(source: str, mtime: float):
     """(full model, feature network, probe-able layers) for a run checkpoint or the ImageNet classifier."""
-    from cnn_core import inspect_model  # noqa: PLC0415
-
     if source == IMAGENET:
-        from cnn_core.pretrained.efficientnet_lite import efficientnet_lite0  # noqa: PLC0415
-
         model = efficientnet_lite0(include_top=True)
         net = model
     else:
@@ -42,8 +41,6 @@ def load_model(source: str, mtime: float):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def pattern(source: str, mtime: float, layer: str, index: int) -> np.ndarray:
-    from cnn_core.inspect_model import filter_pattern  # noqa: PLC0415
-
     _, net, _ = load_model(source, mtime)
     return filter_pattern(net, layer, index)
 
@@ -105,8 +102,6 @@ if photo is None:
     st.stop()
 size = int(net.input_shape[1])
 image = resize_square(photo, size)
-
-from cnn_core import inspect_model  # noqa: E402 - after the page has drawn its controls (imports TensorFlow)
 
 tab_maps, tab_filters, tab_cam = st.tabs([t("inside.tab_maps"), t("inside.tab_filters"), t("inside.tab_cam")])
 

@@ -3,12 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.classroom import ClassroomError
-from cnn_core.data import DatasetError, find_mnist_files, load_mnist, short_label
-from cnn_core.jobs import launch
-from cnn_core.run_config import RunConfig
-from cnn_core.settings import load_settings
-from cnn_core.strategies import MNIST_STRATEGIES, get_strategy
+from cnn_core.classroom.room import ClassroomError
+from cnn_core.core.settings import load_settings
+from cnn_core.data.reports import DatasetError, find_mnist_files, load_mnist, short_label
+from cnn_core.runs.jobs import launch
+from cnn_core.training.registry import MNIST_STRATEGIES, get_strategy
+from cnn_core.training.run_config import RunConfig
 from ui.classroom import me, visible
 from ui.common import show_error, t
 from ui.grids import GRID_CSS, heat_grid_html

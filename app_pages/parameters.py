@@ -6,11 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from cnn_core.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
-from cnn_core.layer_code import LayerCodeError, parse_stack, stack_to_code, stack_to_sequential_code
-from cnn_core.layer_graph import GraphReport, analyze_code, graph_to_code, line_ranges
-from cnn_core.layer_stack import LAYER_TYPES, StackReport, analyze_stack, freeze_all_but_last
-from cnn_core.shapes import ShapeError
+from cnn_core.concepts.shapes import ShapeError
+from cnn_core.keras_code.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
+from cnn_core.keras_code.code_writer import stack_to_code
+from cnn_core.keras_code.layer_code import edit_stack, stack_of
+from cnn_core.keras_code.layer_graph import GraphReport, analyze_code, graph_to_code, line_ranges
+from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last
+from cnn_core.keras_code.layer_table import LAYER_TYPES, LayerCodeError
 from ui.common import labeler, show_error, t
 from ui.follow import page_fragment
 from ui.guess import reveal_gate
@@ -201,25 +203,13 @@ def layer_editor() -> None:
         model = BOOK_MODELS[key]()
         st.session_state["params_code"] = stack_to_code(model.input_shape, model.layers)
 
-    def edit_stack(action: str) -> None:
-        """Add, remove or move a layer by rewriting the code from the parsed stack, in the spelling it had."""
-        code = st.session_state["params_code"]
-        try:
-            parsed = parse_stack(code)
-        except LayerCodeError:
-            return
-        layers = list(parsed.layers)
-        index = min(st.session_state.get("params_edit_index", 1), max(len(layers), 1)) - 1
-        if action == "add":
-            layers.insert(index + 1 if layers else 0, LAYER_TYPES[st.session_state["params_add_kind"]]())
-        elif layers and action == "remove":
-            layers.pop(index)
-        elif action == "up" and 0 < index < len(layers):
-            layers[index - 1], layers[index] = layers[index], layers[index - 1]
-        elif action == "down" and index < len(layers) - 1:
-            layers[index + 1], layers[index] = layers[index], layers[index + 1]
-        write = stack_to_sequential_code if "Sequential" in code else stack_to_code
-        st.session_state["params_code"] = write(parsed.input_shape, layers)
+    def edit(action: str) -> None:
+        """Add, remove or move a layer: the code rewritten from its stack, in the spelling it had."""
+        kind = st.session_state.get("params_add_kind", next(iter(LAYER_TYPES)))
+        new_layer = LAYER_TYPES[kind]() if action == "add" else None
+        code = edit_stack(st.session_state["params_code"], action, st.session_state.get("params_edit_index", 1), new_layer)  # fmt: skip
+        if code is not None:
+            st.session_state["params_code"] = code
 
     b1, b2, b3 = st.columns(3)
     for col, key in zip((b1, b2, b3), BOOK_MODELS, strict=True):
@@ -228,12 +218,10 @@ def layer_editor() -> None:
         e1, e2, e3, e4, e5, e6 = st.columns([1.2, 1, 0.8, 0.8, 0.8, 0.8], vertical_alignment="bottom")
         e1.selectbox(t("params.add_kind"), list(LAYER_TYPES), key="params_add_kind")
         e2.number_input(t("params.edit_index"), 1, 200, 1, key="params_edit_index")
-        e3.button(t("params.add"), key="params_add", on_click=edit_stack, args=("add",), width="stretch")
-        e4.button(t("params.remove"), key="params_remove", on_click=edit_stack, args=("remove",), width="stretch")
-        e5.button("↑", key="params_up", on_click=edit_stack, args=("up",), width="stretch", help=t("params.move_up"))
-        e6.button(
-            "↓", key="params_down", on_click=edit_stack, args=("down",), width="stretch", help=t("params.move_down")
-        )
+        e3.button(t("params.add"), key="params_add", on_click=edit, args=("add",), width="stretch")
+        e4.button(t("params.remove"), key="params_remove", on_click=edit, args=("remove",), width="stretch")
+        e5.button("↑", key="params_up", on_click=edit, args=("up",), width="stretch", help=t("params.move_up"))
+        e6.button("↓", key="params_down", on_click=edit, args=("down",), width="stretch", help=t("params.move_down"))
     code = st.text_area(t("params.code"), key="params_code", height=260, help=t("params.code_help"))
     publish(URL_STATE)
 
@@ -263,11 +251,11 @@ def layer_editor() -> None:
     if rows.rows:
         params_chart({t("params.editor_model"): rows})
     with st.expander(t("params.generated_code")):
-        if graph.is_chain():
-            stack = parse_stack(code)
+        stack = stack_of(graph)
+        if stack is not None:
             tab_f, tab_s = st.tabs([t("params.functional_api"), "Sequential"])
-            tab_f.code(stack_to_code(stack.input_shape, stack.layers), language="python")
-            tab_s.code(stack_to_sequential_code(stack.input_shape, stack.layers), language="python")
+            tab_f.code(stack.functional_code(), language="python")
+            tab_s.code(stack.sequential_code(), language="python")
         else:
             st.code(graph_to_code(graph), language="python")
     if st.button(t("params.check_keras"), key="params_editor_keras"):

@@ -3,14 +3,15 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.convolution import demo_values
-from cnn_core.pooling import pool2d, pool_axis_formula
-from cnn_core.shapes import ShapeError, pool2d_output_shape
+from cnn_core.concepts.convolution import demo_values
+from cnn_core.concepts.pooling import pool2d, pool_axis_formula, window_cells
+from cnn_core.concepts.shapes import ShapeError, pool2d_output_shape
 from ui.common import axis_formulas, labeler, show_error, small_note, t
 from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html
 from ui.lecture import lecture_mode, step_keys
 from ui.photos import photo_picker, photo_url_state, png
+from ui.stepper import Stepper
 from ui.url_state import Choice, Flag, Num, publish, restore
 
 URL_STATE = {
@@ -84,26 +85,12 @@ def pooling_body() -> None:
     layer_name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
     st.code(f"layers.{layer_name}(pool_size={pool_size}{code_strides}{code_padding})", language="python")
 
-    n_steps = oh * ow
-    if st.session_state.get("pool_step", 0) >= n_steps:
-        st.session_state["pool_step"] = 0
-
-    def move_window(delta: int) -> None:
-        st.session_state["pool_step"] = (st.session_state.get("pool_step", 0) + delta) % n_steps
-
-    p1 = p2 = p3 = st.container(horizontal=True, vertical_alignment="bottom")
-    p1.button(t("conv.prev"), key="pool_prev", on_click=move_window, args=(-1,), disabled=n_steps == 1)
-    p2.button(t("conv.next"), key="pool_next", on_click=move_window, args=(1,), disabled=n_steps == 1, help=t("conv.keys_help"))  # fmt: skip
-    step = p3.slider(t("pool.window"), 0, max(n_steps - 1, 1), key="pool_step", disabled=n_steps == 1)
-    step = min(step, n_steps - 1)
+    stepper = Stepper("pool", oh * ow)
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    stepper.buttons(row)
+    step = stepper.slider(row, t("pool.window"))
     orow, ocol = divmod(step, ow)
-    r0 = orow * result.rows.stride - result.rows.pad_before
-    c0 = ocol * result.cols.stride - result.cols.pad_before
-    window = [
-        (r, c)
-        for r in range(max(r0, 0), min(r0 + pool_size, grid_h))
-        for c in range(max(c0, 0), min(c0 + pool_size, grid_w))
-    ]
+    window = window_cells(result, orow, ocol)
     in_classes: dict[tuple[int, int], str] = {}
     add_class(in_classes, window, "win")
     if mode == "max":

@@ -6,13 +6,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from cnn_core.classroom import Action, ClassroomError
-from cnn_core.curves import curves_png, metrics_csv
-from cnn_core.evaluation import evaluate_run, load_run_model, predict_image, wrong_examples
-from cnn_core.images import ImageDecodeError
-from cnn_core.recorded import recorded_runs
-from cnn_core.run_store import ACTIVE_STATES, LIVE_STATES, RESULT_STATES, RunRecord
-from cnn_core.settings import load_settings
+from cnn_core.classroom.room import Action, ClassroomError
+from cnn_core.core.images import ImageDecodeError
+from cnn_core.core.settings import load_settings
+from cnn_core.runs.board import run_rows
+from cnn_core.runs.recorded import recorded_runs
+from cnn_core.training.curves import curves_png, epochs_replayed, metrics_csv
+from cnn_core.training.evaluation import evaluate_run, load_run_model, predict_image, wrong_examples
+from cnn_core.training.run_store import LIVE_STATES, RESULT_STATES, RunRecord
 from ui.classroom import allowed, me, owner_caption, visible
 from ui.common import max_upload_bytes, show_error, t
 from ui.photos import decode_upload
@@ -32,30 +33,23 @@ st.title(t("runs.title"))
 store, records = runs_now()
 records = visible(records)  # in a class: everyone's runs, or only your own when the lecturer hid them
 
-rows = []
-for r in records:
-    c = r.config
-    best = r.best_epoch or {}
-    started, ended = (
-        r.status.get("started_at"),
-        r.status.get("ended_at") or (time.time() if r.state in ACTIVE_STATES else None),
-    )
-    rows.append(
-        {
-            t("runs.col_name"): r.name,
-            **({} if me().is_solo else {t("runs.col_owner"): r.owner.get("nickname") or "–"}),
-            t("runs.col_status"): t(f"states.{r.state}"),
-            t("runs.col_strategy"): t(f"strategies.{c.strategy}") if c else "–",
-            t("runs.col_dataset"): Path(c.dataset).name if c else "–",
-            t("runs.col_base"): c.base if c and c.uses_pretrained_base else "–",
-            t("runs.col_params"): r.status.get("params"),
-            t("runs.col_best_val"): best.get("val_accuracy"),
-            t("runs.col_test"): (r.test or {}).get("accuracy"),
-            t("runs.col_duration"): format_seconds(ended - started) if started and ended else "–",
-            t("runs.col_estimate"): format_seconds(r.estimated_seconds),
-            "id": r.run_id,
-        }
-    )
+rows = [
+    {
+        t("runs.col_name"): row.name,
+        **({} if me().is_solo else {t("runs.col_owner"): row.owner}),
+        t("runs.col_status"): t(f"states.{row.state}"),
+        t("runs.col_strategy"): t(f"strategies.{row.strategy}") if row.strategy else "–",
+        t("runs.col_dataset"): row.dataset or "–",
+        t("runs.col_base"): row.base or "–",
+        t("runs.col_params"): row.params,
+        t("runs.col_best_val"): row.best_val_accuracy,
+        t("runs.col_test"): row.test_accuracy,
+        t("runs.col_duration"): format_seconds(row.seconds),
+        t("runs.col_estimate"): format_seconds(row.estimated_seconds),
+        "id": row.run_id,
+    }
+    for row in run_rows(records)
+]
 if not rows:
     st.info(t("runs.empty"))
 else:
@@ -203,12 +197,7 @@ with tab_replay:
         @st.fragment(run_every=0.5 if started else None)
         def replay() -> None:
             elapsed = (time.time() - started) * speed if started else float("inf")
-            shown_epochs, clock = [], 0.0
-            for e in source.epochs:
-                clock += e.get("seconds") or 1.0
-                if clock > elapsed:
-                    break
-                shown_epochs.append(e)
+            shown_epochs = epochs_replayed(source.epochs, elapsed)
             view = RunRecord(source.run_id, source.path, source.config, source.status, source.meta, epochs=shown_epochs)
             st.progress(
                 len(shown_epochs) / max(len(source.epochs), 1),

@@ -4,16 +4,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnn_core.acquire import synthetic_counts
-from cnn_core.classroom import ClassroomError
-from cnn_core.datasets import find_datasets, image_counts
-from cnn_core.estimate import estimate, workload
-from cnn_core.jobs import configured_backend, launch
-from cnn_core.run_config import BASES, RunConfig, apply_preset, preset_changes, preset_epochs
-from cnn_core.run_store import ACTIVE_STATES, RunState
-from cnn_core.settings import load_settings
-from cnn_core.story import queue_story, story_plan
-from cnn_core.strategies import IMAGE_STRATEGIES, PRESETS, get_strategy
+from cnn_core.classroom.room import ClassroomError
+from cnn_core.core.settings import load_settings
+from cnn_core.data.acquire import synthetic_counts
+from cnn_core.data.datasets import find_datasets, image_counts
+from cnn_core.runs.jobs import configured_backend, launch
+from cnn_core.runs.story import queue_story, story_plan
+from cnn_core.training.estimate import estimate, workload
+from cnn_core.training.registry import IMAGE_STRATEGIES, PRESETS, get_strategy
+from cnn_core.training.run_config import BASES, RunConfig, apply_preset, preset_changes, preset_epochs
+from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.classroom import me, visible
 from ui.common import labeler, show_error, t
 from ui.data_flows import data_flows

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from cnn_core.strategies import get_strategy
-from cnn_core.transfer_guide import SCENARIOS, choose_scenario
+from cnn_core.concepts.transfer_guide import SCENARIOS, choose_scenario
+from cnn_core.training.registry import get_strategy
 from ui.common import labeler, t
 from ui.url_state import Choice, publish, restore
 

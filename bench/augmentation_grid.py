@@ -17,8 +17,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnn_core.augmentation import BOOK, FIRST_EDITION, augment_grid, build_pipeline, resize_square  # noqa: E402
-from cnn_core.images import load_sample_photo  # noqa: E402
+from cnn_core.core.images import load_sample_photo  # noqa: E402
+from cnn_core.data.augmentation import BOOK, FIRST_EDITION, augment_grid, build_pipeline, resize_square  # noqa: E402
 
 TARGET_MS = 300.0
 

@@ -36,9 +36,9 @@ os.environ.update(
     }
 )
 
-from cnn_core.jobs import launch, process_alive, reconcile  # noqa: E402
-from cnn_core.run_config import RunConfig  # noqa: E402
-from cnn_core.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
+from cnn_core.runs.jobs import launch, process_alive, reconcile  # noqa: E402
+from cnn_core.training.run_config import RunConfig  # noqa: E402
+from cnn_core.training.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
 from tests.ws_client import Session, free_port, start_server, wait_for  # noqa: E402
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
@@ -108,7 +108,7 @@ def disk_full(store: RunStore) -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
 
     subprocess.run(
-        [sys.executable, "-m", "cnn_core.train", str(store.path(run_id))],
+        [sys.executable, "-m", "cnn_core.runs.train", str(store.path(run_id))],
         cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)}, preexec_fn=limit, capture_output=True, timeout=300,
     )  # fmt: skip
     record = store.load(run_id)

@@ -6,7 +6,7 @@ Run: .venv/bin/python bench/lecture.py [--dataset ../shared/data/cats_vs_dogs_sm
 Queues the five lecture-preset runs (scratch, scratch_augmented, feature extraction 3a and 3b, fine-tuning after 3b)
 exactly as the training lab's "Queue the whole story" button does, one at a time on the local backend, and prints
 per strategy: wall time, the estimate made before launch, test accuracy, best validation accuracy, the largest
-train-validation gap, whether validation loss turned up, then every criterion of ``cnn_core.story`` with ✓/✗.
+train-validation gap, whether validation loss turned up, then every criterion of ``cnn_core.runs.story`` with ✓/✗.
 ``--runs-dir`` keeps the runs (default ``~/.cnn_classroom/bench-lecture``): a second invocation's estimates are
 calibrated on the first one's runs. ``--set`` tries a variant of a preset without editing the registry.
 """
@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnn_core.datasets import image_counts  # noqa: E402
-from cnn_core.jobs import LocalBackend, launch  # noqa: E402
-from cnn_core.run_store import ACTIVE_STATES, RunStore  # noqa: E402
-from cnn_core.settings import HOME_DIR, PROJECT_ROOT  # noqa: E402
-from cnn_core.story import criteria, curve_facts, queue_story, story_facts, story_plan  # noqa: E402
+from cnn_core.core.settings import PROJECT_ROOT, home_dir  # noqa: E402
+from cnn_core.data.datasets import image_counts  # noqa: E402
+from cnn_core.runs.jobs import LocalBackend, launch  # noqa: E402
+from cnn_core.runs.story import criteria, curve_facts, queue_story, story_facts, story_plan  # noqa: E402
+from cnn_core.training.run_store import ACTIVE_STATES, RunStore  # noqa: E402
 
 
 def parse_sets(values: list[str]) -> dict[str, dict[str, object]]:
@@ -44,7 +44,7 @@ def parse_sets(values: list[str]) -> dict[str, dict[str, object]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default=str(PROJECT_ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"))
-    parser.add_argument("--runs-dir", default=str(HOME_DIR / "bench-lecture"))
+    parser.add_argument("--runs-dir", default=str(home_dir() / "bench-lecture"))
     parser.add_argument("--base", default="efficientnet_lite0")
     parser.add_argument("--set", action="append", default=[], help="strategy:key=value,... (a preset variant)")
     args = parser.parse_args()

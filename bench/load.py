@@ -89,7 +89,7 @@ class ThroughputProbe(threading.Thread):
     def run(self) -> None:
         import json
 
-        from cnn_core.run_store import RunFolder
+        from cnn_core.training.run_store import RunFolder
 
         while not self.stop.is_set():
             try:
@@ -282,10 +282,10 @@ def main() -> int:
     job_pid = None
     try:
         if not args.no_training:
-            from cnn_core.classroom import SOLO
-            from cnn_core.jobs import launch
-            from cnn_core.run_config import RunConfig
-            from cnn_core.run_store import RunState, RunStore
+            from cnn_core.classroom.room import SOLO
+            from cnn_core.runs.jobs import launch
+            from cnn_core.training.run_config import RunConfig
+            from cnn_core.training.run_store import RunState, RunStore
 
             store = RunStore(home / "runs")
             config = RunConfig(
@@ -296,7 +296,7 @@ def main() -> int:
             )
             owner = SOLO
             if args.classroom:
-                from cnn_core.classroom import Classroom
+                from cnn_core.classroom.room import Classroom
 
                 owner = Classroom.beside(home / "runs").join(LECTURER_KEY, "Lecturer")
             run_id = launch(store, config, name="load test job", owner=owner)

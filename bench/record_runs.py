@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnn_core.run_store import RunState, RunStore  # noqa: E402
+from cnn_core.training.run_store import RunState, RunStore  # noqa: E402
 
 OUT = ROOT / "assets" / "recorded_runs"
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnn_core.jobs import LocalBackend, launch  # noqa: E402
-from cnn_core.run_config import RunConfig  # noqa: E402
-from cnn_core.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
+from cnn_core.runs.jobs import LocalBackend, launch  # noqa: E402
+from cnn_core.training.run_config import RunConfig  # noqa: E402
+from cnn_core.training.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
 from tests.ws_client import free_port  # noqa: E402
 
 
@@ -104,7 +104,7 @@ def main() -> int:
         temp = Path(f"/tmp/ray-bench-{os.getpid()}")
         address = start_ray(args.workers, temp)
         try:
-            from cnn_core.ray_backend import RayBackend  # noqa: PLC0415
+            from cnn_core.runs.ray_backend import RayBackend  # noqa: PLC0415
 
             backend = RayBackend(address, cpus=1)
             os.environ["CNN_CLASSROOM_RAY_ADDRESS"] = address

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cnn_core.jobs import launch  # noqa: E402
-from cnn_core.run_config import RunConfig  # noqa: E402
-from cnn_core.run_store import ACTIVE_STATES, RunStore  # noqa: E402
-from cnn_core.strategies import get_strategy  # noqa: E402
+from cnn_core.runs.jobs import launch  # noqa: E402
+from cnn_core.training.registry import get_strategy  # noqa: E402
+from cnn_core.training.run_config import RunConfig  # noqa: E402
+from cnn_core.training.run_store import ACTIVE_STATES, RunStore  # noqa: E402
 
 DEFAULT_DATASET = ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"
 
@@ -35,9 +35,9 @@ PLAIN_FIT = """
 import sys, time
 sys.path.insert(0, {root!r})
 import keras
-from cnn_core.data import inspect_dataset
-from cnn_core.pipelines import load_image_splits
-from cnn_core.models import scratch_model
+from cnn_core.data.reports import inspect_dataset
+from cnn_core.training.pipelines import load_image_splits
+from cnn_core.training.models import scratch_model
 keras.utils.set_random_seed(1337)
 report = inspect_dataset({dataset!r}, limit_per_class={limit!r})
 splits = load_image_splits(report, {size}, 32, 1337)

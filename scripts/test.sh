@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install (first time) and run the checks: ruff, then the whole pytest suite.
-# Extra arguments go to pytest, e.g. -k convolution.
+# Install (first time) and run the checks: ruff, the import-layer contract (lint-imports), then the whole pytest suite.
+# Extra arguments go to pytest, e.g. -k convolution, or the fast tier: -m "not e2e and not ray and not load".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
@@ -8,4 +8,5 @@ bash scripts/setup-browser.sh
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

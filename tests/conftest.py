@@ -1,15 +1,142 @@
+"""The suite's sandbox and shared fixtures.
+
+**Hermetic by default.** Before anything is imported, ``HOME`` and the app's folders (``CNN_CLASSROOM_HOME``,
+``CNN_CLASSROOM_DATA_DIRS``, ``CNN_CLASSROOM_RUNS_DIR``) point into a sandbox folder for the whole session (servers
+and trainers the tests start inherit it), and every test then gets fresh, empty ones of its own under its
+``tmp_path`` (fixture :func:`env`, autouse): no test reads what another left, and the user's home and the app's
+default folders are never touched.
+
+**The shared data** (``../shared/data`` beside the checkout, or the roots in ``CNN_CLASSROOM_DATA_DIRS`` when the
+suite is started with it set) is only seen by tests marked ``needs_data("mnist")`` / ``needs_data("cats_vs_dogs")``;
+they skip, saying what is missing, where it is absent.
+
+**Tiers** (markers, declared in ``pyproject.toml``, given here by file): ``e2e`` (real server + Chromium), ``ray`` (a
+local Ray cluster), ``load`` (the load bench's smoke runs), ``apptest`` (pages in Streamlit's AppTest), ``keras``
+(builds or trains real Keras models), ``unit`` (the rest). The fast tier is ``-m "not e2e and not ray and not load"``.
+"""
+
 import os
+import shutil
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+DATA_SETS = {"mnist": "keras_datasets/mnist.npz", "cats_vs_dogs": "cats_vs_dogs_small"}
+"""What ``needs_data`` can ask for: its path under one of the shared data roots."""
+
+
+def _shared_data_roots() -> tuple[Path, ...]:
+    raw = os.environ.get("CNN_CLASSROOM_DATA_DIRS")
+    if raw:
+        return tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip())
+    return (ROOT.parent / "shared" / "data",)
+
+
+SHARED_DATA_ROOTS = _shared_data_roots()
+SANDBOX = Path(tempfile.mkdtemp(prefix="cnn-classroom-tests-"))
+SANDBOX_ENV = {
+    "HOME": str(SANDBOX / "home"),
+    "CNN_CLASSROOM_HOME": str(SANDBOX / "home" / ".cnn_classroom"),
+    "CNN_CLASSROOM_DATA_DIRS": str(SANDBOX / "data"),
+    "CNN_CLASSROOM_RUNS_DIR": str(SANDBOX / "runs"),
+}
+for _path in SANDBOX_ENV.values():
+    Path(_path).mkdir(parents=True, exist_ok=True)
+os.environ.update(SANDBOX_ENV)
+os.environ.pop("KERAS_HOME", None)  # Keras's folder follows HOME into the sandbox
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+TIER_BY_FILE = {
+    "test_ray_backend.py": "ray",
+    "test_load_smoke.py": "load",
+    "test_app.py": "apptest",
+    "test_bad_numbers.py": "apptest",
+    "test_errors_boundary.py": "apptest",
+    "test_url_round_trip.py": "apptest",
+    "test_jobs.py": "keras",
+    "test_faults.py": "keras",
+    "test_strategies.py": "keras",
+    "test_pretrained.py": "keras",
+    "test_inspect_model.py": "keras",
+    "test_evaluation.py": "keras",
+    "test_augmentation.py": "keras",
+    "test_layer_stack.py": "keras",
+    "test_layer_graph.py": "keras",
+    "test_model_corpus.py": "keras",
+    "test_run_folder.py": "keras",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each test's tier from its file: ``tests/e2e/`` is e2e, ``test_page_*`` apptest, the rest by the table."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if "e2e" in path.parts:
+            tier = "e2e"
+        elif path.name.startswith("test_page_"):
+            tier = "apptest"
+        else:
+            tier = TIER_BY_FILE.get(path.name, "unit")
+        item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SANDBOX, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A test's own empty folders, already in the environment."""
+
+    home: Path
+    data: Path
+    runs: Path
+
+    @property
+    def environ(self) -> dict[str, str]:
+        """The environment to give a server or trainer started by the test."""
+        return os.environ.copy()
+
+
+def shared_data(*names: str) -> tuple[Path, ...]:
+    """The shared data roots holding every one of ``names`` (keys of :data:`DATA_SETS`); skips when one is absent."""
+    missing = [n for n in names if not any((root / DATA_SETS[n]).exists() for root in SHARED_DATA_ROOTS)]
+    if missing:
+        where = os.pathsep.join(str(r) for r in SHARED_DATA_ROOTS)
+        pytest.skip(
+            f"needs the shared data set(s) {missing} ({', '.join(DATA_SETS[m] for m in missing)}), not under {where}"
+        )
+    return tuple(root for root in SHARED_DATA_ROOTS if root.is_dir())
+
+
+@pytest.fixture(autouse=True)
+def env(request, tmp_path, monkeypatch) -> Sandbox:
+    """Fresh home, data and runs folders for this test (a folder a module- or session-scoped fixture already chose
+    is kept); for a ``needs_data`` test, the data roots are the shared ones."""
+    sandbox = Sandbox(tmp_path / "home", tmp_path / "data", tmp_path / "runs")
+    own = {
+        "HOME": sandbox.home,
+        "CNN_CLASSROOM_HOME": sandbox.home / ".cnn_classroom",
+        "CNN_CLASSROOM_DATA_DIRS": sandbox.data,
+        "CNN_CLASSROOM_RUNS_DIR": sandbox.runs,
+    }
+    for name, path in own.items():
+        if os.environ.get(name) == SANDBOX_ENV[name]:
+            Path(path).mkdir(parents=True, exist_ok=True)
+            monkeypatch.setenv(name, str(path))
+    marker = request.node.get_closest_marker("needs_data")
+    if marker is not None:
+        roots = shared_data(*(marker.args or tuple(DATA_SETS)))
+        monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", os.pathsep.join(str(r) for r in roots))
+    return sandbox
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Shared helpers for the page tests."""
 
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -32,3 +33,32 @@ def all_text(at: AppTest) -> str:
 
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def wait_for(predicate, timeout: float = 120.0, every: float = 0.05, what: str = ""):
+    """Poll ``predicate`` until it returns something truthy, and return that; ``AssertionError`` (naming ``what``
+    and the last value seen) when ``timeout`` seconds pass first. The suite's one waiting loop."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what or 'the condition'} (last: {value!r})")
+
+
+def wait_until_ended(store, *run_ids: str, timeout: float = 180.0):
+    """Wait for every run to leave the active states; returns their records."""
+    from cnn_core.training.run_store import ACTIVE_STATES
+
+    return wait_for(
+        lambda: (
+            (records := [store.load(r) for r in run_ids])
+            and all(r.state not in ACTIVE_STATES for r in records)
+            and records
+        ),
+        timeout=timeout,
+        every=0.2,
+        what=f"runs {', '.join(run_ids)} to end",
+    )

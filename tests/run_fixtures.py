@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunStore, now
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunStore, now
 
 EPOCHS = [
     {"epoch": i + 1, "loss": 0.7 - 0.1 * i, "accuracy": 0.5 + 0.08 * i, "val_loss": v, "val_accuracy": 0.55 + 0.05 * i, "seconds": 2.0, "images_per_second": 50.0}

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.augmentation import (
+from cnn_core.core.images import load_sample_photo
+from cnn_core.data.augmentation import (
     BOOK,
     FIRST_EDITION,
     NONE,
@@ -14,7 +15,6 @@ from cnn_core.augmentation import (
     pipeline_layers,
     resize_square,
 )
-from cnn_core.images import load_sample_photo
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,6 @@ PAGES = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
-
-
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("value", [10**9, -(10**9), 0])
 def test_every_numeric_field(page, value):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from cnn_core.classroom import (
+from cnn_core.classroom.room import (
     SOLO,
     Action,
     Classroom,
@@ -16,9 +16,9 @@ from cnn_core.classroom import (
     authorize,
     may_see,
 )
-from cnn_core.jobs import launch, queue_order, queue_position, reconcile, stop, wait_seconds
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import ACTIVE_STATES, RunState, RunStore
+from cnn_core.runs.jobs import launch, queue_order, queue_position, reconcile, stop, wait_seconds
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import ACTIVE_STATES, RunState, RunStore
 from tests.ws_client import wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
@@ -142,7 +142,7 @@ def test_hidden_runs_are_visible_only_to_their_owner_and_the_lecturer(members, s
 
 def test_a_learners_third_launch_is_refused_and_the_lecturer_has_no_quota(members, store):
     _, a, b, lecturer = members
-    from cnn_core.jobs import LocalBackend
+    from cnn_core.runs.jobs import LocalBackend
 
     backend = LocalBackend(1)
     first = launch(store, RunConfig(epochs=500, **TINY), "A1", backend=backend, owner=a)
@@ -180,7 +180,7 @@ def test_quota_is_configurable(store, classroom_env, monkeypatch):
     monkeypatch.setenv("CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER", "0")
     settings = ClassroomSettings.from_env()
     assert settings.max_active == 1
-    from cnn_core.classroom import check_quota
+    from cnn_core.classroom.room import check_quota
 
     learner = Identity("m1", "A", Role.LEARNER)
     check_quota(learner, [{"id": "m2"}], settings)

@@ -4,7 +4,7 @@ who is signed in; the lecturer's switches; solo mode has none of it."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnn_core.classroom import Classroom
+from cnn_core.classroom.room import Classroom
 from tests.helpers import ROOT, assert_clean
 
 KEYS = {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": "lecturer-only-7"}

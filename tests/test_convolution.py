@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.convolution import (
+from cnn_core.concepts.convolution import (
     BOOK_PATCH_INPUT,
     KERNEL_PRESETS,
     conv2d,
@@ -11,7 +11,7 @@ from cnn_core.convolution import (
     pad_input,
     relu,
 )
-from cnn_core.shapes import conv2d_arithmetic
+from cnn_core.concepts.shapes import conv2d_arithmetic
 
 
 def _keras_conv(x, kernel, bias, strides, padding, dilation):

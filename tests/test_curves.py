@@ -3,7 +3,7 @@ import io
 
 from PIL import Image
 
-from cnn_core.curves import best_epoch, curves_png, eta_seconds, metrics_csv, overfitting_from
+from cnn_core.training.curves import best_epoch, curves_png, epochs_replayed, eta_seconds, metrics_csv, overfitting_from
 
 EPOCHS = [
     {"epoch": 1, "loss": 0.69, "accuracy": 0.5, "val_loss": 0.68, "val_accuracy": 0.55, "seconds": 10},
@@ -35,3 +35,13 @@ def test_csv_and_png():
     img = Image.open(io.BytesIO(curves_png(EPOCHS, "run")))
     assert img.size == (900, 360)
     assert len(set(img.getdata())) > 3  # something was drawn
+
+
+def test_a_replay_shows_the_epochs_at_the_runs_own_pace():
+    epochs = [{"epoch": 1, "seconds": 10.0}, {"epoch": 2, "seconds": 30.0}, {"epoch": 3}]
+    assert epochs_replayed(epochs, 0) == []
+    assert [e["epoch"] for e in epochs_replayed(epochs, 10)] == [1]
+    assert [e["epoch"] for e in epochs_replayed(epochs, 39.9)] == [1]
+    assert [e["epoch"] for e in epochs_replayed(epochs, 40)] == [1, 2]
+    assert [e["epoch"] for e in epochs_replayed(epochs, 41)] == [1, 2, 3]  # no seconds recorded: one second
+    assert epochs_replayed(epochs, float("inf")) == epochs

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core.acquire import build_subset, download_pet_images, kaggle_sources, make_synthetic_dataset
-from cnn_core.data import DatasetError, inspect_dataset, load_mnist
-from cnn_core.datasets import PathOutsideRootsError
+from cnn_core.data.acquire import build_subset, download_pet_images, kaggle_sources, make_synthetic_dataset
+from cnn_core.data.datasets import PathOutsideRootsError
+from cnn_core.data.reports import DatasetError, inspect_dataset, load_mnist
 
 
 def _jpeg(value=100, size=24) -> bytes:
@@ -69,7 +69,7 @@ def test_kaggle_subset_uses_the_books_numbering(tmp_path):
 
 
 def test_pet_images_download_skips_corrupt_images(tmp_path, monkeypatch):
-    import cnn_core.acquire as data
+    import cnn_core.data.acquire as data
 
     archive = tmp_path / "kagglecatsanddogs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -121,7 +121,7 @@ def _epoch(dataset) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("n, batch_size", [(10, 4), (12, 4), (3, 5)], ids=["ragged", "even", "one-batch"])
 def test_array_batches_match_keras_batching(n, batch_size):
-    from cnn_core.pipelines import array_batches
+    from cnn_core.training.pipelines import array_batches
 
     x = np.arange(n * 6, dtype="float32").reshape(n, 2, 3)
     y = np.arange(n, dtype="float32")
@@ -132,7 +132,7 @@ def test_array_batches_match_keras_batching(n, batch_size):
 
 
 def test_array_batches_reshuffle_each_epoch_and_keep_pairs():
-    from cnn_core.pipelines import array_batches
+    from cnn_core.training.pipelines import array_batches
 
     x = np.arange(64, dtype="float32")[:, None] * np.ones((1, 3), "float32")
     y = np.arange(64, dtype="float32")
@@ -146,14 +146,14 @@ def test_array_batches_reshuffle_each_epoch_and_keep_pairs():
 
 
 def test_array_batches_refuse_mismatched_arrays():
-    from cnn_core.pipelines import array_batches
+    from cnn_core.training.pipelines import array_batches
 
     with pytest.raises(ValueError, match=r"Received: len\(x\)=3, len\(y\)=2"):
         array_batches(np.zeros((3, 2)), np.zeros(2), 2, shuffle=False)
 
 
 def test_as_tensor_shares_a_mapped_npy_file_and_copies_otherwise(tmp_path):
-    from cnn_core.pipelines import as_tensor
+    from cnn_core.training.pipelines import as_tensor
 
     path = tmp_path / "features.npy"
     np.save(path, np.arange(4096, dtype="float32").reshape(64, 64))

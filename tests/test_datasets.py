@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core.datasets import PathOutsideRootsError, find_datasets, random_image, resolve_inside
+from cnn_core.data.datasets import PathOutsideRootsError, find_datasets, random_image, resolve_inside
 
 
 def _make_dataset(root, classes=("cat", "dog"), per_class=3):

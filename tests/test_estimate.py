@@ -1,14 +1,14 @@
 import pytest
 
-from cnn_core.estimate import (
+from cnn_core.training.estimate import (
     FEATURE_PASS_IMAGES_PER_SECOND,
     MEASURED_IMAGES_PER_SECOND,
     STARTUP_SECONDS,
     estimate_seconds,
     throughput,
 )
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunRecord
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunRecord
 
 
 def _record(config, ips):

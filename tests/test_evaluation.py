@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core.evaluation import (
+from cnn_core.training.evaluation import (
     class_names,
     evaluate,
     evaluate_run,
@@ -12,8 +12,8 @@ from cnn_core.evaluation import (
     predict_image,
     wrong_examples,
 )
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunState, RunStore
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunState, RunStore
 
 
 def _item(label, predicted, probability=0.9, item="x.jpg"):

@@ -9,30 +9,23 @@ import time
 
 import pytest
 
-from cnn_core.jobs import launch, process_alive, reconcile
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import ACTIVE_STATES, RunStore
+from cnn_core.runs.jobs import launch, process_alive, reconcile
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import ACTIVE_STATES, RunStore
 from tests.ws_client import ROOT, Session, free_port, start_server, wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    values = {
-        "CNN_CLASSROOM_HOME": str(tmp_path / "home"),
-        "CNN_CLASSROOM_RUNS_DIR": str(tmp_path / "runs"),
-        "CNN_CLASSROOM_DATA_DIRS": str(tmp_path / "data"),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    for k, v in values.items():
-        monkeypatch.setenv(k, v)
-    return os.environ.copy()
+def server_env(env):
+    """The environment of a server or trainer this test starts: the test's own folders (``env``)."""
+    return env.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
-def test_server_killed_and_restarted_while_a_job_trains(env, tmp_path):
+def test_server_killed_and_restarted_while_a_job_trains(server_env, tmp_path):
     port = free_port()
-    server = start_server(port, env)
+    server = start_server(port, server_env)
     try:
         session = Session(port, "train")
         session.run()
@@ -48,7 +41,7 @@ def test_server_killed_and_restarted_while_a_job_trains(env, tmp_path):
     time.sleep(1)
     assert process_alive(trainer_pid, run_id), "the training job must survive the server"
     epochs_before = len(store.load(run_id).epochs)
-    server = start_server(port, env)
+    server = start_server(port, server_env)
     try:
         session = Session(port, "runs")
         session.run()
@@ -64,7 +57,7 @@ def test_server_killed_and_restarted_while_a_job_trains(env, tmp_path):
         server.wait(timeout=20)
 
 
-def test_disk_write_failure_is_a_failed_run_with_its_message(env, tmp_path):
+def test_disk_write_failure_is_a_failed_run_with_its_message(server_env, tmp_path):
     store = RunStore(tmp_path / "runs")
     run_id = store.create(RunConfig(epochs=3, **TINY))
     limit = 2_000_000  # bytes per file: the checkpoint (~13 MB) cannot be written
@@ -73,8 +66,8 @@ def test_disk_write_failure_is_a_failed_run_with_its_message(env, tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     proc = subprocess.run(
-        [sys.executable, "-m", "cnn_core.train", str(store.path(run_id))],
-        cwd=ROOT, env=env | {"PYTHONPATH": str(ROOT)}, preexec_fn=small_disk, capture_output=True, timeout=300,
+        [sys.executable, "-m", "cnn_core.runs.train", str(store.path(run_id))],
+        cwd=ROOT, env=server_env | {"PYTHONPATH": str(ROOT)}, preexec_fn=small_disk, capture_output=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 1
     record = store.load(run_id)
@@ -82,7 +75,7 @@ def test_disk_write_failure_is_a_failed_run_with_its_message(env, tmp_path):
     assert "File too large" in record.status["error"] or "No space" in record.status["error"], record.status["error"]
 
 
-def test_two_launches_in_the_same_second_queue_in_order(env, tmp_path):
+def test_two_launches_in_the_same_second_queue_in_order(server_env, tmp_path):
     store = RunStore(tmp_path / "runs")
     first = launch(store, RunConfig(epochs=2, **TINY), max_running=1)
     second = launch(store, RunConfig(epochs=2, **TINY), max_running=1)
@@ -96,7 +89,7 @@ def test_two_launches_in_the_same_second_queue_in_order(env, tmp_path):
     assert done[1].status["started_at"] >= done[0].status["ended_at"] - 1
 
 
-def test_stop_signal_to_a_queued_run_cancels_it(env, tmp_path):
+def test_stop_signal_to_a_queued_run_cancels_it(server_env, tmp_path):
     store = RunStore(tmp_path / "runs")
     first = launch(store, RunConfig(epochs=200, **TINY), max_running=1)
     second = launch(store, RunConfig(epochs=2, **TINY), max_running=1)

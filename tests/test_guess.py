@@ -1,6 +1,6 @@
 import pytest
 
-from cnn_core.guess import guess_error, parse_count_guess, parse_shape_guess
+from cnn_core.concepts.guess import guess_error, parse_count_guess, parse_shape_guess
 
 
 @pytest.mark.parametrize(

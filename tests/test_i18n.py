@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core.i18n import LANGUAGES, catalogue, translate
+from cnn_core.core.i18n import LANGUAGES, catalogue, translate
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]

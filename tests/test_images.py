@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cnn_core.images import (
+from cnn_core.core.images import (
     ImageDecodeError,
     decode_image,
     load_sample_photo,

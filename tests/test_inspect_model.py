@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core import inspect_model
-from cnn_core.augmentation import BOOK, build_pipeline
+from cnn_core.data.augmentation import BOOK, build_pipeline
+from cnn_core.training import inspect_model
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +56,9 @@ def test_grad_cam_shape_range_and_agreement(tiny):
 
 
 def test_grad_cam_on_the_imagenet_network(tmp_path):
-    from cnn_core.augmentation import resize_square
-    from cnn_core.images import load_sample_photo
-    from cnn_core.pretrained.efficientnet_lite import efficientnet_lite0
+    from cnn_core.core.images import load_sample_photo
+    from cnn_core.data.augmentation import resize_square
+    from cnn_core.training.pretrained.efficientnet_lite import efficientnet_lite0
 
     model = efficientnet_lite0(include_top=True, cache_dir=tmp_path)
     heat, cls, score = inspect_model.grad_cam(model, resize_square(load_sample_photo(), 224), split_at="top_relu6")
@@ -67,7 +67,7 @@ def test_grad_cam_on_the_imagenet_network(tmp_path):
 
 def test_filter_pattern_on_the_imagenet_network_uses_its_input_size(tmp_path):
     """The page's default model takes exactly 224x224: a pattern of any other size was a ValueError."""
-    from cnn_core.pretrained.efficientnet_lite import efficientnet_lite0
+    from cnn_core.training.pretrained.efficientnet_lite import efficientnet_lite0
 
     model = efficientnet_lite0(include_top=True, cache_dir=tmp_path)
     assert inspect_model.pattern_size(model) == 224

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core.jobs import launch, reconcile
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import ACTIVE_STATES, RunStore
+from cnn_core.runs.jobs import launch, reconcile
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import ACTIVE_STATES, RunStore
 from tests.ws_client import wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
@@ -135,8 +135,8 @@ def test_feature_extraction_caches_features_and_saves_the_full_model(store):
 
 
 def test_the_local_backend_records_itself_and_the_trainer_beats(store):
-    from cnn_core.jobs import stop
-    from cnn_core.run_store import HEARTBEAT_EVERY_S, host_name
+    from cnn_core.runs.jobs import stop
+    from cnn_core.training.run_store import HEARTBEAT_EVERY_S, host_name
 
     run_id = launch(store, RunConfig(epochs=500, **TINY), max_running=1)
     record = wait_for(lambda: len(store.load(run_id).epochs) >= 1 and store.load(run_id))

@@ -1,8 +1,11 @@
 import pytest
 
-from cnn_core.book_models import cats_vs_dogs_convnet, mnist_convnet
-from cnn_core.layer_code import LayerCodeError, parse_stack, stack_to_code
-from cnn_core.layer_stack import Conv2D, Dense, Rescaling
+from cnn_core.keras_code.book_models import cats_vs_dogs_convnet, mnist_convnet
+from cnn_core.keras_code.code_writer import stack_to_code
+from cnn_core.keras_code.layer_code import edit_stack, parse_stack
+from cnn_core.keras_code.layer_graph import analyze_code
+from cnn_core.keras_code.layer_stack import Conv2D, Dense, Rescaling
+from cnn_core.keras_code.layer_table import LayerCodeError
 
 BOOK_LISTING = """
 # 입력층
@@ -80,8 +83,41 @@ def test_notebook_lines_are_ignored_not_refused():
 
 
 def test_sequential_code_round_trip():
-    from cnn_core.layer_code import stack_to_sequential_code
+    from cnn_core.keras_code.code_writer import stack_to_sequential_code
 
     model = cats_vs_dogs_convnet()
     parsed = parse_stack(stack_to_sequential_code(model.input_shape, model.layers))
     assert parsed.layers == model.layers
+
+
+SEQUENTIAL = """model = keras.Sequential([
+    keras.Input(shape=(28, 28, 1)),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax"),
+])"""
+
+
+def test_an_edit_keeps_the_spelling_the_code_had():
+    added = edit_stack(SEQUENTIAL, "add", 1, Dense(64))
+    assert added.startswith("model = keras.Sequential([")
+    assert [n.kind for n in analyze_code(added).connected][1:] == ["Conv2D", "Dense", "Flatten", "Dense"]
+    functional = parse_stack(SEQUENTIAL).functional_code()
+    removed = edit_stack(functional, "remove", 2)
+    assert removed.startswith("inputs = keras.Input(shape=(28, 28, 1))")
+    assert [n.kind for n in analyze_code(removed).connected][1:] == ["Conv2D", "Dense"]
+    moved = edit_stack(SEQUENTIAL, "up", 3)
+    assert [n.kind for n in analyze_code(moved).connected][1:] == ["Conv2D", "Dense", "Flatten"]
+    assert edit_stack(SEQUENTIAL, "down", 3) == parse_stack(SEQUENTIAL).sequential_code()  # the last layer stays
+    assert edit_stack(SEQUENTIAL, "remove", 99).count("layers.") == 2  # clamped to the last layer
+
+
+def test_an_edit_of_a_model_with_branches_changes_nothing():
+    branches = """inputs = keras.Input(shape=(8, 8, 3))
+a = layers.Conv2D(4, 3)(inputs)
+b = layers.Conv2D(4, 3)(inputs)
+outputs = layers.add([a, b])
+model = keras.Model(inputs, outputs)"""
+    assert edit_stack(branches, "remove", 1) is None
+    with pytest.raises(ValueError, match="Received: action='swap'"):
+        edit_stack(SEQUENTIAL, "swap", 1)

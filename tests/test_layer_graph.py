@@ -8,16 +8,15 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.keras_build import build_keras_graph
-from cnn_core.layer_code import LayerCodeError
-from cnn_core.layer_graph import (
+from cnn_core.keras_code.keras_build import build_keras_graph
+from cnn_core.keras_code.layer_graph import analyze_code, clean_cell
+from cnn_core.keras_code.layer_table import (
     BASE_LAYER_ARGUMENTS,
     KERAS_ACTIVATIONS,
     KERAS_SIGNATURES,
     LAYER_ALIASES,
     REQUIRED_ARGUMENTS,
-    analyze_code,
-    clean_cell,
+    LayerCodeError,
 )
 
 
@@ -107,6 +106,7 @@ m = layers.maximum([z, layers.Subtract()([y, z])])
 m = layers.ZeroPadding2D(((1, 2), (3, 4)))(m)
 m = layers.DepthwiseConv2D(3, depth_multiplier=2)(m)
 m = layers.LeakyReLU(0.1)(m)
+m = layers.ActivityRegularization(l2=0.01)(m)
 m = layers.Reshape((-1, 16))(m)
 m = layers.Conv1D(4, 3, padding="causal")(m)
 m = layers.GlobalMaxPooling1D()(m)

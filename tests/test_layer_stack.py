@@ -1,9 +1,9 @@
 import keras
 import pytest
 
-from cnn_core.book_models import cats_vs_dogs_convnet, mnist_convnet, vgg16_conv_base
-from cnn_core.keras_build import build_keras_model, keras_vgg16_base, summarize
-from cnn_core.layer_stack import (
+from cnn_core.keras_code.book_models import cats_vs_dogs_convnet, mnist_convnet, vgg16_conv_base
+from cnn_core.keras_code.keras_build import build_keras_model, keras_vgg16_base, summarize
+from cnn_core.keras_code.layer_stack import (
     AveragePooling2D,
     BatchNormalization,
     Conv2D,

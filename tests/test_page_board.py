@@ -5,11 +5,11 @@ import io
 
 import pytest
 
-from cnn_core.board import board_csv, board_rows
-from cnn_core.classroom import SOLO, Classroom
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunState, RunStore
-from cnn_core.strategies import STRATEGIES
+from cnn_core.classroom.room import SOLO, Classroom
+from cnn_core.runs.board import board_csv, board_rows, run_rows
+from cnn_core.training.registry import STRATEGIES
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunState, RunStore
 from tests.helpers import assert_clean, run_page
 from ui.classroom import IDENTITY_KEY
 
@@ -63,6 +63,22 @@ def test_rows_numbers_hidden_names_and_filters(classroom):
     assert [r.member for r in board_rows(store.list(), ben, runs_hidden=True)] == ["Ben"]
     table = list(csv.DictReader(io.StringIO(board_csv(rows))))
     assert table[0]["member"] == "Ana" and table[0]["test_accuracy"] == "0.69" and table[2]["test_accuracy"] == ""
+
+
+def test_the_runs_pages_rows_come_from_the_same_records(classroom):
+    store, _, _, ids = classroom
+    rows = {r.run_id: r for r in run_rows(store.list(), at=1200.0)}
+    done, running = rows[ids["ana_scratch"]], rows[ids["ana_features"]]
+    assert (done.name, done.owner, done.strategy, done.dataset, done.base) == (
+        "a1",
+        "Ana",
+        "scratch",
+        "synthetic",
+        None,
+    )
+    assert (done.params, done.best_val_accuracy, done.test_accuracy, done.seconds) == (991041, 0.71, 0.69, 150.0)
+    assert running.base == "efficientnet_lite0" and running.test_accuracy is None
+    assert running.seconds == 200.0  # still running: up to the time asked about
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])

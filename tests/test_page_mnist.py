@@ -1,31 +1,27 @@
-import time
-
 import numpy as np
 import pytest
 
-from cnn_core.run_store import ACTIVE_STATES, RunStore
-from tests.helpers import assert_clean, run_page
+from cnn_core.training.run_store import RunStore
+from tests.helpers import assert_clean, run_page, wait_until_ended
 
 PAGE = "app_pages/mnist.py"
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    data = tmp_path / "data" / "keras_datasets"
+def mnist(env):
+    """A small MNIST-like ``mnist.npz`` in the test's data folder (each digit a bright row at twice its value)."""
+    data = env.data / "keras_datasets"
     data.mkdir(parents=True)
     rng = np.random.default_rng(0)
     labels = np.arange(12_000) % 10
     images = (rng.random((12_000, 28, 28)) * 30).astype(np.uint8)
     images[np.arange(12_000), labels * 2, :] = 255
     np.savez(data / "mnist.npz", x_train=images, y_train=labels, x_test=images[:600], y_test=labels[:600])
-    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
-    return tmp_path
+    return env
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_samples_and_pixel_matrix(env, lang):
+def test_samples_and_pixel_matrix(mnist, lang):
     at = run_page(PAGE, lang)
     assert_clean(at)
     assert len(at.image) == 10 and at.image[0].captions == ["0"]
@@ -42,14 +38,12 @@ def test_no_local_file_explains_the_download(tmp_path, monkeypatch):
     assert any("keras.datasets.mnist" in i.value for i in at.info)
 
 
-def test_train_the_convnet_from_the_page(env):
+def test_train_the_convnet_from_the_page(mnist):
     at = run_page(PAGE)
     at.button(key="mnist_launch_mnist_cnn").click().run()
     run_id = at.session_state["mnist_run_mnist_cnn"]
-    store = RunStore(env / "runs")
-    deadline = time.time() + 180
-    while store.load(run_id).state in ACTIVE_STATES and time.time() < deadline:
-        time.sleep(0.5)
+    store = RunStore(mnist.runs)
+    wait_until_ended(store, run_id, timeout=180)
     assert store.load(run_id).state == "completed", store.load(run_id).log_tail()
     at.run()
     assert_clean(at)

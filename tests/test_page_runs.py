@@ -80,7 +80,7 @@ def test_missing_numbers_are_empty_cells_not_none(runs):
 
 
 def test_recorded_runs_are_named_in_the_session_language():
-    from cnn_core.recorded import recorded_runs
+    from cnn_core.runs.recorded import recorded_runs
 
     at = run_page(PAGE, "ko", timeout=60, runs_compare=[r.run_id for r in recorded_runs()])
     assert_clean(at)

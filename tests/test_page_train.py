@@ -1,23 +1,12 @@
-import time
-
 import pytest
 
-from cnn_core.jobs import stop
-from cnn_core.run_store import ACTIVE_STATES, RunStore
-from cnn_core.story import STORY
-from cnn_core.strategies import STRATEGIES
-from tests.helpers import assert_clean, run_page
+from cnn_core.runs.jobs import stop
+from cnn_core.runs.story import STORY
+from cnn_core.training.registry import STRATEGIES
+from cnn_core.training.run_store import RunStore
+from tests.helpers import assert_clean, run_page, wait_until_ended
 
 PAGE = "app_pages/train.py"
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("CNN_CLASSROOM_DATA_DIRS", str(tmp_path / "data"))
-    (tmp_path / "data").mkdir()
-    return tmp_path
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -55,10 +44,8 @@ def test_a_real_tiny_run_launched_from_the_page(env):
     assert_clean(at)
     at.button(key="train_launch").click().run()
     run_id = at.session_state["train_run_id"]
-    store = RunStore(env / "runs")
-    deadline = time.time() + 120
-    while store.load(run_id).state in ACTIVE_STATES and time.time() < deadline:
-        time.sleep(0.5)
+    store = RunStore(env.runs)
+    wait_until_ended(store, run_id, timeout=120)
     record = store.load(run_id)
     assert record.state == "completed", record.log_tail()
     size = STRATEGIES["scratch"].lecture.image_size
@@ -73,7 +60,7 @@ def test_build_the_books_subset_from_a_kaggle_folder(env):
     import numpy as np
     from PIL import Image
 
-    flat = env / "data" / "kaggle" / "train"
+    flat = env.data / "kaggle" / "train"
     flat.mkdir(parents=True)
     for label in ("cat", "dog"):
         for n in range(12):
@@ -87,7 +74,7 @@ def test_build_the_books_subset_from_a_kaggle_folder(env):
     at.button(key="data_build").click().run()
     assert_clean(at)
     assert any("Ready:" in s.value for s in at.success)
-    assert len(list((env / "data" / "small" / "train" / "cat").glob("*.jpg"))) == 12
+    assert len(list((env.data / "small" / "train" / "cat").glob("*.jpg"))) == 12
 
 
 def test_download_offline_says_what_to_do(env):
@@ -106,7 +93,7 @@ def test_one_click_queues_the_whole_story(env, monkeypatch):
     at.button(key="train_story").click().run()
     assert_clean(at)
     ids = at.session_state["train_story_runs"]
-    store = RunStore(env / "runs")
+    store = RunStore(env.runs)
     try:
         records = [store.load(i) for i in ids]
         assert [r.config.strategy for r in records] == list(STORY)
@@ -123,7 +110,5 @@ def test_one_click_queues_the_whole_story(env, monkeypatch):
     finally:
         for run_id in reversed(ids):
             stop(store, run_id)
-        deadline = time.time() + 120
-        while any(store.load(i).state in ACTIVE_STATES for i in ids) and time.time() < deadline:
-            time.sleep(0.5)
+        wait_until_ended(store, *ids, timeout=120)
     assert {store.load(i).state for i in ids[1:]} == {"stopped"}

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.pooling import pool2d, pool_axis_formula
+from cnn_core.concepts.pooling import pool2d, pool_axis_formula, window_cells
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,14 @@ def test_pooling_keeps_channels():
 def test_pool_formula():
     result = pool2d(np.zeros((26, 26, 1)), 2)
     assert pool_axis_formula(result.rows).endswith(r"\left\lfloor \frac{26 - 2}{2} \right\rfloor + 1 = 13")
+
+
+def test_window_cells_match_the_winners_and_leave_out_padding():
+    x = np.arange(25, dtype=float).reshape(5, 5)
+    valid = pool2d(x, 2)
+    assert window_cells(valid, 1, 1) == [(2, 2), (2, 3), (3, 2), (3, 3)]
+    same = pool2d(x, 2, padding="same")  # 3x3 output: the last window holds only the corner cell
+    assert window_cells(same, 2, 2) == [(4, 4)]
+    for r in range(3):
+        for c in range(3):
+            assert tuple(same.winners[r, c, 0]) in window_cells(same, r, c)

@@ -8,16 +8,16 @@ import types
 import numpy as np
 import pytest
 
-from cnn_core.augmentation import resize_square
-from cnn_core.images import load_sample_photo
-from cnn_core.pretrained.efficientnet_lite import (
+from cnn_core.core.images import load_sample_photo
+from cnn_core.data.augmentation import resize_square
+from cnn_core.training.pretrained.efficientnet_lite import (
     build_efficientnet_lite0,
     efficientnet_lite0,
     keras_weights_from_state,
     package_weights_path,
 )
-from cnn_core.pretrained.errors import MissingWeightsError
-from cnn_core.pretrained.torch_legacy import LEGACY_MAGIC, UnsafeCheckpointError, read_legacy_state_dict
+from cnn_core.training.pretrained.errors import MissingWeightsError
+from cnn_core.training.pretrained.torch_legacy import LEGACY_MAGIC, UnsafeCheckpointError, read_legacy_state_dict
 
 
 class _Storage:
@@ -141,7 +141,7 @@ def test_missing_package_is_a_clear_error(monkeypatch):
 
 def test_vgg16_offline_names_the_missing_file(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    from cnn_core.pretrained import bases
+    from cnn_core.training.pretrained import bases
 
     monkeypatch.setattr(bases, "KERAS_CACHE", tmp_path / "keras" / "models")
     try:

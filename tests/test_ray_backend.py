@@ -12,10 +12,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed here (pip install -r requirements-ray.txt)")
 
-from cnn_core.jobs import LocalBackend, launch, reconcile, stop  # noqa: E402
-from cnn_core.ray_backend import RayBackend  # noqa: E402
-from cnn_core.run_config import RunConfig  # noqa: E402
-from cnn_core.run_store import ACTIVE_STATES, HEARTBEAT_LIMIT_S, RunStore  # noqa: E402
+from cnn_core.runs.jobs import LocalBackend, launch, reconcile, stop  # noqa: E402
+from cnn_core.runs.ray_backend import RayBackend  # noqa: E402
+from cnn_core.training.run_config import RunConfig  # noqa: E402
+from cnn_core.training.run_store import ACTIVE_STATES, HEARTBEAT_LIMIT_S, RunStore  # noqa: E402
 from tests.ws_client import free_port, wait_for  # noqa: E402
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16, seed=3)
@@ -43,20 +43,19 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture
-def env(cluster, tmp_path, monkeypatch):
-    monkeypatch.setenv("CNN_CLASSROOM_HOME", str(tmp_path / "home"))
+def store(env, cluster, monkeypatch):
+    """The test's runs folder, with the app pointed at the local cluster."""
     monkeypatch.setenv("CNN_CLASSROOM_RAY_ADDRESS", cluster)
     monkeypatch.setenv("CNN_CLASSROOM_RAY_CPUS", "1")
     monkeypatch.setenv("CNN_CLASSROOM_THREADS", "1")  # the local run below trains on one core like a Ray task
-    return RunStore(tmp_path / "runs")
+    return RunStore(env.runs)
 
 
 def finished(store, run_id, timeout=240):
     return wait_for(lambda: store.load(run_id).state not in ACTIVE_STATES and store.load(run_id), timeout=timeout)
 
 
-def test_two_runs_train_concurrently_one_stops_one_is_killed(env):
-    store = env
+def test_two_runs_train_concurrently_one_stops_one_is_killed(store):
     backend = RayBackend.from_env()
     assert backend.capacity() == 2
     first = launch(store, RunConfig(epochs=500, **TINY), "ray one")
@@ -87,8 +86,7 @@ def test_two_runs_train_concurrently_one_stops_one_is_killed(env):
     assert not backend.task_alive(record)
 
 
-def test_a_run_on_ray_records_what_the_local_backend_records(env):
-    store = env
+def test_a_run_on_ray_records_what_the_local_backend_records(store):
     config = RunConfig(epochs=3, **TINY)
     on_ray = finished(store, launch(store, config, "on ray"))
     on_local = finished(store, launch(store, config, "on local", backend=LocalBackend(1)))
@@ -105,8 +103,7 @@ def test_a_run_on_ray_records_what_the_local_backend_records(env):
     assert not RayBackend.from_env().task_alive(on_ray)  # the task exited and gave its CPU back
 
 
-def test_a_queued_ray_run_waits_for_a_cpu_and_can_be_cancelled(env):
-    store = env
+def test_a_queued_ray_run_waits_for_a_cpu_and_can_be_cancelled(store):
     long_runs = [launch(store, RunConfig(epochs=500, **TINY), f"busy {i}") for i in range(2)]
     waiting = launch(store, RunConfig(epochs=2, **TINY), "waiting")
     wait_for(lambda: all(store.load(r).state == "running" for r in long_runs), timeout=180)

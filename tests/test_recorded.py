@@ -1,5 +1,5 @@
-from cnn_core.recorded import recorded_runs
-from cnn_core.run_config import DEFAULTS
+from cnn_core.runs.recorded import recorded_runs
+from cnn_core.training.run_config import DEFAULTS
 
 
 def test_shipped_recorded_runs_are_complete():

@@ -1,7 +1,7 @@
 import pytest
 
-from cnn_core.run_config import DEFAULTS, RunConfig, apply_preset
-from cnn_core.strategies import STRATEGIES
+from cnn_core.training.registry import STRATEGIES
+from cnn_core.training.run_config import DEFAULTS, RunConfig, apply_preset
 
 
 def test_defaults_follow_the_book():

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from cnn_core import run_store
-from cnn_core.jobs import CANCELLED_ERROR, INTERRUPTED_ERROR, STOP_GRACE_S, LocalBackend, reconcile, stop
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import (
+from cnn_core.runs.jobs import CANCELLED_ERROR, INTERRUPTED_ERROR, STOP_GRACE_S, LocalBackend, reconcile, stop
+from cnn_core.training import run_store
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import (
     ACTIVE_STATES,
     ENDED_STATES,
     HEARTBEAT_LIMIT_S,
@@ -22,6 +22,7 @@ from cnn_core.run_store import (
     RunStore,
     host_name,
 )
+from tests.helpers import wait_until_ended
 from tests.run_fixtures import tiny_model
 
 CONFIG = RunConfig("scratch", "synthetic", image_size=80, epochs=2)
@@ -160,7 +161,7 @@ def test_stopping_a_queued_run_cancels_it_and_a_trainer_started_later_does_nothi
     run_id = store.create(CONFIG)
     stop(store, run_id)
     assert store.load(run_id).state == "stopped"
-    from cnn_core.train import run
+    from cnn_core.runs.worker import run
 
     assert run(store.path(run_id)) == 0
     assert store.load(run_id).state == "stopped" and not store.load(run_id).epochs
@@ -192,6 +193,4 @@ def test_a_slot_freed_by_reconcile_starts_the_next_queued_run(tmp_path, monkeypa
         assert store.load(waiting).status["pid"] > 0
     finally:
         stop(store, waiting)
-        deadline = time.time() + 120
-        while store.load(waiting).state in ACTIVE_STATES and time.time() < deadline:
-            time.sleep(0.2)
+        wait_until_ended(store, waiting, timeout=120)

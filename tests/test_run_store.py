@@ -4,10 +4,10 @@ import sys
 
 import pytest
 
-from cnn_core.atomic import append_jsonl, read_jsonl
-from cnn_core.jobs import process_alive, reconcile
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunStore, validate_run_id
+from cnn_core.core.atomic import append_jsonl, read_jsonl
+from cnn_core.runs.jobs import process_alive, reconcile
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunStore, validate_run_id
 
 CONFIG = RunConfig("scratch", "synthetic", image_size=80, epochs=2)
 

@@ -2,7 +2,7 @@
 
 import tomllib
 
-from cnn_core.settings import load_settings
+from cnn_core.core.settings import load_settings
 from tests.helpers import ROOT
 
 

@@ -1,4 +1,4 @@
-"""The trimmed Streamlit per-rerun work gives what Streamlit itself gives (ui/server_tuning.py)."""
+"""The trimmed Streamlit per-rerun work gives what Streamlit itself gives (ui/streamlit_internals.py)."""
 
 import os
 
@@ -8,7 +8,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from tests.ws_client import Session, free_port, start_server
-from ui import server_tuning
+from ui import streamlit_internals
 
 SECTIONS = ("theme", "theme.light", "theme.dark", "theme.sidebar", "theme.light.sidebar", "theme.dark.sidebar")
 
@@ -22,7 +22,7 @@ def streamlits_own(function):
 def cached(monkeypatch):
     original = streamlits_own(config.get_options_for_section)
     monkeypatch.setattr(config, "get_options_for_section", original)
-    return original, server_tuning.cached_options_for_section(original)
+    return original, streamlit_internals.cached_options_for_section(original)
 
 
 def test_every_section_matches_streamlits_own(cached):
@@ -59,13 +59,13 @@ def test_install_is_idempotent_and_only_for_the_tuned_version(monkeypatch):
     monkeypatch.setattr(config, "get_options_for_section", streamlits_own(config.get_options_for_section))
     monkeypatch.setattr(streamlit, "__version__", "9.9.9")
     before = config.get_options_for_section
-    assert server_tuning.install() is False
+    assert streamlit_internals.install_server_tuning() is False
     assert config.get_options_for_section is before
-    monkeypatch.setattr(streamlit, "__version__", server_tuning.TUNED_VERSION)
-    assert server_tuning.install() is True
+    monkeypatch.setattr(streamlit, "__version__", streamlit_internals.TESTED_VERSION)
+    assert streamlit_internals.install_server_tuning() is True
     patched = config.get_options_for_section
     assert patched is not before
-    assert server_tuning.install() is True
+    assert streamlit_internals.install_server_tuning() is True
     assert config.get_options_for_section is patched
 
 
@@ -101,8 +101,8 @@ def widget_modules(monkeypatch):
 
 NONE_SCRIPT = """
 import streamlit as st
-from ui.server_tuning import install
-install()
+from ui.streamlit_internals import install_server_tuning
+install_server_tuning()
 for key in ("n", "s", "r"):
     st.session_state.setdefault(key, None)
 n = st.number_input("n", 0, 10, 5, key="n")
@@ -123,7 +123,7 @@ def test_widgets_still_see_a_none_set_through_the_session_state(widget_modules):
 
 VIEW_SCRIPT = """
 import streamlit as st
-from ui.server_tuning import OneKeyView
+from ui.streamlit_internals import OneKeyView
 from streamlit.runtime.state import get_session_state
 st.session_state.setdefault("plain", 1)
 st.session_state.setdefault("none", None)

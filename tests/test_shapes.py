@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.shapes import (
+from cnn_core.concepts.shapes import (
     ShapeError,
     conv2d_arithmetic,
     conv_axis,

@@ -2,12 +2,21 @@
 
 import pytest
 
-from cnn_core.estimate import Estimate
-from cnn_core.recorded import recorded_runs
-from cnn_core.run_config import RunConfig, apply_preset, preset_changes, preset_epochs
-from cnn_core.run_store import RunStore
-from cnn_core.story import STORY, criteria, final_gap, max_gap, queue_story, story_facts, story_plan, val_loss_turns_up
-from cnn_core.strategies import STRATEGIES, Workload
+from cnn_core.runs.recorded import recorded_runs
+from cnn_core.runs.story import (
+    STORY,
+    criteria,
+    final_gap,
+    max_gap,
+    queue_story,
+    story_facts,
+    story_plan,
+    val_loss_turns_up,
+)
+from cnn_core.training.estimate import Estimate
+from cnn_core.training.registry import STRATEGIES, Workload
+from cnn_core.training.run_config import RunConfig, apply_preset, preset_changes, preset_epochs
+from cnn_core.training.run_store import RunStore
 
 
 def _epochs(pairs):

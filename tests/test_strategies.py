@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core import strategies
-from cnn_core.estimate import MEASURED_IMAGES_PER_SECOND
-from cnn_core.i18n import catalogue
-from cnn_core.run_config import BASES, RunConfig
-from cnn_core.run_store import RunState
-from cnn_core.settings import PROJECT_ROOT
-from cnn_core.strategies import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES, get_strategy
+from cnn_core.core.i18n import catalogue
+from cnn_core.core.settings import PROJECT_ROOT
+from cnn_core.training import strategies
+from cnn_core.training.estimate import MEASURED_IMAGES_PER_SECOND
+from cnn_core.training.registry import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES, get_strategy
+from cnn_core.training.run_config import BASES, RunConfig
+from cnn_core.training.run_store import RunState
 
 
 def test_the_books_numbers():
@@ -40,8 +40,9 @@ def test_the_books_numbers():
 @pytest.mark.parametrize("name", list(STRATEGIES))
 def test_every_entry_is_complete(name):
     s = get_strategy(name)
-    assert s.name == name and s.train.__name__ == f"train_{name}"
-    assert s.train.__doc__, "each strategy function says what it trains"
+    train = strategies.TRAINERS[name]
+    assert s.name == name and train.__name__ == f"train_{name}"
+    assert train.__doc__, "each strategy function says what it trains"
     for lang in ("en", "ko"):
         assert catalogue(lang)[f"strategies.{name}"]
     for base in BASES[:2] if s.pretrained_base else [None]:
@@ -51,10 +52,14 @@ def test_every_entry_is_complete(name):
     assert config.uses_pretrained_base == s.pretrained_base and config.is_mnist == (s.data == "mnist")
 
 
+def test_every_registry_entry_has_exactly_one_trainer():
+    assert list(strategies.TRAINERS) == list(STRATEGIES)
+
+
 def test_a_strategy_function_reads_top_to_bottom():
     """data -> model -> fit -> record: each image strategy calls these in this order, once each."""
     for name in IMAGE_STRATEGIES:
-        source = inspect.getsource(STRATEGIES[name].train)
+        source = inspect.getsource(strategies.TRAINERS[name])
         steps = [source.index(call) for call in ("image_splits(", "fit_and_record(", "record_test_images(")]
         assert steps == sorted(steps), name
 

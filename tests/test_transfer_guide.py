@@ -1,6 +1,6 @@
 import pytest
 
-from cnn_core.transfer_guide import SCENARIOS, choose_scenario, layers_to_unfreeze
+from cnn_core.concepts.transfer_guide import SCENARIOS, choose_scenario, layers_to_unfreeze
 
 
 @pytest.mark.parametrize(

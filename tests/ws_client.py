@@ -16,17 +16,6 @@ from websockets.sync.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_for(predicate, timeout: float = 120.0, every: float = 0.05):
-    """Poll ``predicate`` until it returns something truthy (and return that); ``AssertionError`` on timeout."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out")
-
-
 class Session:
     """One browser-like session speaking Streamlit's websocket protocol."""
 

@@ -7,28 +7,28 @@ import threading
 import numpy as np
 import streamlit as st
 
-from cnn_core.augmentation import AugmentationSettings
+from cnn_core.data.augmentation import (
+    AugmentationSettings,
+    augment_epochs,
+    augment_grid,
+    build_pipeline,
+    has_random_shear,
+)
 
 
 @st.cache_resource(show_spinner=False)
 def shear_available() -> bool:
-    from cnn_core.augmentation import has_random_shear  # noqa: PLC0415 - imports Keras
-
     return has_random_shear()
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _pipeline(settings_json: str):
     """(keras model, lock): built once per setting; the lock keeps reseed+call atomic across sessions."""
-    from cnn_core.augmentation import build_pipeline  # noqa: PLC0415 - imports Keras
-
     return build_pipeline(AugmentationSettings.from_json(settings_json)), threading.Lock()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _grid(settings_json: str, image: np.ndarray, count: int, seed: int) -> np.ndarray:
-    from cnn_core.augmentation import augment_grid  # noqa: PLC0415
-
     model, lock = _pipeline(settings_json)
     with lock:
         return augment_grid(model, image, count, seed)
@@ -36,8 +36,6 @@ def _grid(settings_json: str, image: np.ndarray, count: int, seed: int) -> np.nd
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _epochs(settings_json: str, image: np.ndarray, epochs: int, seed: int) -> np.ndarray:
-    from cnn_core.augmentation import augment_epochs  # noqa: PLC0415
-
     model, lock = _pipeline(settings_json)
     with lock:
         return augment_epochs(model, image, epochs, seed)

@@ -1,9 +1,9 @@
 """Who is using this browser: the classroom sign-in, the identity cookie, and the sidebar's member box.
 
-In solo mode (no class key) every session is :data:`~cnn_core.classroom.SOLO` and nothing is shown. In
+In solo mode (no class key) every session is :data:`~cnn_core.classroom.room.SOLO` and nothing is shown. In
 classroom mode a session without a valid identity sees only the join form; the token it gets is kept in the
 session and in a ``SameSite=Strict`` cookie (never in the URL), so a reload or a server restart keeps the member
-signed in while a shared link carries no identity. The rules themselves live in :mod:`cnn_core.classroom`.
+signed in while a shared link carries no identity. The rules themselves live in :mod:`cnn_core.classroom.room`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import streamlit as st
 import streamlit.components.v1 as components
 
-from cnn_core.classroom import (
+from cnn_core.classroom.room import (
     ENV_KEYS,
     SOLO,
     Action,
@@ -25,7 +25,7 @@ from cnn_core.classroom import (
     authorize,
     may_see,
 )
-from cnn_core.settings import load_settings
+from cnn_core.core.settings import load_settings
 from ui.common import show_error, t
 
 COOKIE = "cnn_classroom"

@@ -5,30 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnn_core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
-from cnn_core.settings import load_settings
+from cnn_core.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from cnn_core.core.settings import load_settings
+from ui import streamlit_internals as internals
 
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
-
-
-_LANGUAGE_OF_RUN = "_cnn_classroom_language"
 
 
 def current_language() -> str:
     """The session's language, read from the session state once a script run: ``t`` asks about fifty times a
     rerun, and each session-state read costs more than the lookup it serves (cProfile: a tenth of a convolution
-    section rerun). The run is told apart by its cursor map, which Streamlit renews at the start of every run."""
-    ctx = get_script_run_ctx()
-    run = getattr(ctx, "cursors", None)
-    kept = getattr(ctx, _LANGUAGE_OF_RUN, None)
-    if run is not None and kept is not None and kept[0] is run:
-        return kept[1]
+    section rerun). Kept in :func:`ui.streamlit_internals.run_memo` (read every time where that cannot be used)."""
+    memo = internals.run_memo()
+    if memo is not None and "lang" in memo:
+        return memo["lang"]
     lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-    if run is not None:
-        setattr(ctx, _LANGUAGE_OF_RUN, (run, lang))
+    if memo is not None:
+        memo["lang"] = lang
     return lang
 
 
@@ -54,8 +49,8 @@ def language_selector() -> None:
         horizontal=True,
     )
     st.session_state[KEPT_PREFIX + "lang"] = st.session_state["lang"]
-    if ctx := get_script_run_ctx():
-        setattr(ctx, _LANGUAGE_OF_RUN, None)  # texts from here on are in the language just settled
+    if (memo := internals.run_memo()) is not None:
+        memo.pop("lang", None)  # texts from here on are in the language just settled
     if st.query_params.get("lang") != st.session_state["lang"]:  # write only on change: every rerun passes here
         st.query_params["lang"] = st.session_state["lang"]
 

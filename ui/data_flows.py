@@ -7,17 +7,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnn_core.acquire import build_subset, download_pet_images, find_kaggle_folders, kaggle_sources
-from cnn_core.data import DatasetError, root_labels, short_label
-from cnn_core.datasets import PathOutsideRootsError, resolve_inside
-from cnn_core.settings import HOME_DIR, load_settings
+from cnn_core.core.settings import home_dir, load_settings
+from cnn_core.data.acquire import build_subset, download_pet_images, find_kaggle_folders, kaggle_sources
+from cnn_core.data.datasets import PathOutsideRootsError, resolve_inside
+from cnn_core.data.reports import DatasetError, root_labels, short_label
 from ui.common import t
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
 def _writable_roots() -> list[Path]:
-    roots = list(load_settings().data_roots) or [HOME_DIR / "data"]
+    roots = list(load_settings().data_roots) or [home_dir() / "data"]
     out = []
     for root in roots:
         try:

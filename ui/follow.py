@@ -1,7 +1,7 @@
 """Follow the lecturer: the lecturer's page and its URL state are published; followers' pages switch to it.
 
 The lecturer's session publishes whenever its page's URL state changed (:func:`ui.url_state.publish` calls
-:func:`publish_lecturer_view`; :meth:`cnn_core.classroom.Classroom.publish_view` keeps the record). Followers do
+:func:`publish_lecturer_view`; :meth:`cnn_core.classroom.room.Classroom.publish_view` keeps the record). Followers do
 not poll: the publishing run asks each follower's session to rerun, server side (as Streamlit's "run on save"
 does), so a follower costs nothing while the lecturer's view stays the same.
 
@@ -9,14 +9,15 @@ What reruns is as small as the change. When the lecturer changed a widget inside
 :func:`page_fragment` and the follower shows the same page, only that section reruns for the follower, and it
 takes the lecturer's values as it starts (through the page's own rules: checked and clamped). Otherwise the
 follower's whole page reruns: ``app.py`` calls :func:`follow`, which switches page when needed and lets the
-page read the lecturer's URL state as if from a link. A follower keeps its own language, lecturer and projector
+page read the lecturer's URL state as if from a link. Rerunning another session needs Streamlit's internals
+(:mod:`ui.streamlit_internals`); where they cannot be used, each follower's browser polls instead (a fragment
+with ``run_every``, :func:`_poll_for_the_lecturer`): the same result, up to a second later. A follower keeps its own language, lecturer and projector
 switches.
 """
 
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import logging
 import queue
 import threading
@@ -25,14 +26,12 @@ from collections.abc import Callable
 from functools import wraps
 
 import streamlit as st
-from streamlit.proto.ClientState_pb2 import ClientState
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnn_core.classroom import Identity, LecturerView
+from cnn_core.classroom.room import Identity, LecturerView
+from ui import streamlit_internals as internals
 from ui.classroom import classroom, me
 from ui.common import KEPT_PREFIX, t
-from ui.url_state import GLOBAL_KEYS, RESTORED_PREFIX, Rule
+from ui.url_rules import GLOBAL_KEYS, RESTORED_PREFIX, Rule
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +53,6 @@ def latest_view() -> LecturerView | None:
         return _latest[0]
 
 
-def _session_id() -> str | None:
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else None
-
-
 def set_current_page(page: str) -> None:
     """Remember which page this run shows (``app.py``)."""
     st.session_state[PAGE_KEY] = page
@@ -75,8 +69,7 @@ def page_fragment(key: str, spec: dict[str, Rule]) -> Callable:
         @st.fragment(key=key)
         @wraps(func)
         def section() -> None:
-            ctx = get_script_run_ctx()
-            fragment_run = bool(ctx and ctx.fragment_ids_this_run)
+            fragment_run = internals.in_fragment_run()
             if fragment_run and st.session_state.get(FOLLOW_KEY):
                 _take_view(spec)
             token = _running_section.set(key if fragment_run else None)
@@ -107,23 +100,6 @@ def _take_view(spec: dict[str, Rule]) -> None:
 RERUN_WAIT_S = 3.0
 
 
-def _rerun_state(session, view: LecturerView, page: str) -> ClientState:
-    """The follower's last client state (what its browser sent), for its whole page or only the changed section."""
-    state = ClientState()
-    state.CopyFrom(getattr(session, "_client_state", ClientState()))  # noqa: SLF001
-    state.fragment_id = ""
-    if view.section and page == view.page:
-        try:
-            ids = session._fragment_storage.resolve_target(view.section)  # noqa: SLF001
-        except Exception:  # noqa: BLE001 - not drawn there yet: the whole page reruns
-            ids = []
-        # a section drawn again by a full run may leave an older id behind; Streamlit silently drops a rerun
-        # of a fragment it no longer has, so only an id it has will do
-        live = [i for i in ids if session.has_fragment(i)]
-        state.fragment_id = live[-1] if live else ""
-    return state
-
-
 class _Waker(threading.Thread):
     """Wakes the followers after each change of the lecturer's view, one after the other, off the
     lecturer's script thread (the lecturer's page never waits for the class).
@@ -148,27 +124,22 @@ class _Waker(threading.Thread):
                 logger.exception("waking the followers failed")
 
     def wake(self, view: LecturerView) -> int:
-        try:
-            manager = Runtime.instance()._session_mgr  # noqa: SLF001 - no public way to rerun another session
-        except (RuntimeError, AttributeError):
-            return 0
         with _lock:
             followers = list(_followers.items())
         woken = 0
         for session_id, page in followers:
-            info = manager.get_active_session_info(session_id)
-            if info is None:
+            session = internals.active_session(session_id)
+            if session is None:
                 with _lock:
                     _followers.pop(session_id, None)
                 continue
-            session = info.session
-            state = _rerun_state(session, view, page)
-            session.request_rerun(state)
+            section = view.section if view.section and page == view.page else ""
+            fragment = internals.rerun_session(session, section)
             _wait_until_idle(session)
-            if state.fragment_id and _seen_version(session) < view.version:
+            if fragment and _seen_version(session) < view.version:
                 # the section's rerun did not take the view (Streamlit may drop a fragment rerun it cannot place):
                 # the whole page then, so that no follower stays behind until the lecturer's next change
-                session.request_rerun(_rerun_state(session, dataclasses.replace(view, section=""), page))
+                internals.rerun_session(session)
                 _wait_until_idle(session)
                 logger.info("follower %s: section rerun missed v%d, whole page rerun", session_id, view.version)
             woken += 1
@@ -177,14 +148,14 @@ class _Waker(threading.Thread):
 
 def _wait_until_idle(session) -> None:
     deadline = time.monotonic() + RERUN_WAIT_S
-    while session._scriptrunner is not None and time.monotonic() < deadline:  # noqa: SLF001
+    while internals.script_running(session) and time.monotonic() < deadline:
         time.sleep(0.002)
 
 
 def _seen_version(session) -> int:
     try:
-        return int(session._session_state[SEEN_KEY])  # noqa: SLF001
-    except Exception:  # noqa: BLE001 - not set yet, or the session is closing
+        return int(internals.session_value(session, SEEN_KEY, -1))
+    except (TypeError, ValueError):
         return -1
 
 
@@ -192,6 +163,8 @@ _waker: list[_Waker | None] = [None]
 
 
 def _wake_followers(view: LecturerView) -> None:
+    if not internals.supported():
+        return  # followers poll instead (:func:`_poll_for_the_lecturer`)
     with _lock:
         if _waker[0] is None or not _waker[0].is_alive():
             _waker[0] = _Waker()
@@ -230,7 +203,7 @@ def follow_toggle(identity: Identity) -> bool:
         st.session_state[FOLLOW_KEY] = bool(st.session_state.get(KEPT_PREFIX + FOLLOW_KEY, False))
     following = st.sidebar.toggle(t("classroom.follow"), key=FOLLOW_KEY, help=t("classroom.follow_help"))
     st.session_state[KEPT_PREFIX + FOLLOW_KEY] = following
-    session_id = _session_id()
+    session_id = internals.current_session_id()
     if session_id:
         with _lock:
             if following:
@@ -239,7 +212,30 @@ def follow_toggle(identity: Identity) -> bool:
                 _followers.pop(session_id, None)
     if not following:
         st.session_state.pop(SEEN_KEY, None)  # turning it on again jumps to where the lecturer is
+    elif not internals.supported():
+        with st.sidebar:
+            _poll_for_the_lecturer()
     return following
+
+
+POLL_EVERY_S = 1.0
+"""The public-API fallback's pace: how often a follower's browser asks whether the lecturer moved on."""
+
+
+@st.fragment(run_every=POLL_EVERY_S)
+def _poll_for_the_lecturer() -> None:
+    """Where Streamlit's internals cannot be used (:mod:`ui.streamlit_internals`): a follower's browser reruns this
+    empty section every second; when the lecturer's view is newer than the one taken, the whole page reruns and
+    :func:`follow` takes it."""
+    view = latest_view()
+    if view is not None and st.session_state.get(SEEN_KEY) != view.version:
+        st.rerun(scope="app")
+
+
+def follow_mode_notice(identity: Identity) -> None:
+    """For the lecturer: say so when following runs on its public-API fallback (and why)."""
+    if identity.is_lecturer and not internals.supported():
+        st.info(t("board.follow_fallback", why=internals.why_unsupported()))
 
 
 def follow(pages: dict[str, st.Page], current: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from cnn_core.convolution import format_number
+from cnn_core.concepts.convolution import format_number
 
 GRID_CSS = """
 <style>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.guess import guess_error, parse_count_guess, parse_shape_guess
+from cnn_core.concepts.guess import guess_error, parse_count_guess, parse_shape_guess
 from ui.common import t
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cnn_core.layer_graph import GraphReport
-from cnn_core.layer_stack import StackReport
+from cnn_core.keras_code.keras_build import build_keras_graph, keras_vgg16_base, summarize, summarize_graph
+from cnn_core.keras_code.layer_graph import GraphReport
+from cnn_core.keras_code.layer_stack import StackReport
 from ui.common import t
 
 MAX_KERAS_PARAMS = 200_000_000
@@ -15,15 +16,11 @@ MAX_KERAS_PARAMS = 200_000_000
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _keras_summary_for_graph(code: str):
-    from cnn_core.keras_build import build_keras_graph, summarize_graph  # noqa: PLC0415 - TensorFlow on demand
-
     return summarize_graph(build_keras_graph(code))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _keras_summary_for_vgg(image_size: int, unfrozen_last: int | None):
-    from cnn_core.keras_build import keras_vgg16_base, summarize  # noqa: PLC0415 - TensorFlow on demand
-
     return summarize(keras_vgg16_base(image_size), unfrozen_last)
 
 

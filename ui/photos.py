@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 
-from cnn_core.images import ImageDecodeError, decode_image, load_sample_photo, resize_to_fit
+from cnn_core.core.images import ImageDecodeError, decode_image, load_sample_photo, resize_to_fit
 from ui.common import labeler, max_upload_bytes, show_error, t
+from ui.url_rules import Choice
 
 PHOTO_MAX_SIDE = 360
 
@@ -23,8 +27,6 @@ def decode_upload(data: bytes, max_bytes: int, max_side: int = PHOTO_MAX_SIDE) -
 
 def photo_url_state(prefix: str, extra_sources: tuple[str, ...] = ()) -> dict:
     """The photo picker's source choice as URL state (uploads themselves never go into a link)."""
-    from ui.url_state import Choice  # noqa: PLC0415 - keeps this module's imports light
-
     return {f"{prefix}_source": Choice(("sample", "upload", *extra_sources))}
 
 
@@ -68,10 +70,6 @@ def photo_picker(prefix: str, max_side: int = PHOTO_MAX_SIDE, extra_sources: tup
 @st.cache_data(show_spinner=False, max_entries=256)
 def png(image: np.ndarray) -> bytes:
     """PNG bytes of a ``uint8`` image, cached: re-encoding the same picture on every rerun costs the server."""
-    import io  # noqa: PLC0415
-
-    from PIL import Image  # noqa: PLC0415
-
     buf = io.BytesIO()
     Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buf, "PNG", compress_level=1)
     return buf.getvalue()

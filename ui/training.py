@@ -8,12 +8,13 @@ import time
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn_core.classroom import Action, ClassroomError
-from cnn_core.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
-from cnn_core.jobs import configured_backend, queue_position, reconcile, stop, wait_seconds
-from cnn_core.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
-from cnn_core.settings import load_settings
-from cnn_core.strategies import get_strategy
+from cnn_core.classroom.room import Action, ClassroomError
+from cnn_core.core.settings import load_settings
+from cnn_core.runs.jobs import configured_backend, queue_position, reconcile, stop, wait_seconds
+from cnn_core.runs.story import criteria, story_facts
+from cnn_core.training.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
+from cnn_core.training.registry import get_strategy
+from cnn_core.training.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
 from ui.classroom import allowed, me, owner_caption
 from ui.common import show_error, t
 from ui.lecture import chart_height
@@ -22,7 +23,7 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 
 def runs_now() -> tuple[RunStore, list[RunRecord]]:
-    """The runs folder and every run in it as it is now, from one :func:`~cnn_core.jobs.reconcile` pass (each run
+    """The runs folder and every run in it as it is now, from one :func:`~cnn_core.runs.jobs.reconcile` pass (each run
     read once): the page's refresh is what notices a trainer that died (heartbeat silent and task gone) and marks
     it interrupted."""
     store = RunStore(load_settings().runs_dir)
@@ -229,7 +230,6 @@ def live_run_view(store: RunStore, run_id: str, key: str) -> None:
 def story_view(store: RunStore, run_ids: list[str], key: str) -> None:
     """The whole story's runs: their states, the accuracy curves against the book's bands, and which of the book's
     lessons the finished runs already show; refreshed every 2 s while any run is active."""
-    from cnn_core.story import criteria, story_facts  # noqa: PLC0415
 
     def records() -> list[RunRecord]:
         existing = set(store.run_ids())  # a run deleted on the Runs page drops out of the story

@@ -8,73 +8,10 @@ are dropped; ``lang`` and ``lecture`` stay). Bad values in a URL are ignored, ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import streamlit as st
 
-GLOBAL_KEYS = ("lang", "lecture", "projector")
-RESTORED_PREFIX = "_url_restored_"
-
-
-@dataclass(frozen=True)
-class Num:
-    """An int (or float) widget value within ``[low, high]``."""
-
-    low: float
-    high: float
-    is_float: bool = False
-
-    def parse(self, text: str) -> int | float | None:
-        try:
-            value = float(text) if self.is_float else int(text)
-        except ValueError:
-            return None
-        return min(max(value, self.low), self.high)
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of fixed options (strings or ints)."""
-
-    options: Sequence[object]
-
-    def parse(self, text: str) -> object | None:
-        for option in self.options:
-            if str(option) == text:
-                return option
-        return None
-
-
-@dataclass(frozen=True)
-class Text:
-    """Free text up to ``max_length`` characters (longer values are ignored)."""
-
-    max_length: int
-
-    def parse(self, text: str) -> str | None:
-        return text if len(text) <= self.max_length else None
-
-
-@dataclass(frozen=True)
-class Many:
-    """A list of short strings (a multiselect), written comma-separated; at most ``max_items``."""
-
-    max_items: int
-
-    def parse(self, text: str) -> list[str] | None:
-        items = [item for item in text.split(",") if item]
-        return items if len(items) <= self.max_items and all(len(i) <= 200 for i in items) else None
-
-
-@dataclass(frozen=True)
-class Flag:
-    def parse(self, text: str) -> bool | None:
-        return {"1": True, "true": True, "0": False, "false": False}.get(text.lower())
-
-
-Rule = Num | Choice | Text | Many | Flag
-"""How one URL parameter is read back into a widget value."""
+from ui.follow import publish_lecturer_view
+from ui.url_rules import GLOBAL_KEYS, RESTORED_PREFIX, Choice, Flag, Many, Num, Text
 
 
 def _encode(value: object) -> str:
@@ -113,6 +50,4 @@ def publish(spec: dict[str, Num | Choice | Flag | Text | Many]) -> None:
             params[key] = _encode(value)
     if current != params:
         st.query_params.from_dict(params)
-    from ui.follow import publish_lecturer_view  # noqa: PLC0415 - follow reads this module's keys
-
     publish_lecturer_view(params)  # a lecturer's page is published here, before any st.stop() further down

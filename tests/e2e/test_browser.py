@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
+
 PAGES = {
     "convolution": {"ko": "합성곱: 패딩, 보폭, 팽창", "en": "Convolution: padding, stride, dilation"},
     "pooling": {"ko": "풀링", "en": "Pooling"},
@@ -79,7 +81,7 @@ def test_augmentation_reroll_changes_seed(server, page):
 def test_launch_a_tiny_synthetic_run_and_watch_it_learn(server, page):
     _open(page, server, "train", "en")
     page.get_by_role("radiogroup").get_by_text("Lecture (minutes, the same lessons)", exact=True).click()
-    size = __import__("cnn_core.strategies").strategies.STRATEGIES["scratch"].lecture.image_size
+    size = __import__("cnn_core.training.registry").training.registry.STRATEGIES["scratch"].lecture.image_size
     page.get_by_text(re.compile(rf"at {size} px")).first.wait_for(timeout=20_000)
     epochs = page.get_by_role("spinbutton", name="Epochs")
     epochs.fill("12")
@@ -88,17 +90,16 @@ def test_launch_a_tiny_synthetic_run_and_watch_it_learn(server, page):
     page.get_by_role("button", name="Launch training").click()
     page.get_by_text(re.compile(r"Epoch \d+/12")).first.wait_for(timeout=60_000)
     lengths = set()
-    deadline = __import__("time").time() + 180
-    while __import__("time").time() < deadline:
-        n = page.evaluate(
-            "() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? p.data[1].x.length : 0 }"
+
+    def finished() -> bool:
+        lengths.add(
+            page.evaluate(
+                "() => { const p = document.querySelector('.js-plotly-plot'); return p && p.data ? p.data[1].x.length : 0 }"
+            )
         )
-        lengths.add(n)
-        done = page.locator("[data-testid=stMetricValue]", has_text="completed").count() > 0
-        if done:
-            break
-        page.wait_for_timeout(300)
-    assert done, f"run did not finish; curve lengths seen: {sorted(lengths)}"
+        return page.locator("[data-testid=stMetricValue]", has_text="completed").count() > 0
+
+    wait_for(finished, timeout=180, every=0.3, what="the run to complete in the live view")
     assert len({n for n in lengths if 0 < n < 12}) >= 2, f"the curve should grow while training: {sorted(lengths)}"
     _assert_clean(page)
 

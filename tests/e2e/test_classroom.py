@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core.classroom import Classroom, ClassroomSettings, Identity, Role
-from cnn_core.run_config import RunConfig
-from cnn_core.run_store import RunState, RunStore
+from cnn_core.classroom.room import Classroom, ClassroomSettings, Identity, Role
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunState, RunStore
 from tests.e2e.conftest import RestartableServer, watch
 from tests.ws_client import Session, wait_for
 
@@ -22,16 +22,20 @@ CLASS_KEY, LECTURER_KEY = "blue-cat-42", "lecturer-only-7"
 class ClassServer(RestartableServer):
     """A dashboard in classroom mode that can be restarted on the same port with the same folders."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, **extra_env: str) -> None:
         self.home = home
-        env = os.environ | {
-            "CNN_CLASSROOM_HOME": str(home),
-            "CNN_CLASSROOM_DATA_DIRS": str(home / "data"),
-            "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
-            "CNN_CLASSROOM_CLASS_KEY": CLASS_KEY,
-            "CNN_CLASSROOM_LECTURER_KEY": LECTURER_KEY,
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-        }
+        env = (
+            os.environ
+            | {
+                "CNN_CLASSROOM_HOME": str(home),
+                "CNN_CLASSROOM_DATA_DIRS": str(home / "data"),
+                "CNN_CLASSROOM_RUNS_DIR": str(home / "runs"),
+                "CNN_CLASSROOM_CLASS_KEY": CLASS_KEY,
+                "CNN_CLASSROOM_LECTURER_KEY": LECTURER_KEY,
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+            }
+            | extra_env
+        )
         super().__init__(env)
         self.store = RunStore(home / "runs")
         self.room = Classroom.beside(home / "runs", ClassroomSettings(CLASS_KEY, LECTURER_KEY))
@@ -273,3 +277,39 @@ def test_a_follower_sees_the_lecturers_kernel_size_within_a_second(browser, clas
     finally:
         ctx_l.close()
         ctx_f.close()
+
+
+def test_following_works_through_the_public_api_when_streamlits_internals_cannot_be_used(browser, tmp_path):
+    """The internals switched off as a Streamlit upgrade would: followers poll (a fragment with run_every), the
+    lecturer's board says so, and the follower still lands on the lecturer's page and values."""
+    server = ClassServer(tmp_path / "class", CNN_CLASSROOM_STREAMLIT_INTERNALS="off")
+    try:
+        ctx_l, pl = _join(browser, server, LECTURER_KEY, "Prof", path="board")
+        ctx_f, pf = _join(browser, server, CLASS_KEY, "Dana", path="pooling")
+        try:
+            pl.get_by_text("Following works by polling on this server").wait_for(timeout=20_000)
+            pl.goto(f"{server.url}/convolution?lang=en")
+            _settled(pl)
+            pf.locator(".st-key-follow label").click()
+            pf.wait_for_url("**/convolution**", timeout=20_000)
+            _settled(pf)
+            kernel = ".st-key-conv_k input"
+            for value in ("5", "3"):
+                pl.locator(kernel).fill(value)
+                start = time.perf_counter()
+                pl.locator(kernel).press("Enter")
+                pf.wait_for_function(
+                    "([sel, v]) => document.querySelector(sel) && document.querySelector(sel).value === v",
+                    arg=[kernel, value],
+                    timeout=15_000,
+                    polling=50,
+                )
+                print(f"follow by polling: {time.perf_counter() - start:.2f} s")
+            pf.get_by_text("(3, 3, 1)").first.wait_for(timeout=10_000)
+            for pg in (pl, pf):
+                _clean(pg)
+        finally:
+            ctx_l.close()
+            ctx_f.close()
+    finally:
+        server.stop()

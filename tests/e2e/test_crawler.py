@@ -69,10 +69,21 @@ def check(page, where: str) -> None:
     match = SERVER_PATH.search(text)
     assert not match, f"{where}: server path {match.group(0)!r} shown"
     assert page.console_errors == [], f"{where}: {page.console_errors}"
-    broken = page.evaluate(
-        "() => [...document.images].filter(i => i.offsetParent !== null && i.complete && i.naturalWidth === 0).map(i => i.src)"
-    )
+    broken = broken_images(page)
     assert not broken, f"{where}: broken images {broken}"
+
+
+BROKEN_IMAGES = "() => [...document.images].filter(i => i.offsetParent !== null && i.complete && i.naturalWidth === 0).map(i => i.src)"
+
+
+def broken_images(page, wait_ms: int = 5_000) -> list[str]:
+    """Images shown broken once the latest rerun's images are in: an image of the rerun before may still be in the
+    page for a moment after Streamlit dropped its file (a 404 on /media/), until the new element replaces it."""
+    try:
+        page.wait_for_function(f"() => ({BROKEN_IMAGES})().length === 0", timeout=wait_ms)
+    except Exception:  # noqa: BLE001 - still broken after the wait: report them
+        return page.evaluate(BROKEN_IMAGES)
+    return []
 
 
 def check_projector_layout(page, where: str) -> None:

@@ -117,7 +117,7 @@ def test_pooling_winner_is_readable(server, page, query):
 
 # 5. Training feedback: the preset's epochs, stopping, the queue, and only this browser's run
 def test_lecture_preset_shows_its_epochs(server, page):
-    from cnn_core.strategies import STRATEGIES
+    from cnn_core.training.registry import STRATEGIES
 
     epochs = STRATEGIES["scratch"].lecture.epochs
     _open(page, server, "train", "en")

@@ -1,0 +1,824 @@
+"""Layer stacks as frozen dataclasses: output shapes and parameter counts without TensorFlow.
+
+Each layer spec knows its Keras rule in one ``report`` method; the numbers must
+equal what Keras's ``output_shape`` and ``count_params()`` say (see the tests).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import ClassVar
+
+from cnn_core.concepts.shapes import ShapeError, conv2d_arithmetic, normalize_tuple, pool2d_arithmetic
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    """One row of a model summary.
+
+    ``formula`` shows how ``params`` is counted with the numbers filled in
+    (``(3*3*1+1)*32 = 320``); ``shape_note`` shows how the output shape arises.
+    """
+
+    index: int
+    name: str
+    kind: str
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    trainable_params: int
+    formula: str
+    shape_note: str
+    weight_tensors: int
+    trainable_weight_tensors: int
+    shape_words: tuple[str, dict[str, object]] | None = None
+
+
+class StackError(ShapeError):
+    """A layer that cannot follow the one before it; ``index`` is its 0-based position in the stack."""
+
+    def __init__(self, index: int, kind: str, cause: ShapeError) -> None:
+        super().__init__(cause.code, f"Layer {index + 1} ({kind}): {cause}", **cause.details)
+        self.index = index
+        self.kind = kind
+        self.cause = cause
+
+
+def _require_rank(kind: str, shape: Shape, rank: int) -> None:
+    if len(shape) != rank:
+        wanted = "(height, width, channels)" if rank == 3 else f"rank {rank}"
+        raise ShapeError(
+            "bad_rank",
+            f"{kind} expects a {wanted} input. Received: input_shape={shape}",
+            kind=kind,
+            input_shape=shape,
+            expected_rank=rank,
+        )
+
+
+@dataclass(frozen=True)
+class _Spec:
+    kind: ClassVar[str] = ""
+    name: str | None = field(default=None, kw_only=True)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        raise NotImplementedError
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """(parameters, trainable parameters, formula); parameter-free by default."""
+        return 0, 0, "0"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        """(weight tensors, trainable weight tensors) when the layer is trainable."""
+        return 0, 0
+
+    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        """How the output shape arises, as arithmetic only (words come from :meth:`shape_words`)."""
+        return ""
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        """The words that go with the note, as an i18n key under ``shape_words`` and its values."""
+        return None
+
+    def arguments(self, keep: tuple[str, ...] | None = None) -> dict[str, object]:
+        """Constructor arguments (``name`` excluded); with ``keep``, only those named there or differing from the defaults."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "name" and (keep is None or f.name in keep or getattr(self, f.name) != f.default)
+        }
+
+
+@dataclass(frozen=True)
+class Rescaling(_Spec):
+    kind: ClassVar[str] = "Rescaling"
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+
+@dataclass(frozen=True)
+class Conv2D(_Spec):
+    kind: ClassVar[str] = "Conv2D"
+    filters: int = 32
+    kernel_size: int | tuple[int, int] = 3
+    strides: int | tuple[int, int] = 1
+    padding: str = "valid"
+    dilation_rate: int | tuple[int, int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        if self.padding not in ("valid", "same"):
+            raise ShapeError(
+                "bad_padding",
+                f"Conv2D padding must be 'valid' or 'same'. Received: padding={self.padding!r}",
+                value=self.padding,
+            )
+        return conv2d_arithmetic(
+            input_shape, self.filters, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        ).output_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``(kh*kw*c_in + 1) * filters``; without bias ``kh*kw*c_in*filters``."""
+        kh, kw = normalize_tuple(self.kernel_size, 2, "kernel_size")
+        c = input_shape[-1]
+        if self.use_bias:
+            n = (kh * kw * c + 1) * self.filters
+            return n, n, f"({kh}*{kw}*{c}+1)*{self.filters} = {n:,}"
+        n = kh * kw * c * self.filters
+        return n, n, f"{kh}*{kw}*{c}*{self.filters} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        arith = conv2d_arithmetic(
+            input_shape, self.filters, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        )
+        r = arith.rows
+        if r.padding == "same":
+            return f"ceil({r.input_size}/{r.stride}) = {r.output_size}"
+        span = f"{r.dilation}*({r.kernel_size}-1)+1" if r.dilation > 1 else f"{r.kernel_size}"
+        return f"floor(({r.input_size}-{span})/{r.stride})+1 = {r.output_size}"
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "filters", {"n": self.filters}
+
+
+@dataclass(frozen=True)
+class MaxPooling2D(_Spec):
+    kind: ClassVar[str] = "MaxPooling2D"
+    pool_size: int | tuple[int, int] = 2
+    strides: int | tuple[int, int] | None = None
+    padding: str = "valid"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        rows, cols = pool2d_arithmetic(input_shape, self.pool_size, self.strides, self.padding)
+        return (rows.output_size, cols.output_size, input_shape[2])
+
+    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        rows, _ = pool2d_arithmetic(input_shape, self.pool_size, self.strides, self.padding)
+        if rows.padding == "same":
+            return f"ceil({rows.input_size}/{rows.stride}) = {rows.output_size}"
+        return f"floor(({rows.input_size}-{rows.kernel_size})/{rows.stride})+1 = {rows.output_size}"
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "channels_kept", {}
+
+
+@dataclass(frozen=True)
+class AveragePooling2D(MaxPooling2D):
+    kind: ClassVar[str] = "AveragePooling2D"
+
+
+@dataclass(frozen=True)
+class GlobalAveragePooling2D(_Spec):
+    kind: ClassVar[str] = "GlobalAveragePooling2D"
+    keepdims: bool = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        return (1, 1, input_shape[2]) if self.keepdims else (input_shape[2],)
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "mean_over", {"area": f"{input_shape[0]}*{input_shape[1]}"}
+
+
+@dataclass(frozen=True)
+class Flatten(_Spec):
+    kind: ClassVar[str] = "Flatten"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (math.prod(input_shape),)
+
+    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        return "*".join(str(d) for d in input_shape) + f" = {output_shape[0]:,}"
+
+
+@dataclass(frozen=True)
+class Dense(_Spec):
+    kind: ClassVar[str] = "Dense"
+    units: int = 10
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        normalize_tuple(self.units, 1, "units")
+        return (*input_shape[:-1], self.units)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``(n_in + 1) * units``; without bias ``n_in * units`` (``n_in`` = last input axis)."""
+        n_in = input_shape[-1]
+        if self.use_bias:
+            n = (n_in + 1) * self.units
+            return n, n, f"({n_in:,}+1)*{self.units} = {n:,}"
+        n = n_in * self.units
+        return n, n, f"{n_in:,}*{self.units} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+
+@dataclass(frozen=True)
+class Dropout(_Spec):
+    kind: ClassVar[str] = "Dropout"
+    rate: float = 0.5
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        if not 0 <= self.rate < 1:
+            raise ShapeError("bad_rate", f"Dropout rate must be in [0, 1). Received: rate={self.rate}", value=self.rate)
+        return input_shape
+
+
+@dataclass(frozen=True)
+class BatchNormalization(_Spec):
+    kind: ClassVar[str] = "BatchNormalization"
+    center: bool = True
+    scale: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``4 * c`` (gamma, beta, moving mean, moving variance); only ``2 * c`` train (fewer without center/scale)."""
+        c = input_shape[-1]
+        learned = int(self.center) + int(self.scale)
+        n = (learned + 2) * c
+        return n, learned * c, f"{learned + 2}*{c} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        learned = int(self.center) + int(self.scale)
+        return learned + 2, learned
+
+
+@dataclass(frozen=True)
+class _Identity(_Spec):
+    """A layer that keeps its input's shape and has no weights (augmentation, activations, noise)."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+
+@dataclass(frozen=True)
+class Activation(_Identity):
+    kind: ClassVar[str] = "Activation"
+    activation: str | None = None
+
+
+@dataclass(frozen=True)
+class ReLU(_Identity):
+    kind: ClassVar[str] = "ReLU"
+    max_value: float | None = None
+    negative_slope: float = 0.0
+    threshold: float = 0.0
+
+
+@dataclass(frozen=True)
+class LeakyReLU(_Identity):
+    kind: ClassVar[str] = "LeakyReLU"
+    negative_slope: float = 0.3
+
+
+@dataclass(frozen=True)
+class ELU(_Identity):
+    kind: ClassVar[str] = "ELU"
+    alpha: float = 1.0
+
+
+@dataclass(frozen=True)
+class Softmax(_Identity):
+    kind: ClassVar[str] = "Softmax"
+    axis: int = -1
+
+
+@dataclass(frozen=True)
+class Identity(_Identity):
+    kind: ClassVar[str] = "Identity"
+
+
+@dataclass(frozen=True)
+class SpatialDropout2D(_Identity):
+    kind: ClassVar[str] = "SpatialDropout2D"
+    rate: float = 0.5
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        return Dropout(self.rate).output_shape(input_shape)
+
+
+@dataclass(frozen=True)
+class GaussianNoise(_Identity):
+    kind: ClassVar[str] = "GaussianNoise"
+    stddev: float = 0.1
+
+
+@dataclass(frozen=True)
+class GaussianDropout(_Identity):
+    kind: ClassVar[str] = "GaussianDropout"
+    rate: float = 0.1
+
+
+@dataclass(frozen=True)
+class ActivityRegularization(_Identity):
+    kind: ClassVar[str] = "ActivityRegularization"
+    l1: float = 0.0
+    l2: float = 0.0
+
+
+@dataclass(frozen=True)
+class RandomFlip(_Identity):
+    kind: ClassVar[str] = "RandomFlip"
+    mode: str = "horizontal_and_vertical"
+
+
+@dataclass(frozen=True)
+class RandomRotation(_Identity):
+    kind: ClassVar[str] = "RandomRotation"
+    factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class RandomZoom(_Identity):
+    kind: ClassVar[str] = "RandomZoom"
+    height_factor: float | tuple[float, float] = 0.1
+    width_factor: float | tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class RandomTranslation(_Identity):
+    kind: ClassVar[str] = "RandomTranslation"
+    height_factor: float | tuple[float, float] = 0.1
+    width_factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class RandomContrast(_Identity):
+    kind: ClassVar[str] = "RandomContrast"
+    factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class RandomBrightness(_Identity):
+    kind: ClassVar[str] = "RandomBrightness"
+    factor: float | tuple[float, float] = 0.1
+
+
+@dataclass(frozen=True)
+class Resizing(_Spec):
+    kind: ClassVar[str] = "Resizing"
+    height: int = 224
+    width: int = 224
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        h, w = normalize_tuple((self.height, self.width), 2, "height, width")
+        return (h, w, input_shape[2])
+
+
+@dataclass(frozen=True)
+class CenterCrop(Resizing):
+    kind: ClassVar[str] = "CenterCrop"
+
+
+@dataclass(frozen=True)
+class RandomCrop(Resizing):
+    kind: ClassVar[str] = "RandomCrop"
+
+
+@dataclass(frozen=True)
+class LayerNormalization(_Spec):
+    kind: ClassVar[str] = "LayerNormalization"
+    center: bool = True
+    scale: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``2 * c`` (gamma and beta over the last axis), all trainable."""
+        c = input_shape[-1]
+        n = (int(self.center) + int(self.scale)) * c
+        return n, n, f"{int(self.center) + int(self.scale)}*{c} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = int(self.center) + int(self.scale)
+        return n, n
+
+
+@dataclass(frozen=True)
+class SeparableConv2D(_Spec):
+    kind: ClassVar[str] = "SeparableConv2D"
+    filters: int = 32
+    kernel_size: int | tuple[int, int] = 3
+    strides: int | tuple[int, int] = 1
+    padding: str = "valid"
+    dilation_rate: int | tuple[int, int] = 1
+    depth_multiplier: int = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        normalize_tuple(self.depth_multiplier, 1, "depth_multiplier")
+        return conv2d_arithmetic(
+            input_shape, self.filters, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        ).output_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``kh*kw*c_in*m`` (depthwise) ``+ c_in*m*filters`` (pointwise) ``+ filters`` (bias)."""
+        kh, kw = normalize_tuple(self.kernel_size, 2, "kernel_size")
+        c, m, f = input_shape[-1], self.depth_multiplier, self.filters
+        n = kh * kw * c * m + c * m * f + (f if self.use_bias else 0)
+        bias = f"+{f}" if self.use_bias else ""
+        return n, n, f"{kh}*{kw}*{c}*{m}+{c}*{m}*{f}{bias} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 3 if self.use_bias else 2
+        return n, n
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2D(_Spec):
+    kind: ClassVar[str] = "DepthwiseConv2D"
+    kernel_size: int | tuple[int, int] = 3
+    strides: int | tuple[int, int] = 1
+    padding: str = "valid"
+    depth_multiplier: int = 1
+    dilation_rate: int | tuple[int, int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        (m,) = normalize_tuple(self.depth_multiplier, 1, "depth_multiplier")
+        return conv2d_arithmetic(
+            input_shape, input_shape[2] * m, self.kernel_size, self.strides, self.padding, self.dilation_rate
+        ).output_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``kh*kw*c_in*m`` (one kernel per input channel and multiplier) ``+ c_in*m`` (bias)."""
+        kh, kw = normalize_tuple(self.kernel_size, 2, "kernel_size")
+        c, m = input_shape[-1], self.depth_multiplier
+        n = kh * kw * c * m + (c * m if self.use_bias else 0)
+        bias = f"+{c}*{m}" if self.use_bias else ""
+        return n, n, f"{kh}*{kw}*{c}*{m}{bias} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+
+@dataclass(frozen=True)
+class Conv1D(_Spec):
+    kind: ClassVar[str] = "Conv1D"
+    filters: int = 32
+    kernel_size: int | tuple[int] = 3
+    strides: int | tuple[int] = 1
+    padding: str = "valid"
+    dilation_rate: int | tuple[int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """Valid: ``floor((L - d*(k-1) - 1)/s) + 1``; same and causal: ``ceil(L/s)``."""
+        _require_rank(self.kind, input_shape, 2)
+        (k,) = normalize_tuple(self.kernel_size, 1, "kernel_size")
+        (s,) = normalize_tuple(self.strides, 1, "strides")
+        (d,) = normalize_tuple(self.dilation_rate, 1, "dilation_rate")
+        (f,) = normalize_tuple(self.filters, 1, "filters")
+        mode = {"causal": "same"}.get(self.padding, self.padding)
+        steps = conv2d_arithmetic((input_shape[0], 1, input_shape[1]), f, (k, 1), (s, 1), mode, (d, 1))
+        return (steps.output_shape[0], f)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``(k*c_in + 1) * filters``; without bias ``k*c_in*filters``."""
+        (k,) = normalize_tuple(self.kernel_size, 1, "kernel_size")
+        c = input_shape[-1]
+        n = (k * c + int(self.use_bias)) * self.filters
+        return n, n, f"({k}*{c}{'+1' if self.use_bias else ''})*{self.filters} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+
+@dataclass(frozen=True)
+class MaxPooling1D(_Spec):
+    kind: ClassVar[str] = "MaxPooling1D"
+    pool_size: int | tuple[int] = 2
+    strides: int | tuple[int] | None = None
+    padding: str = "valid"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 2)
+        (p,) = normalize_tuple(self.pool_size, 1, "pool_size")
+        s = None if self.strides is None else normalize_tuple(self.strides, 1, "strides")[0]
+        rows, _ = pool2d_arithmetic(
+            (input_shape[0], 1, input_shape[1]), (p, 1), None if s is None else (s, 1), self.padding
+        )
+        return (rows.output_size, input_shape[1])
+
+
+@dataclass(frozen=True)
+class AveragePooling1D(MaxPooling1D):
+    kind: ClassVar[str] = "AveragePooling1D"
+
+
+@dataclass(frozen=True)
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    kind: ClassVar[str] = "GlobalMaxPooling2D"
+
+    def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
+        return "max_over", {"area": f"{input_shape[0]}*{input_shape[1]}"}
+
+
+@dataclass(frozen=True)
+class GlobalAveragePooling1D(_Spec):
+    kind: ClassVar[str] = "GlobalAveragePooling1D"
+    keepdims: bool = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 2)
+        return (1, input_shape[1]) if self.keepdims else (input_shape[1],)
+
+
+@dataclass(frozen=True)
+class GlobalMaxPooling1D(GlobalAveragePooling1D):
+    kind: ClassVar[str] = "GlobalMaxPooling1D"
+
+
+def _padding_pairs(padding: object) -> tuple[tuple[int, int], tuple[int, int]]:
+    """ZeroPadding2D's ``padding``: ``p``, ``(ph, pw)`` or ``((top, bottom), (left, right))``."""
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        pairs = ((padding, padding), (padding, padding))
+    elif isinstance(padding, tuple) and len(padding) == 2 and all(isinstance(p, int) for p in padding):
+        pairs = ((padding[0], padding[0]), (padding[1], padding[1]))
+    elif (
+        isinstance(padding, tuple) and len(padding) == 2 and all(isinstance(p, tuple) and len(p) == 2 for p in padding)
+    ):
+        pairs = (tuple(padding[0]), tuple(padding[1]))
+    else:
+        pairs = None
+    if pairs is None or any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for pair in pairs for v in pair):
+        raise ShapeError(
+            "bad_padding",
+            f"`padding` must be an int, 2 ints or 2 pairs of ints >= 0. Received: padding={padding!r}",
+            value=padding,
+        )
+    return pairs  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ZeroPadding2D(_Spec):
+    kind: ClassVar[str] = "ZeroPadding2D"
+    padding: int | tuple = 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(h + top + bottom, w + left + right, c)``."""
+        _require_rank(self.kind, input_shape, 3)
+        (top, bottom), (left, right) = _padding_pairs(self.padding)
+        return (input_shape[0] + top + bottom, input_shape[1] + left + right, input_shape[2])
+
+
+@dataclass(frozen=True)
+class UpSampling2D(_Spec):
+    kind: ClassVar[str] = "UpSampling2D"
+    size: int | tuple[int, int] = 2
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(h * size_h, w * size_w, c)``."""
+        _require_rank(self.kind, input_shape, 3)
+        sh, sw = normalize_tuple(self.size, 2, "size")
+        return (input_shape[0] * sh, input_shape[1] * sw, input_shape[2])
+
+
+@dataclass(frozen=True)
+class Reshape(_Spec):
+    kind: ClassVar[str] = "Reshape"
+    target_shape: tuple[int, ...] = (-1,)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``target_shape`` with one ``-1`` replaced so the element count stays ``prod(input_shape)``."""
+        target = self.target_shape if isinstance(self.target_shape, tuple) else (self.target_shape,)
+        size = math.prod(input_shape)
+        if (
+            not all(isinstance(d, int) and not isinstance(d, bool) and (d > 0 or d == -1) for d in target)
+            or target.count(-1) > 1
+        ):
+            raise ShapeError(
+                "bad_reshape",
+                f"`target_shape` must be positive ints and at most one -1. Received: {target!r}",
+                value=target,
+            )
+        known = math.prod(d for d in target if d != -1)
+        if -1 in target:
+            if size % known:
+                raise ShapeError(
+                    "bad_reshape", f"Cannot reshape {input_shape} ({size:,} values) to {target}", value=target
+                )
+            target = tuple(size // known if d == -1 else d for d in target)
+        if math.prod(target) != size:
+            raise ShapeError("bad_reshape", f"Cannot reshape {input_shape} ({size:,} values) to {target}", value=target)
+        return target
+
+
+class MergeSpec(_Spec):
+    """A layer that combines several tensors: ``merge_shape`` takes all their shapes."""
+
+    min_inputs: ClassVar[int] = 2
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        raise ShapeError("merge_needs_list", f"{self.kind} takes a list of tensors", kind=self.kind)
+
+    def merge_shape(self, shapes: Sequence[Shape]) -> Shape:
+        """Element-wise merges: equal shapes, where a 1 broadcasts against any size."""
+        self._check_count(shapes)
+        out = shapes[0]
+        for shape in shapes[1:]:
+            if len(shape) != len(out) or any(a != b and 1 not in (a, b) for a, b in zip(shape, out, strict=True)):
+                raise ShapeError(
+                    "merge_shapes",
+                    f"{self.kind} needs inputs of the same shape. Received: {', '.join(str(s) for s in shapes)}",
+                    kind=self.kind,
+                    shapes=", ".join(str(s) for s in shapes),
+                )
+            out = tuple(max(a, b) for a, b in zip(out, shape, strict=True))
+        return out
+
+    def _check_count(self, shapes: Sequence[Shape]) -> None:
+        if len(shapes) < self.min_inputs:
+            raise ShapeError(
+                "merge_count",
+                f"{self.kind} needs at least {self.min_inputs} inputs. Received: {len(shapes)}",
+                kind=self.kind,
+                count=len(shapes),
+            )
+
+
+@dataclass(frozen=True)
+class Add(MergeSpec):
+    kind: ClassVar[str] = "Add"
+
+
+@dataclass(frozen=True)
+class Subtract(MergeSpec):
+    kind: ClassVar[str] = "Subtract"
+
+    def merge_shape(self, shapes: Sequence[Shape]) -> Shape:
+        if len(shapes) != 2:
+            raise ShapeError(
+                "merge_count",
+                f"Subtract needs exactly 2 inputs. Received: {len(shapes)}",
+                kind=self.kind,
+                count=len(shapes),
+            )
+        return super().merge_shape(shapes)
+
+
+@dataclass(frozen=True)
+class Multiply(MergeSpec):
+    kind: ClassVar[str] = "Multiply"
+
+
+@dataclass(frozen=True)
+class Average(MergeSpec):
+    kind: ClassVar[str] = "Average"
+
+
+@dataclass(frozen=True)
+class Maximum(MergeSpec):
+    kind: ClassVar[str] = "Maximum"
+
+
+@dataclass(frozen=True)
+class Minimum(MergeSpec):
+    kind: ClassVar[str] = "Minimum"
+
+
+@dataclass(frozen=True)
+class Concatenate(MergeSpec):
+    kind: ClassVar[str] = "Concatenate"
+    axis: int = -1
+
+    def merge_shape(self, shapes: Sequence[Shape]) -> Shape:
+        """All axes equal except ``axis``, whose sizes add up."""
+        self._check_count(shapes)
+        rank = len(shapes[0])
+        axis = self.axis + rank + 1 if self.axis < 0 else self.axis  # Keras counts the batch axis
+        if not 1 <= axis <= rank or any(len(s) != rank for s in shapes):
+            raise ShapeError(
+                "merge_shapes",
+                f"Concatenate(axis={self.axis}) cannot join {', '.join(str(s) for s in shapes)}",
+                kind=self.kind,
+                shapes=", ".join(str(s) for s in shapes),
+            )
+        i = axis - 1
+        if any(s[:i] + s[i + 1 :] != shapes[0][:i] + shapes[0][i + 1 :] for s in shapes):
+            raise ShapeError(
+                "merge_shapes",
+                f"Concatenate(axis={self.axis}) needs equal sizes on the other axes. Received: {', '.join(str(s) for s in shapes)}",
+                kind=self.kind,
+                shapes=", ".join(str(s) for s in shapes),
+            )
+        return shapes[0][:i] + (sum(s[i] for s in shapes),) + shapes[0][i + 1 :]
+
+
+LayerSpec = _Spec
+
+
+@dataclass(frozen=True)
+class StackReport:
+    input_shape: Shape
+    rows: tuple[LayerReport, ...]
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(r.trainable_params for r in self.rows)
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.rows[-1].output_shape if self.rows else self.input_shape
+
+
+def snake_case(name: str) -> str:
+    """Keras's layer-name rule: ``Conv2D`` -> ``conv2d``, ``MaxPooling2D`` -> ``max_pooling2d``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def auto_names(layers: Sequence[_Spec]) -> list[str]:
+    """Keras-style names: ``conv2d``, ``conv2d_1``, ... unless a layer has its own."""
+    seen: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        if layer.name:
+            names.append(layer.name)
+            continue
+        base = snake_case(layer.kind)
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        names.append(base if count == 0 else f"{base}_{count}")
+    return names
+
+
+def analyze_stack(
+    input_shape: Sequence[int], layers: Sequence[_Spec], frozen: Sequence[bool] | None = None
+) -> StackReport:
+    """Shapes, parameters and weight tensors of ``layers`` applied in order to ``input_shape``.
+
+    ``frozen[i]`` marks layer ``i`` non-trainable (its parameters stay counted,
+    its trainable parameters and tensors become 0). Raises :class:`StackError`
+    naming the first layer that cannot follow its predecessor.
+    """
+    shape: Shape = normalize_tuple(tuple(input_shape), len(input_shape), "input_shape") if input_shape else ()
+    if not shape:
+        raise ShapeError("bad_input", "The input shape must not be empty. Received: input_shape=()")
+    in_shape = shape
+    rows = []
+    for index, (layer, name) in enumerate(zip(layers, auto_names(layers), strict=True)):
+        try:
+            out = layer.output_shape(shape)
+            params, trainable, formula = layer.params(shape)
+            note = layer.shape_note(shape, out)
+            words = layer.shape_words(shape, out)
+        except ShapeError as err:
+            raise StackError(index, layer.kind, err) from err
+        tensors, trainable_tensors = layer.weight_tensors()
+        if frozen is not None and frozen[index]:
+            trainable, trainable_tensors = 0, 0
+        rows.append(
+            LayerReport(
+                index, name, layer.kind, shape, out, params, trainable, formula, note, tensors, trainable_tensors, words
+            )
+        )
+        shape = out
+    return StackReport(in_shape, tuple(rows))
+
+
+def freeze_all_but_last(n_layers: int, unfrozen_last: int | None) -> list[bool]:
+    """Frozen flags for ``conv_base.trainable = False`` then unfreezing the last ``unfrozen_last`` layers.
+
+    ``None`` means the whole base is trainable; ``0`` means all frozen.
+    """
+    if unfrozen_last is None:
+        return [False] * n_layers
+    if unfrozen_last < 0:
+        raise ValueError(f"unfrozen_last must be >= 0. Received: {unfrozen_last}")
+    keep = min(unfrozen_last, n_layers)
+    return [True] * (n_layers - keep) + [False] * keep

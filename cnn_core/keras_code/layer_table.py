@@ -1,0 +1,151 @@
+"""What the code reader, the counter and the code writer know of each Keras layer kind, in one place.
+
+Each kind's shape and parameter rules are its spec class in :mod:`cnn_core.keras_code.layer_stack`
+(``output_shape``, ``params``, like Keras's ``compute_output_shape`` beside ``build``); this module holds the rest:
+Keras 3's constructor signature (for binding arguments as Keras does), the arguments without a default, the
+arguments generated code always writes out, and Keras's aliases. Adding a layer kind: its spec class, one
+:class:`LayerInfo` entry in :data:`LAYERS`, and its tests (README, "Adding a layer kind").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnn_core.core.errors import CodedError
+from cnn_core.keras_code import layer_stack as ls
+from cnn_core.keras_code.layer_stack import LayerSpec
+
+ACTIVATIONS = frozenset(
+    {"relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu", "relu6", "softplus"}
+)
+
+
+class LayerCodeError(CodedError):
+    """Code that does not describe a layer stack; ``line`` is 1-based, ``code`` names the problem."""
+
+    def __init__(self, line: int, code: str, message: str, catalog: str = "code_errors", **details: object) -> None:
+        super().__init__(code, f"line {line}: {message}", **details)
+        self.line = line
+        self.catalog = catalog  # the i18n table of ``code``: "code_errors", or "errors" for shape rules
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One Keras layer kind: what binding, checking, counting and writing code need to know of it."""
+
+    spec: type[LayerSpec]
+    """The spec class: the layer's arguments with Keras's defaults, its output shape and parameter rules."""
+    signature: tuple[str, ...]
+    """Keras 3's constructor parameters in positional order (checked against ``inspect.signature`` in the tests)."""
+    required: tuple[str, ...] = ()
+    """Parameters without a default in Keras: leaving one out is Keras's TypeError."""
+    written: tuple[str, ...] | None = None
+    """Arguments generated code always writes out, positionally (default: ``required``)."""
+    aliases: tuple[str, ...] = ()
+    """Other names Keras exports for the class (``MaxPool2D``)."""
+    in_editor_menu: bool = False
+    """Offered by the parameter page's "add a layer" menu."""
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def positional(self) -> tuple[str, ...]:
+        return self.required if self.written is None else self.written
+
+
+LAYERS: dict[str, LayerInfo] = {
+    info.kind: info
+    for info in (
+        LayerInfo(ls.Rescaling, signature=("scale", "offset"), required=("scale",), in_editor_menu=True),
+        LayerInfo(ls.Conv1D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution1D",)),
+        LayerInfo(ls.Conv2D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution2D",), in_editor_menu=True),
+        LayerInfo(ls.SeparableConv2D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier", "activation", "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer", "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("SeparableConvolution2D",)),
+        LayerInfo(ls.DepthwiseConv2D, signature=("kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate", "activation", "use_bias", "depthwise_initializer", "bias_initializer", "depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint"), required=("kernel_size",)),
+        LayerInfo(ls.MaxPooling1D, signature=("pool_size", "strides", "padding", "data_format", "name"), aliases=("MaxPool1D",)),
+        LayerInfo(ls.AveragePooling1D, signature=("pool_size", "strides", "padding", "data_format", "name"), required=("pool_size",), aliases=("AvgPool1D",)),
+        LayerInfo(ls.MaxPooling2D, signature=("pool_size", "strides", "padding", "data_format", "name"), written=("pool_size",), aliases=("MaxPool2D",), in_editor_menu=True),
+        LayerInfo(ls.AveragePooling2D, signature=("pool_size", "strides", "padding", "data_format", "name"), required=("pool_size",), aliases=("AvgPool2D",), in_editor_menu=True),
+        LayerInfo(ls.GlobalAveragePooling1D, signature=("data_format", "keepdims"), aliases=("GlobalAvgPool1D",)),
+        LayerInfo(ls.GlobalMaxPooling1D, signature=("data_format", "keepdims"), aliases=("GlobalMaxPool1D",)),
+        LayerInfo(ls.GlobalAveragePooling2D, signature=("data_format", "keepdims"), aliases=("GlobalAvgPool2D",), in_editor_menu=True),
+        LayerInfo(ls.GlobalMaxPooling2D, signature=("data_format", "keepdims"), aliases=("GlobalMaxPool2D",)),
+        LayerInfo(ls.Flatten, signature=("data_format",), in_editor_menu=True),
+        LayerInfo(ls.Dense, signature=("units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "lora_rank", "lora_alpha", "quantization_config"), required=("units",), in_editor_menu=True),
+        LayerInfo(ls.Dropout, signature=("rate", "noise_shape", "seed"), required=("rate",), in_editor_menu=True),
+        LayerInfo(ls.SpatialDropout2D, signature=("rate", "data_format", "seed", "name", "dtype"), required=("rate",)),
+        LayerInfo(ls.GaussianNoise, signature=("stddev", "seed"), required=("stddev",)),
+        LayerInfo(ls.GaussianDropout, signature=("rate", "seed"), required=("rate",)),
+        LayerInfo(ls.BatchNormalization, signature=("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm", "renorm_clipping", "renorm_momentum", "synchronized"), in_editor_menu=True),
+        LayerInfo(ls.LayerNormalization, signature=("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")),
+        LayerInfo(ls.Resizing, signature=("height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias", "data_format"), required=("height", "width")),
+        LayerInfo(ls.CenterCrop, signature=("height", "width", "data_format"), required=("height", "width")),
+        LayerInfo(ls.RandomCrop, signature=("height", "width", "seed", "data_format", "name"), required=("height", "width")),
+        LayerInfo(ls.RandomFlip, signature=("mode", "seed", "data_format")),
+        LayerInfo(ls.RandomRotation, signature=("factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format"), required=("factor",)),
+        LayerInfo(ls.RandomZoom, signature=("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format"), required=("height_factor",)),
+        LayerInfo(ls.RandomTranslation, signature=("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format"), required=("height_factor", "width_factor")),
+        LayerInfo(ls.RandomContrast, signature=("factor", "value_range", "seed"), required=("factor",)),
+        LayerInfo(ls.RandomBrightness, signature=("factor", "value_range", "seed"), required=("factor",)),
+        LayerInfo(ls.ZeroPadding2D, signature=("padding", "data_format")),
+        LayerInfo(ls.UpSampling2D, signature=("size", "data_format", "interpolation")),
+        LayerInfo(ls.Activation, signature=("activation",), required=("activation",)),
+        LayerInfo(ls.ReLU, signature=("max_value", "negative_slope", "threshold")),
+        LayerInfo(ls.LeakyReLU, signature=("negative_slope",)),
+        LayerInfo(ls.ELU, signature=("alpha",)),
+        LayerInfo(ls.Softmax, signature=("axis",)),
+        LayerInfo(ls.Reshape, signature=("target_shape",), required=("target_shape",)),
+        LayerInfo(ls.Identity, signature=()),
+        LayerInfo(ls.ActivityRegularization, signature=("l1", "l2")),
+        LayerInfo(ls.Add, signature=()),
+        LayerInfo(ls.Subtract, signature=()),
+        LayerInfo(ls.Multiply, signature=()),
+        LayerInfo(ls.Average, signature=()),
+        LayerInfo(ls.Maximum, signature=()),
+        LayerInfo(ls.Minimum, signature=()),
+        LayerInfo(ls.Concatenate, signature=("axis",)),
+    )
+}  # fmt: skip
+"""Every layer kind the code reader knows, in one entry each."""
+
+KERAS_SIGNATURES: dict[str, tuple[str, ...]] = {kind: info.signature for kind, info in LAYERS.items()}
+REQUIRED_ARGUMENTS: dict[str, tuple[str, ...]] = {kind: info.required for kind, info in LAYERS.items() if info.required}
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    kind: info.positional for kind, info in LAYERS.items() if info.positional
+}
+LAYER_ALIASES: dict[str, str] = {alias: info.kind for info in LAYERS.values() for alias in info.aliases}
+ALL_LAYER_TYPES: dict[str, type[LayerSpec]] = {kind: info.spec for kind, info in LAYERS.items()}
+LAYER_TYPES: dict[str, type[LayerSpec]] = {kind: info.spec for kind, info in LAYERS.items() if info.in_editor_menu}
+"""The kinds the parameter page's "add a layer" menu offers."""
+
+BASE_LAYER_ARGUMENTS = frozenset(
+    {"name", "dtype", "trainable", "autocast", "activity_regularizer", "input_shape", "input_dim"}
+)
+"""Keyword arguments every Keras 3 layer takes (``keras.layers.Layer.__init__``)."""
+
+MERGE_FUNCTIONS = {
+    "add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
+    "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate",
+}  # fmt: skip
+KNOWN_UNSUPPORTED_LAYERS = frozenset(
+    {
+        "LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed", "Embedding", "Conv3D", "Conv2DTranspose",
+        "Conv1DTranspose", "Conv3DTranspose", "MultiHeadAttention", "Attention", "Lambda", "TextVectorization",
+        "Normalization", "PReLU", "Cropping2D", "Permute", "RepeatVector", "MaxPooling3D", "AveragePooling3D",
+        "ConvLSTM2D", "Discretization", "CategoryEncoding", "StringLookup", "IntegerLookup", "Hashing",
+    }
+)  # fmt: skip
+EXTRA_ACTIVATIONS = frozenset(
+    {
+        "leaky_relu", "softsign", "hard_sigmoid", "hard_silu", "hard_swish", "exponential", "mish", "log_softmax",
+        "celu", "glu", "squareplus", "sparse_plus", "log_sigmoid", "hard_tanh", "tanh_shrink", "soft_shrink",
+        "hard_shrink", "sparsemax",
+    }
+)  # fmt: skip
+KERAS_ACTIVATIONS = ACTIVATIONS | EXTRA_ACTIVATIONS
+"""Activation names ``keras.activations.get`` accepts (checked in the tests)."""
+
+
+def supported_layers() -> str:
+    return ", ".join(sorted(set(KERAS_SIGNATURES) | set(LAYER_ALIASES)))

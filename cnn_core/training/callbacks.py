@@ -1,0 +1,111 @@
+"""The Keras callbacks every strategy trains with: record into the run folder, keep the best checkpoint, stop early.
+
+Imports Keras lazily (the classes are built on first use), so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from cnn_core.training.run_store import Phase, RunWriter
+
+PROGRESS_EVERY_S = 0.5
+
+
+def _keras_callback_base():
+    import keras  # noqa: PLC0415
+
+    return keras.callbacks.Callback
+
+
+def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase.TRAIN):
+    """A Keras callback writing ``progress.json`` (throttled), ``epochs.jsonl``, and honouring the STOP file."""
+
+    class RunRecorder(_keras_callback_base()):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch_start = time.perf_counter()
+            self.last_write = 0.0
+            self.epoch = 0
+            self.steps = None
+
+        def on_train_begin(self, logs=None):
+            self.steps = self.params.get("steps")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+            self.epoch_start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            stopping = writer.stop_requested()
+            if stopping:
+                self.model.stop_training = True
+            last_batch = self.steps is not None and batch + 1 >= self.steps
+            if stopping or last_batch or time.perf_counter() - self.last_write >= PROGRESS_EVERY_S:
+                self.last_write = time.perf_counter()
+                logs = logs or {}
+                writer.progress(
+                    phase=str(phase),
+                    epoch=self.epoch + 1,
+                    epochs=self.params.get("epochs"),
+                    batch=batch + 1,
+                    batches=self.steps,
+                    loss=float(logs.get("loss", np.nan)),
+                    accuracy=float(logs.get("accuracy", np.nan)),
+                    epoch_seconds=time.perf_counter() - self.epoch_start,
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            seconds = time.perf_counter() - self.epoch_start
+            record = {
+                "epoch": epoch + 1,
+                "seconds": round(seconds, 3),
+                "images_per_second": round(images_per_epoch / seconds, 2) if seconds else None,
+                "partial": bool(self.model.stop_training and writer.stop_requested()),
+                "phase": str(phase),
+            }
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                if key in logs:
+                    record[key] = float(logs[key])
+            writer.epoch(record)
+
+    return RunRecorder()
+
+
+def make_best_checkpoint(writer: RunWriter):
+    """Save the model as ``best.keras`` whenever val_loss improves (atomically, through the writer).
+
+    It also keeps those weights in memory (``best_weights``) so the test evaluation need not reload the file.
+    """
+
+    class BestCheckpoint(_keras_callback_base()):
+        def __init__(self) -> None:
+            super().__init__()
+            self.best = np.inf
+            self.best_weights: list | None = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get("val_loss")
+            if value is None or not value < self.best:
+                return
+            self.best = float(value)
+            self.best_weights = self.model.get_weights()
+            writer.save_model(self.model)
+
+    return BestCheckpoint()
+
+
+def run_callbacks(writer: RunWriter, images_per_epoch: int, patience: int | None) -> list:
+    """``[best checkpoint, recorder]`` plus early stopping on val_loss after ``patience`` epochs when given.
+
+    The checkpoint comes first: once an epoch shows up in ``epochs.jsonl``, its checkpoint is already on disk.
+    """
+    import keras  # noqa: PLC0415
+
+    callbacks = [make_best_checkpoint(writer), make_recorder(writer, images_per_epoch)]
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
+    return callbacks

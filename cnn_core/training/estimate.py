@@ -1,0 +1,142 @@
+"""How long a run will take, shown before launch, and calibrated on the machine it runs on.
+
+:func:`estimate` uses, in this order: this machine's finished runs of the same strategy, base and image size
+(their measured seconds per image, first-epoch extra and fixed cost); else the registry's cost model (measured
+on a 2-core CPU by ``bench/training.py``) scaled by this machine's speed, the median ratio of measured to
+modelled epoch times over its finished runs; else the cost model as it is. Other image sizes scale with the
+pixel count. The runs table shows each run's estimate next to its measured time.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from cnn_core.training.registry import STRATEGIES
+from cnn_core.training.run_config import RunConfig
+from cnn_core.training.run_store import RunRecord
+
+REFERENCE_SIZE = 180
+MEASURED_IMAGES_PER_SECOND = {
+    (name, base): ips for name, s in STRATEGIES.items() for base, ips in s.images_per_second.items()
+}
+"""Steady-state training images per second on 2 CPU cores at 180 px (MNIST at 28 px), from the registry."""
+FEATURE_PASS_IMAGES_PER_SECOND = {base: ips for s in STRATEGIES.values() for base, ips in s.feature_pass.items()}
+"""One pass of the frozen base over the images (feature extraction's first step, skipped when cached)."""
+STARTUP_SECONDS = 5.0
+FALLBACK_IMAGES_PER_SECOND = 50.0
+
+
+def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int, int]:
+    """``(training images, validation + test images)`` the run will use: per class and split
+    ``min(count, limit_per_class)`` (all of them without a limit), any number of classes."""
+    limit = config.limit_per_class
+
+    def used(split: str) -> int:
+        return sum(min(n, limit) if limit else n for n in counts.get(split, {}).values())
+
+    return used("train"), used("validation") + used("test")
+
+
+def _key(config: RunConfig) -> tuple[str, str | None]:
+    return config.strategy, config.base if config.uses_pretrained_base else None
+
+
+def throughput(config: RunConfig, history: Iterable[RunRecord] = ()) -> float:
+    """Images per second for ``config``: the median of matching finished runs, else the measured table."""
+    same = [
+        e["images_per_second"]
+        for r in history
+        if r.config and _key(r.config) == _key(config) and r.config.image_size == config.image_size
+        for e in r.epochs[1:]
+        if e.get("images_per_second")
+    ]
+    if same:
+        return float(statistics.median(same))
+    base = config.strategy_entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND
+    if config.is_mnist:
+        return base
+    return base * (REFERENCE_SIZE / config.image_size) ** 2
+
+
+def estimate_seconds(
+    config: RunConfig, n_train: int, n_other: int = 0, history: Iterable[RunRecord] = (), features_cached: bool = False
+) -> float:
+    """``startup + epochs * n_train / throughput`` (+ one base pass over all images for uncached features).
+
+    Validation images (``n_other``) cost about a third of a training image each.
+    """
+    ips = throughput(config, list(history))
+    work = config.effective_epochs * (n_train + n_other / 3) / ips
+    feature_pass = config.strategy_entry.feature_pass
+    if feature_pass and not features_cached:
+        base_ips = feature_pass.get(config.base, 30.0) * (REFERENCE_SIZE / config.image_size) ** 2
+        work += (n_train + n_other) / base_ips
+    return STARTUP_SECONDS + work
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float
+    basis: Literal["same_runs", "machine", "model"]
+    """What it is calibrated on: earlier runs of the same kind, this machine's speed, or the cost model alone."""
+
+
+def _finished(history: Iterable[RunRecord]) -> list[RunRecord]:
+    return [
+        r
+        for r in history
+        if r.config and len(r.epochs) >= 2 and r.status.get("wall_seconds") and not r.is_recorded and r.test
+    ]
+
+
+def machine_speed(history: Iterable[RunRecord]) -> float | None:
+    """Median over finished runs of ``measured steady epoch seconds / the cost model's``: 1.0 on the reference
+    2-core CPU, 0.5 on a machine twice as fast; ``None`` without finished runs."""
+    ratios = []
+    for r in _finished(history):
+        modelled = throughput(r.config)
+        measured = [e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
+        if measured:
+            ratios.append(modelled / statistics.median(measured))
+    return statistics.median(ratios) if ratios else None
+
+
+def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecord]:
+    return [
+        r for r in _finished(history) if _key(r.config) == _key(config) and r.config.image_size == config.image_size
+    ]
+
+
+def estimate(
+    config: RunConfig, n_train: int, n_other: int = 0, history: Sequence[RunRecord] = (), features_cached=False
+) -> Estimate:
+    """The expected wall time of ``config`` on ``n_train`` training and ``n_other`` validation + test images.
+
+    With finished runs of the same kind: ``fixed + first-epoch extra + epochs * n_train * seconds per image``,
+    each the median of those runs (an epoch's seconds include its validation pass; with early stopping, the
+    epochs are as many as those runs trained). Otherwise
+    :func:`estimate_seconds` times :func:`machine_speed`.
+    """
+    same = _same_kind(config, history)
+    if same:
+        per_image, first_extra, fixed = [], [], []
+        for r in same:
+            steady = [1 / e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
+            steady_seconds = statistics.median(e["seconds"] for e in r.epochs[1:])
+            per_image.append(statistics.median(steady))
+            first_extra.append(max(0.0, r.epochs[0]["seconds"] - steady_seconds))
+            fixed.append(max(0.0, r.status["wall_seconds"] - sum(e["seconds"] for e in r.epochs)))
+        epochs = config.effective_epochs
+        if config.early_stopping_patience or config.strategy_entry.early_stopping_patience:
+            epochs = min(epochs, round(statistics.median(len(r.epochs) for r in same)))  # where they stopped
+        # Features a base computed once are cached for every later run of the same kind: the cheapest run's fixed
+        # cost is the one to expect (the median would mix in the first, cold run).
+        expected_fixed = min(fixed) if config.strategy_entry.feature_pass else statistics.median(fixed)
+        seconds = expected_fixed + statistics.median(first_extra) + epochs * n_train * statistics.median(per_image)
+        return Estimate(seconds, "same_runs")
+    modelled = estimate_seconds(config, n_train, n_other, features_cached=features_cached)
+    speed = machine_speed(history)
+    return Estimate(modelled * speed, "machine") if speed else Estimate(modelled, "model")

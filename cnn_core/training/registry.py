@@ -1,0 +1,137 @@
+"""The strategy registry: everything the app knows about each training strategy of the book, one entry each.
+
+An entry holds the book's defaults and accuracy, whether the strategy stands on a pretrained base, its loss, its
+early-stopping policy, what the estimate charges for it and its lecture preset. Pages, the launch form, the
+estimate and the run configuration ask the registry; nothing else tests a strategy's name. The function that
+trains each entry is :data:`cnn_core.training.strategies.TRAINERS` (same name), read top to bottom like a keras.io
+example; this module is data only, so that every other part of the engine may import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class StrategyDefaults:
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float | None
+    book_accuracy: float
+    """The test accuracy the book reports for this strategy (for the launch form and comparisons)."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What a preset trains: image size, images per class, and the hyper-parameters it sets (``None``: the
+    book's). ``early_stopping_patience`` stops after that many epochs without a better val_loss; the best
+    epoch's weights are kept either way (the best checkpoint)."""
+
+    image_size: int = 180
+    limit_per_class: int | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    early_stopping_patience: int | None = None
+
+
+PRESETS: tuple[str, ...] = ("book", "lecture")
+""""book": the book's 180 px, every image, the book's epochs. "lecture": each strategy's lesson in a few minutes
+on a 2-core CPU (chosen by ``bench/lecture.py``; see the README's training table)."""
+PRESET_ALIASES = {"quick": "lecture"}
+"""Old preset names in saved links."""
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One training strategy of the book, and everything the app needs to know about it."""
+
+    name: str
+    data: Literal["images", "mnist"]
+    epochs: int
+    batch_size: int
+    optimizer: str
+    learning_rate: float | None
+    book_accuracy: float
+    loss: str
+    pretrained_base: bool = False
+    """Stands on an ImageNet base (the base picker matters, the base's weights must be present)."""
+    continues: str | None = None
+    """The strategy whose finished run this one starts from (fine-tuning continues feature extraction 3b)."""
+    book_convnet: bool = False
+    """Trains the book's cats-vs-dogs convnet, which needs images of at least 76 px."""
+    early_stopping_patience: int | None = None
+    """Stop when val_loss has not improved for this many epochs (``None``: train every epoch, as the book)."""
+    images_per_second: Mapping[str | None, float] = field(default_factory=dict)
+    """The estimate's cost model: steady-state training images per second on 2 CPU cores at 180 px (MNIST at
+    28 px), by base (``None`` for strategies without one), measured by ``bench/training.py``."""
+    feature_pass: Mapping[str, float] = field(default_factory=dict)
+    """Images per second of one pass of the frozen base over every image, before training (skipped when the
+    features are cached); empty for strategies that do not precompute features."""
+    lecture: Workload = Workload()
+    """The lecture preset: the strategy's qualitative result (the shape of the book's curves) in minutes."""
+
+    @property
+    def i18n_key(self) -> str:
+        return f"strategies.{self.name}"
+
+    @property
+    def defaults(self) -> StrategyDefaults:
+        return StrategyDefaults(self.epochs, self.batch_size, self.optimizer, self.learning_rate, self.book_accuracy)
+
+    def workload(self, preset: str) -> Workload:
+        """The workload of ``preset`` ("book" or "lecture"; old names such as "quick" are accepted)."""
+        preset = PRESET_ALIASES.get(preset, preset)
+        if preset == "lecture":
+            return self.lecture
+        if preset == "book":
+            return Workload(180, None, self.epochs, self.batch_size, self.learning_rate, self.early_stopping_patience)
+        raise ValueError(f"Unknown preset. Received: preset={preset!r}; expected one of {PRESETS}")
+
+    def measured_images_per_second(self, base: str) -> float | None:
+        return self.images_per_second.get(base if self.pretrained_base else None)
+
+
+# --- The registry ------------------------------------------------------------------------------------------
+
+_LITE0, _VGG = "efficientnet_lite0", "vgg16"
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy("scratch", "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
+                 book_convnet=True, images_per_second={None: 49.0},
+                 lecture=Workload(80, 500, 15, None, None, 4)),
+        Strategy("scratch_augmented", "images", 100, 32, "rmsprop", None, 0.83,
+                 "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0},
+                 lecture=Workload(80, None, 8)),
+        Strategy("feature_extraction", "images", 20, 32, "rmsprop", None, 0.977,
+                 "binary_crossentropy", pretrained_base=True, images_per_second={_LITE0: 2000.0, _VGG: 800.0},
+                 feature_pass={_LITE0: 190.0, _VGG: 15.0}, lecture=Workload(128, 300, 10)),
+        Strategy("feature_extraction_augmented", "images", 50, 32, "rmsprop",
+                 None, 0.977, "binary_crossentropy", pretrained_base=True,
+                 images_per_second={_LITE0: 64.0, _VGG: 12.0}, lecture=Workload(128, 300, 4)),
+        Strategy("fine_tuning", "images", 30, 32, "rmsprop", 1e-5, 0.98, "binary_crossentropy",
+                 pretrained_base=True, continues="feature_extraction_augmented",
+                 images_per_second={_LITE0: 40.0, _VGG: 9.0}, lecture=Workload(128, 300, 3)),
+        Strategy("mnist_mlp", "mnist", 30, 200, "adam", None, 0.977, "categorical_crossentropy",
+                 early_stopping_patience=10, images_per_second={None: 40_000.0}, lecture=Workload(28, None, 30)),
+        Strategy("mnist_cnn", "mnist", 5, 64, "rmsprop", None, 0.991,
+                 "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}, lecture=Workload(28, None, 5)),
+    )
+}  # fmt: skip
+"""Every strategy, in the book's order."""
+IMAGE_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data == "images")
+MNIST_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data == "mnist")
+
+
+def get_strategy(name: str) -> Strategy:
+    """The registry entry for ``name``; ``ValueError`` naming the known ones otherwise."""
+    try:
+        return STRATEGIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown strategy. Received: strategy={name!r}; expected one of {tuple(STRATEGIES)}"
+        ) from None
