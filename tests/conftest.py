@@ -121,7 +121,8 @@ def shared_data(*names: str) -> tuple[Path, ...]:
 def env(request, tmp_path, monkeypatch) -> Sandbox:
     """Fresh home, data and runs folders for this test (a folder a module- or session-scoped fixture already chose
     is kept); for a ``needs_data`` test, the data roots are the shared ones."""
-    sandbox = Sandbox(tmp_path / "home", tmp_path / "data", tmp_path / "runs")
+    root = tmp_path / "sandbox"  # beside whatever the test makes in tmp_path itself
+    sandbox = Sandbox(root / "home", root / "data", root / "runs")
     own = {
         "HOME": sandbox.home,
         "CNN_CLASSROOM_HOME": sandbox.home / ".cnn_classroom",

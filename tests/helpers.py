@@ -62,3 +62,19 @@ def wait_until_ended(store, *run_ids: str, timeout: float = 180.0):
         every=0.2,
         what=f"runs {', '.join(run_ids)} to end",
     )
+
+
+def write_small_mnist(data_root: Path, count: int = 12_000) -> Path:
+    """A small MNIST-like ``keras_datasets/mnist.npz`` under ``data_root`` (each digit a bright row at twice its
+    value), for tests that must not need the real file."""
+    import numpy as np
+
+    folder = data_root / "keras_datasets"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    labels = np.arange(count) % 10
+    images = (rng.random((count, 28, 28)) * 30).astype(np.uint8)
+    images[np.arange(count), labels * 2, :] = 255
+    path = folder / "mnist.npz"
+    np.savez(path, x_train=images, y_train=labels, x_test=images[:600], y_test=labels[:600])
+    return path

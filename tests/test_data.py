@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnn_core.core.settings import load_settings
 from cnn_core.data.acquire import build_subset, download_pet_images, kaggle_sources, make_synthetic_dataset
 from cnn_core.data.datasets import PathOutsideRootsError
-from cnn_core.data.reports import DatasetError, inspect_dataset, load_mnist
+from cnn_core.data.reports import DatasetError, find_mnist_files, inspect_dataset, load_mnist
 
 
 def _jpeg(value=100, size=24) -> bytes:
@@ -105,12 +106,11 @@ def test_mnist_from_local_npz(tmp_path):
         load_mnist(str(bad))
 
 
-SHARED_MNIST = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared/data/keras_datasets/mnist.npz"
-
-
-@pytest.mark.skipif(not SHARED_MNIST.exists(), reason="../shared/data not present")
+@pytest.mark.needs_data("mnist")
 def test_real_mnist_file():
-    (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(SHARED_MNIST))
+    files = find_mnist_files(load_settings().data_roots)
+    assert files, "the shared data roots hold keras_datasets/mnist.npz"
+    (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(files[0]))
     assert (len(xt), len(xv), len(xs)) == (50_000, 10_000, 10_000)
     assert abs(float(np.concatenate([xt, xv]).mean()) - 33.3184) < 1e-3
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cnn_core.core.settings import load_settings
 from cnn_core.data.datasets import PathOutsideRootsError, find_datasets, random_image, resolve_inside
 
 
@@ -40,13 +41,7 @@ def test_paths_are_confined_to_roots(tmp_path):
     assert resolve_inside(root, [root]) == root.resolve()
 
 
-@pytest.mark.skipif(
-    not (__import__("pathlib").Path(__file__).resolve().parents[2] / "shared/data/cats_vs_dogs_small").is_dir(),
-    reason="../shared/data not present",
-)
+@pytest.mark.needs_data("cats_vs_dogs")
 def test_finds_the_shared_cats_vs_dogs():
-    from pathlib import Path
-
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
-    names = {d.name: d for d in find_datasets([shared])}
+    names = {d.name: d for d in find_datasets(load_settings().data_roots)}
     assert names["cats_vs_dogs_small"].classes == ("cat", "dog")

@@ -10,7 +10,7 @@ from cnn_core.core.i18n import LANGUAGES, catalogue, translate
 
 ROOT = Path(__file__).resolve().parent.parent
 UI_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
-ENGINE_FILES = sorted((ROOT / "cnn_core").glob("*.py"))
+ENGINE_FILES = sorted((ROOT / "cnn_core").rglob("*.py"))
 
 
 def _placeholders(text: str) -> set[str]:

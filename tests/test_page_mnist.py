@@ -1,8 +1,7 @@
-import numpy as np
 import pytest
 
 from cnn_core.training.run_store import RunStore
-from tests.helpers import assert_clean, run_page, wait_until_ended
+from tests.helpers import assert_clean, run_page, wait_until_ended, write_small_mnist
 
 PAGE = "app_pages/mnist.py"
 
@@ -10,13 +9,7 @@ PAGE = "app_pages/mnist.py"
 @pytest.fixture
 def mnist(env):
     """A small MNIST-like ``mnist.npz`` in the test's data folder (each digit a bright row at twice its value)."""
-    data = env.data / "keras_datasets"
-    data.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    labels = np.arange(12_000) % 10
-    images = (rng.random((12_000, 28, 28)) * 30).astype(np.uint8)
-    images[np.arange(12_000), labels * 2, :] = 255
-    np.savez(data / "mnist.npz", x_train=images, y_train=labels, x_test=images[:600], y_test=labels[:600])
+    write_small_mnist(env.data)
     return env
 
 

@@ -12,7 +12,8 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import ROOT, assert_clean
+from cnn_core.data.acquire import make_synthetic_dataset
+from tests.helpers import ROOT, assert_clean, write_small_mnist
 
 NOT_IN_URL = {
     "lang": "global: kept by the language switch itself",
@@ -134,6 +135,14 @@ STARTS = {
     "app_pages/pooling.py": [{"pool_stride_default": "0"}],
 }
 """URL states that reveal widgets hidden by default (an explicit padding amount, a custom kernel, ...)."""
+
+
+@pytest.fixture(autouse=True)
+def data(env):
+    """What the pages offer only when the data roots have it, in this test's own data folder: a dataset folder in
+    the book's layout (the augmentation and inside pages' "dataset" photo source) and an MNIST file."""
+    make_synthetic_dataset(env.data / "synthetic_shapes", per_split=(6, 2, 2), size=32)
+    write_small_mnist(env.data, count=1200)
 
 
 def open_page(page: str, query: dict) -> AppTest:
