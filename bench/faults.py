@@ -39,7 +39,8 @@ os.environ.update(
 from cnn_core.runs.jobs import launch, process_alive, reconcile  # noqa: E402
 from cnn_core.training.run_config import RunConfig  # noqa: E402
 from cnn_core.training.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
-from tests.ws_client import Session, free_port, start_server, wait_for  # noqa: E402
+from tests.helpers import wait_for  # noqa: E402
+from tests.ws_client import Session, free_port, start_server  # noqa: E402
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 

@@ -19,7 +19,7 @@ from cnn_core.classroom.room import (
 from cnn_core.runs.jobs import launch, queue_order, queue_position, reconcile, stop, wait_seconds
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import ACTIVE_STATES, RunState, RunStore
-from tests.ws_client import wait_for
+from tests.helpers import wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 KEYS = {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": "lecturer-only-7"}

@@ -12,7 +12,8 @@ import pytest
 from cnn_core.runs.jobs import launch, process_alive, reconcile
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import ACTIVE_STATES, RunStore
-from tests.ws_client import ROOT, Session, free_port, start_server, wait_for
+from tests.helpers import wait_for
+from tests.ws_client import ROOT, Session, free_port, start_server
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 

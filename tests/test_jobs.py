@@ -9,7 +9,7 @@ import pytest
 from cnn_core.runs.jobs import launch, reconcile
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import ACTIVE_STATES, RunStore
-from tests.ws_client import wait_for
+from tests.helpers import wait_for
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16)
 

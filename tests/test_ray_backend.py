@@ -16,7 +16,8 @@ from cnn_core.runs.jobs import LocalBackend, launch, reconcile, stop  # noqa: E4
 from cnn_core.runs.ray_backend import RayBackend  # noqa: E402
 from cnn_core.training.run_config import RunConfig  # noqa: E402
 from cnn_core.training.run_store import ACTIVE_STATES, HEARTBEAT_LIMIT_S, RunStore  # noqa: E402
-from tests.ws_client import free_port, wait_for  # noqa: E402
+from tests.helpers import wait_for  # noqa: E402
+from tests.ws_client import free_port  # noqa: E402
 
 TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=16, seed=3)
 RAY = Path(sys.executable).with_name("ray")

@@ -14,7 +14,8 @@ from cnn_core.classroom.room import Classroom, ClassroomSettings, Identity, Role
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunState, RunStore
 from tests.e2e.conftest import RestartableServer, watch
-from tests.ws_client import Session, wait_for
+from tests.helpers import wait_for
+from tests.ws_client import Session
 
 CLASS_KEY, LECTURER_KEY = "blue-cat-42", "lecturer-only-7"
 
