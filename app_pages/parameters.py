@@ -9,10 +9,11 @@ import streamlit as st
 from cnn_core.concepts.shapes import ShapeError
 from cnn_core.keras_code.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
 from cnn_core.keras_code.code_writer import stack_to_code
+from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.graph_report import GraphReport, analyze_code, graph_to_code, line_ranges
 from cnn_core.keras_code.layer_code import edit_stack, stack_of
-from cnn_core.keras_code.layer_graph import GraphReport, analyze_code, graph_to_code, line_ranges
 from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last
-from cnn_core.keras_code.layer_table import LAYER_TYPES, LayerCodeError
+from cnn_core.keras_code.layer_table import LAYER_TYPES
 from ui.common import labeler, show_error, t
 from ui.follow import page_fragment
 from ui.guess import reveal_gate

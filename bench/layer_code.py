@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cnn_core.keras_code.layer_graph import MAX_CODE_CHARS, analyze_code  # noqa: E402
-from cnn_core.keras_code.layer_table import LayerCodeError  # noqa: E402
+from cnn_core.keras_code.evaluator import MAX_CODE_CHARS, LayerCodeError  # noqa: E402
+from cnn_core.keras_code.graph_report import analyze_code  # noqa: E402
 
 CORPUS = ROOT / "tests" / "model_corpus"
 

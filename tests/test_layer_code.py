@@ -2,10 +2,10 @@ import pytest
 
 from cnn_core.keras_code.book_models import cats_vs_dogs_convnet, mnist_convnet
 from cnn_core.keras_code.code_writer import stack_to_code
+from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.graph_report import analyze_code
 from cnn_core.keras_code.layer_code import edit_stack, parse_stack
-from cnn_core.keras_code.layer_graph import analyze_code
 from cnn_core.keras_code.layer_stack import Conv2D, Dense, Rescaling
-from cnn_core.keras_code.layer_table import LayerCodeError
 
 BOOK_LISTING = """
 # 입력층

@@ -8,15 +8,15 @@ import keras
 import numpy as np
 import pytest
 
+from cnn_core.keras_code.evaluator import LayerCodeError, clean_cell
+from cnn_core.keras_code.graph_report import analyze_code
 from cnn_core.keras_code.keras_build import build_keras_graph
-from cnn_core.keras_code.layer_graph import analyze_code, clean_cell
 from cnn_core.keras_code.layer_table import (
     BASE_LAYER_ARGUMENTS,
     KERAS_ACTIVATIONS,
     KERAS_SIGNATURES,
     LAYER_ALIASES,
     REQUIRED_ARGUMENTS,
-    LayerCodeError,
 )
 
 

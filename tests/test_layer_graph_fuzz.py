@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core.keras_code.layer_graph import analyze_code
-from cnn_core.keras_code.layer_table import LayerCodeError
+from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.graph_report import analyze_code
 
 CORPUS = [p.read_text() for p in sorted((Path(__file__).parent / "model_corpus").glob("*.py"))]
 MUTATIONS = 10_000

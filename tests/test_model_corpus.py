@@ -18,8 +18,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.keras_code.layer_graph import analyze_code
-from cnn_core.keras_code.layer_table import LayerCodeError
+from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.graph_report import analyze_code
 
 CORPUS_DIR = Path(__file__).parent / "model_corpus"
 CORPUS = sorted(CORPUS_DIR.glob("*.py"))

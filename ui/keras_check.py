@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from cnn_core.keras_code.graph_report import GraphReport
 from cnn_core.keras_code.keras_build import build_keras_graph, keras_vgg16_base, summarize, summarize_graph
-from cnn_core.keras_code.layer_graph import GraphReport
 from cnn_core.keras_code.layer_stack import StackReport
 from ui.common import t
 

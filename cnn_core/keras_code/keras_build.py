@@ -7,7 +7,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cnn_core.keras_code.layer_graph import analyze_graph, parse_graph
+from cnn_core.keras_code.graph_report import analyze_graph
+from cnn_core.keras_code.layer_graph import parse_graph
 from cnn_core.keras_code.layer_stack import LayerSpec, auto_names, freeze_all_but_last
 
 logger = logging.getLogger(__name__)

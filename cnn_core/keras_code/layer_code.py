@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnn_core.keras_code.code_writer import stack_to_code, stack_to_sequential_code
-from cnn_core.keras_code.layer_graph import GraphReport, analyze_code
+from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.graph_report import GraphReport, analyze_code
 from cnn_core.keras_code.layer_stack import LayerSpec
-from cnn_core.keras_code.layer_table import LayerCodeError
 
 EDIT_ACTIONS = ("add", "remove", "up", "down")
 

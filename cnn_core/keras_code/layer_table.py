@@ -11,22 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnn_core.core.errors import CodedError
 from cnn_core.keras_code import layer_stack as ls
 from cnn_core.keras_code.layer_stack import LayerSpec
 
 ACTIVATIONS = frozenset(
     {"relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu", "relu6", "softplus"}
 )
-
-
-class LayerCodeError(CodedError):
-    """Code that does not describe a layer stack; ``line`` is 1-based, ``code`` names the problem."""
-
-    def __init__(self, line: int, code: str, message: str, catalog: str = "code_errors", **details: object) -> None:
-        super().__init__(code, f"line {line}: {message}", **details)
-        self.line = line
-        self.catalog = catalog  # the i18n table of ``code``: "code_errors", or "errors" for shape rules
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,493 @@
+"""A bounded evaluator for the part of Python that model listings use, over the syntax tree: nothing is run.
+
+It knows statements (assignments, ``if``, ``for``, ``def``/``return``, ``with``/``try`` bodies), expressions over
+numbers, strings, tuples and lists, comprehensions, and a few builtins (``range``, ``len``, ``min``...). It knows
+nothing of Keras: a reader built on it (:class:`cnn_core.keras_code.layer_graph.GraphReader`) decides what names,
+attributes and calls mean through the hooks :meth:`Evaluator.attribute`, :meth:`Evaluator.call_value`,
+:meth:`Evaluator.builtin`, :meth:`Evaluator.unknown_name`, :meth:`Evaluator.assign_attribute` and
+:meth:`Evaluator.noted`. What it cannot know (data, NumPy, plots) is an :class:`Opaque` value saying where it came
+from, and a statement that depends on one is skipped and its lines listed.
+
+Limits keep every input cheap: 20,000 characters, 50,000 evaluation steps, expressions 60 levels deep, functions 16
+calls deep, 2,000 loop iterations; anything beyond is a :class:`LayerCodeError` with a code, never a hang.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cnn_core.core.errors import CodedError
+
+MAX_CODE_CHARS = 20_000
+MAX_STEPS = 50_000
+MAX_DEPTH = 60
+MAX_CALL_DEPTH = 16
+MAX_LOOP_ITERATIONS = 2_000
+MAX_SEQUENCE = 10_000
+MAX_NUMBER = 10**15
+
+
+class LayerCodeError(CodedError):
+    """Code that does not describe a model the reader can count; ``line`` is 1-based, ``code`` names the problem."""
+
+    def __init__(self, line: int, code: str, message: str, catalog: str = "code_errors", **details: object) -> None:
+        super().__init__(code, f"line {line}: {message}", **details)
+        self.line = line
+        self.catalog = catalog  # the i18n table of ``code``: "code_errors", or "errors" for shape rules
+
+
+# --- values -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Something the reader does not model (a dataset, an array, a plot); ``origin`` says where it came from."""
+
+    line: int
+    origin: str
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module or namespace such as ``keras.layers``; ``path`` is its dotted name."""
+
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A function the reader knows by name: a Python builtin (``range``) or one the reader on top defines."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Function:
+    """A ``def`` of the listing, called by evaluating its body in a new scope."""
+
+    node: ast.FunctionDef
+    closure: dict
+
+
+class Return(Exception):
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+class Break(Exception):
+    pass
+
+
+class Continue(Exception):
+    pass
+
+
+PLAIN = (int, float, str, bool, type(None))
+"""Values the listing may write as literals."""
+
+_BINARY: dict[type, Callable] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}  # fmt: skip
+_COMPARE: dict[type, Callable] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}  # fmt: skip
+_PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
+_PYTHON_BUILTINS = ("range", "len", "int", "float", "abs", "min", "max", "round", "list", "tuple", "print")
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def all_plain(value: tuple) -> bool:
+    """A tuple of literals (nested tuples too)."""
+    return all(isinstance(v, PLAIN) or (isinstance(v, tuple) and all_plain(v)) for v in value)
+
+
+def clean_cell(code: str) -> str:
+    """Undo copy damage, keeping line numbers: doctest prompts stripped, IPython ``%``/``!`` lines blanked."""
+    lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(_PROMPT.match(line) and line.lstrip().startswith(">>>") for line in lines):
+        lines = [_PROMPT.sub("", line, count=1) if _PROMPT.match(line) else "" for line in lines]
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+
+
+def parse_tree(code: str) -> ast.Module:
+    """The listing's syntax tree (after :func:`clean_cell`); :class:`LayerCodeError` for what Python refuses."""
+    if not isinstance(code, str):
+        raise LayerCodeError(1, "syntax", "the code must be text")
+    if len(code) > MAX_CODE_CHARS:
+        raise LayerCodeError(1, "too_long", f"code longer than {MAX_CODE_CHARS} characters", limit=MAX_CODE_CHARS)
+    try:
+        return ast.parse(clean_cell(code))
+    except SyntaxError as err:
+        raise LayerCodeError(err.lineno or 1, "syntax", err.msg or "invalid syntax") from err
+    except (ValueError, RecursionError, MemoryError, OverflowError) as err:
+        raise LayerCodeError(1, "too_complex", f"the code cannot be read: {type(err).__name__}") from err
+
+
+class Evaluator:
+    """Evaluates statements and expressions in ``env``; subclasses give names, attributes and calls a meaning."""
+
+    def __init__(self) -> None:
+        self.ignored: set[int] = set()
+        self.steps = 0
+        self.depth = 0
+        self.call_depth = 0
+        self.iterations = 0
+        self.line = 1
+        self.env: dict[str, object] = self.initial_env()
+
+    # -- hooks for the reader on top ---------------------------------------------------------------------
+    def initial_env(self) -> dict[str, object]:
+        env: dict[str, object] = {name: Builtin(name) for name in _PYTHON_BUILTINS}
+        env.update({"True": True, "False": False, "None": None})
+        return env
+
+    def unknown_name(self, name: str) -> object:
+        """A name the listing uses but never binds."""
+        return Opaque(self.line, name)
+
+    def attribute(self, owner: object, attr: str) -> object:
+        """``owner.attr``; for a module of the reader's, the reader says."""
+        if isinstance(owner, Module):
+            return Opaque(self.line, ".".join((*owner.path, attr)))
+        return Opaque(self.line, attr)
+
+    def assign_attribute(self, owner: object, attr: str, value: object) -> None:
+        """``owner.attr = value``: data, unless the reader models ``owner``."""
+
+    def call_value(self, func: object, args: list, kwargs: dict) -> object:
+        """``func(*args, **kwargs)`` with every argument evaluated."""
+        if isinstance(func, Function):
+            return self.call_function(func, args, kwargs)
+        if isinstance(func, Builtin):
+            return self.builtin(func.name, args, kwargs)
+        return Opaque(self.line, "call")
+
+    def builtin(self, name: str, args: list, kwargs: dict) -> object:
+        """The Python builtins, on literal arguments only."""
+        plain = all(isinstance(a, (*PLAIN, tuple, list, range)) for a in (*args, *kwargs.values()))
+        if name == "range" and plain and not kwargs and 1 <= len(args) <= 3 and all(isinstance(a, int) for a in args):
+            if len(args) == 3 and args[2] == 0:
+                return Opaque(self.line, "range")
+            result = range(*args)
+            if len(result) > MAX_SEQUENCE:
+                raise self.error("too_complex", "a range is too long")
+            return result
+        if name in ("len", "list", "tuple") and len(args) == 1 and isinstance(args[0], (tuple, list, range, str)):
+            return {"len": len, "list": list, "tuple": tuple}[name](args[0])
+        if name in ("int", "float", "abs", "round", "min", "max") and plain and args and not kwargs:
+            try:
+                return {"int": int, "float": float, "abs": abs, "round": round, "min": min, "max": max}[name](*args)
+            except (TypeError, ValueError, OverflowError):
+                return Opaque(self.line, name)
+        return None if name == "print" else Opaque(self.line, name)
+
+    def noted(self, value: object) -> None:
+        """Every value a statement assigns or computes, in order (the reader keeps the last tensor)."""
+
+    def expression_statement(self, stmt: ast.Expr, value: object) -> None:
+        """A statement that is an expression alone, such as ``model.add(...)`` or a bare ``Conv2D(...)``."""
+
+    # -- the evaluator ----------------------------------------------------------------------------------------
+    def error(self, code: str, message: str, **details: object) -> LayerCodeError:
+        return LayerCodeError(self.line, code, message, **details)
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise self.error("too_complex", f"the code takes more than {MAX_STEPS:,} steps to read", limit=MAX_STEPS)
+
+    def skip(self, stmt: ast.stmt) -> None:
+        self.ignored.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+
+    def run(self, body: Sequence[ast.stmt], env: dict[str, object]) -> None:
+        for stmt in body:
+            self.line = stmt.lineno
+            self.tick()
+            self.statement(stmt, env)
+
+    def statement(self, stmt: ast.stmt, env: dict[str, object]) -> None:  # noqa: C901 - one branch per statement kind
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                name = alias.asname or alias.name.split(".")[0]
+                path = tuple(alias.name.split(".")) if alias.asname else (alias.name.split(".")[0],)
+                env[name] = Module(path)
+        elif isinstance(stmt, ast.ImportFrom):
+            base = Module(tuple((stmt.module or "").split(".")))
+            for alias in stmt.names:
+                if alias.name == "*":
+                    continue
+                env[alias.asname or alias.name] = self.attribute(base, alias.name)
+        elif isinstance(stmt, ast.Assign):
+            value = self.expression(stmt.value, env)
+            for target in stmt.targets:
+                self.assign(target, value, env)
+            self.noted(value)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            value = self.expression(stmt.value, env)
+            self.assign(stmt.target, value, env)
+            self.noted(value)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            current = self.expression(stmt.target, env)
+            value = self.binary(stmt.op, current, self.expression(stmt.value, env))
+            env[stmt.target.id] = value
+        elif isinstance(stmt, ast.Expr):
+            value = self.expression(stmt.value, env)
+            self.noted(value)
+            self.expression_statement(stmt, value)
+        elif isinstance(stmt, ast.If):
+            test = self.expression(stmt.test, env)
+            if isinstance(test, Opaque):
+                self.skip(stmt)
+                return
+            self.run(stmt.body if self.truth(test) else stmt.orelse, env)
+        elif isinstance(stmt, ast.For):
+            self.loop(stmt, env)
+        elif isinstance(stmt, ast.FunctionDef):
+            env[stmt.name] = Function(stmt, env)
+        elif isinstance(stmt, ast.Return):
+            raise Return(self.expression(stmt.value, env) if stmt.value is not None else None)
+        elif isinstance(stmt, ast.Break):
+            raise Break
+        elif isinstance(stmt, ast.Continue):
+            raise Continue
+        elif isinstance(stmt, (ast.With, ast.Try)):
+            self.run(stmt.body, env)
+        elif not isinstance(stmt, ast.Pass):
+            self.skip(stmt)
+
+    def loop(self, stmt: ast.For, env: dict[str, object]) -> None:
+        iterable = self.expression(stmt.iter, env)
+        if isinstance(iterable, Opaque) or not isinstance(iterable, (tuple, list, range, str)):
+            self.skip(stmt)
+            return
+        for item in iterable:
+            self.count_iteration()
+            self.assign(stmt.target, item, env)
+            try:
+                self.run(stmt.body, env)
+            except Break:
+                return
+            except Continue:
+                continue
+        else:
+            self.run(stmt.orelse, env)
+
+    def count_iteration(self) -> None:
+        self.iterations += 1
+        if self.iterations > MAX_LOOP_ITERATIONS:
+            raise self.error("too_complex", f"loops run more than {MAX_LOOP_ITERATIONS:,} times")
+
+    def assign(self, target: ast.expr, value: object, env: dict[str, object]) -> None:
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (tuple, list)) and len(value) == len(target.elts):
+                for t, v in zip(target.elts, value, strict=True):
+                    self.assign(t, v, env)
+            else:
+                for t in target.elts:
+                    self.assign(t, Opaque(self.line, "unpacking"), env)
+        elif isinstance(target, ast.Starred):
+            self.assign(target.value, value, env)
+        elif isinstance(target, ast.Attribute):
+            self.assign_attribute(self.expression(target.value, env), target.attr, value)
+        # subscript targets (arrays, dicts) are data, not the model
+
+    def call_function(self, func: Function, args: list, kwargs: dict) -> object:
+        self.call_depth += 1
+        if self.call_depth > MAX_CALL_DEPTH:
+            raise self.error("too_complex", f"functions call each other more than {MAX_CALL_DEPTH} levels deep")
+        try:
+            scope = dict(func.closure)
+            fn_args = func.node.args
+            params = [a.arg for a in (*fn_args.posonlyargs, *fn_args.args)]
+            defaults = fn_args.defaults
+            for name, default in zip(params[len(params) - len(defaults) :], defaults, strict=True):
+                scope[name] = self.expression(default, func.closure)
+            for kw, default in zip(fn_args.kwonlyargs, fn_args.kw_defaults, strict=True):
+                if default is not None:
+                    scope[kw.arg] = self.expression(default, func.closure)
+            for name, value in zip(params, args, strict=False):
+                scope[name] = value
+            for name, value in kwargs.items():
+                scope[name] = value
+            line = self.line
+            try:
+                self.run(func.node.body, scope)
+            except Return as result:
+                return result.value
+            finally:
+                self.line = line
+            return None
+        finally:
+            self.call_depth -= 1
+
+    # -- expressions ------------------------------------------------------------------------------------------
+    def expression(self, node: ast.expr, env: dict[str, object]) -> object:
+        self.tick()
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise self.error("too_complex", f"expressions nest more than {MAX_DEPTH} levels deep")
+            return self._expression(node, env)
+        finally:
+            self.depth -= 1
+
+    def _expression(self, node: ast.expr, env: dict[str, object]) -> object:  # noqa: C901
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, PLAIN):
+                if isinstance(node.value, int) and abs(node.value) > MAX_NUMBER:
+                    raise self.error("number_too_large", f"{str(node.value)[:20]}… is too large", limit=f"{MAX_NUMBER:.0e}")  # fmt: skip
+                return node.value
+            if node.value is Ellipsis:
+                return Opaque(self.line, "...")
+            return Opaque(self.line, type(node.value).__name__)
+        if isinstance(node, ast.Name):
+            return env[node.id] if node.id in env else self.unknown_name(node.id)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if len(node.elts) > MAX_SEQUENCE:
+                raise self.error("too_complex", "a list or tuple is too long")
+            items = []
+            for element in node.elts:
+                if isinstance(element, ast.Starred):
+                    inner = self.expression(element.value, env)
+                    items.extend(inner if isinstance(inner, (tuple, list)) else [Opaque(self.line, "*")])
+                else:
+                    items.append(self.expression(element, env))
+            return tuple(items) if isinstance(node, ast.Tuple) else list(items)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(self.expression(node.value, env), node.attr)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(self.expression(node.value, env), node.slice, env)
+        if isinstance(node, ast.UnaryOp):
+            value = self.expression(node.operand, env)
+            if isinstance(node.op, ast.Not) and not isinstance(value, Opaque):
+                return not self.truth(value)
+            if is_number(value) and isinstance(node.op, (ast.USub, ast.UAdd)):
+                return -value if isinstance(node.op, ast.USub) else value
+            return Opaque(self.line, "unary")
+        if isinstance(node, ast.BinOp):
+            return self.binary(node.op, self.expression(node.left, env), self.expression(node.right, env))
+        if isinstance(node, ast.BoolOp):
+            values = [self.expression(v, env) for v in node.values]
+            if any(isinstance(v, Opaque) for v in values):
+                return Opaque(self.line, "condition")
+            result = values[0]
+            for v in values[1:]:
+                if isinstance(node.op, ast.And) != self.truth(result):
+                    break
+                result = v
+            return result
+        if isinstance(node, ast.Compare):
+            left = self.expression(node.left, env)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                right = self.expression(comparator, env)
+                if not all(isinstance(v, (*PLAIN, tuple, list)) for v in (left, right)):
+                    return Opaque(self.line, "comparison")
+                try:
+                    if not _COMPARE[type(op)](left, right):
+                        return False
+                except TypeError:
+                    return Opaque(self.line, "comparison")
+                left = right
+            return True
+        if isinstance(node, ast.IfExp):
+            test = self.expression(node.test, env)
+            if isinstance(test, Opaque):
+                return Opaque(self.line, "condition")
+            return self.expression(node.body if self.truth(test) else node.orelse, env)
+        if isinstance(node, ast.Call):
+            return self.call(node, env)
+        if isinstance(node, ast.ListComp) and len(node.generators) == 1 and not node.generators[0].ifs:
+            gen = node.generators[0]
+            iterable = self.expression(gen.iter, env)
+            if not isinstance(iterable, (tuple, list, range)):
+                return Opaque(self.line, "comprehension")
+            scope = dict(env)
+            out = []
+            for item in iterable:
+                self.count_iteration()
+                self.assign(gen.target, item, scope)
+                out.append(self.expression(node.elt, scope))
+            return out
+        return Opaque(self.line, type(node).__name__)
+
+    def call(self, node: ast.Call, env: dict[str, object]) -> object:
+        func = self.expression(node.func, env)
+        args = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                inner = self.expression(a.value, env)
+                args.extend(inner if isinstance(inner, (tuple, list)) else [Opaque(self.line, "*args")])
+            else:
+                args.append(self.expression(a, env))
+        kwargs: dict[str, object] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                kwargs["**"] = Opaque(self.line, "**kwargs")
+                continue
+            if kw.arg in kwargs:
+                raise self.error("duplicate_argument", f"keyword argument repeated: {kw.arg}", argument=kw.arg, kind="")
+            kwargs[kw.arg] = self.expression(kw.value, env)
+        return self.call_value(func, args, kwargs)
+
+    def truth(self, value: object) -> bool:
+        if isinstance(value, (*PLAIN, tuple, list, range)):
+            return bool(value)
+        return True
+
+    def binary(self, op: ast.operator, left: object, right: object) -> object:
+        kind = type(op)
+        if is_number(left) and is_number(right) and kind in _BINARY:
+            if kind in (ast.Div, ast.FloorDiv, ast.Mod) and right == 0:
+                raise self.error("not_literal", "division by zero", value="0")
+            if kind is ast.Pow and (abs(right) > 64 or abs(left) > 10**6):
+                raise self.error("number_too_large", "the power is too large", limit=f"{MAX_NUMBER:.0e}")
+            result = _BINARY[kind](left, right)
+            if isinstance(result, complex) or (is_number(result) and abs(result) > MAX_NUMBER):
+                raise self.error("number_too_large", "the result is too large", limit=f"{MAX_NUMBER:.0e}")
+            return result
+        if kind is ast.Add and isinstance(left, (tuple, list, str)) and type(left) is type(right):
+            if len(left) + len(right) > MAX_SEQUENCE:
+                raise self.error("too_complex", "a list or tuple is too long")
+            return left + right
+        if (
+            kind is ast.Mult
+            and isinstance(left, (tuple, list))
+            and isinstance(right, int)
+            and not isinstance(right, bool)
+        ):
+            if len(left) * max(right, 0) > MAX_SEQUENCE:
+                raise self.error("too_complex", "a list or tuple is too long")
+            return left * right
+        return Opaque(self.line, "arithmetic")
+
+    def subscript(self, value: object, index_node: ast.expr, env: dict[str, object]) -> object:
+        if isinstance(index_node, ast.Slice):
+            parts = [
+                self.expression(p, env) if p is not None else None
+                for p in (index_node.lower, index_node.upper, index_node.step)
+            ]
+            if isinstance(value, (tuple, list)) and all(
+                p is None or (isinstance(p, int) and not isinstance(p, bool)) for p in parts
+            ):
+                if parts[2] == 0:
+                    return Opaque(self.line, "slice")
+                return value[slice(*parts)]
+            return Opaque(self.line, "slice")
+        index = self.expression(index_node, env)
+        if isinstance(value, (tuple, list)) and isinstance(index, int) and not isinstance(index, bool):
+            if -len(value) <= index < len(value):
+                return value[index]
+            raise self.error("bad_value", f"index {index} is out of range", value=str(index), argument="[]", kind="")
+        return Opaque(self.line, "subscript")

@@ -1,0 +1,209 @@
+"""A layer graph counted the way ``model.summary()`` and ``model.count_params()`` count it, and written back as
+functional-API code.
+
+Only layers on a path from the model's inputs to its outputs count, each layer once however often it is called,
+with ``trainable`` flags applied the Keras way (a frozen container hides everything inside). Layers that are built
+but not connected to the output are reported, not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnn_core.keras_code.code_writer import layer_call
+from cnn_core.keras_code.layer_graph import CodeWarning, ParsedGraph, ancestors, descendants, parse_graph
+from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape
+from cnn_core.keras_code.layer_table import MERGE_FUNCTIONS
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """One layer call: its shapes, its layer's parameters (counted at the first call only) and its inputs."""
+
+    index: int
+    name: str
+    kind: str
+    line: int
+    inputs: tuple[str, ...]
+    sources: tuple[int, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    params: int
+    trainable_params: int
+    formula: str
+    shape_note: str
+    shape_words: tuple[str, dict] | None
+    connected: bool
+    shared: bool
+    block: str | None
+    spec: LayerSpec | None
+
+
+@dataclass(frozen=True)
+class GraphReport:
+    """What ``model.summary()`` would say, plus the layers Keras would leave out and why."""
+
+    style: str  # "sequential", "functional" or "implicit"
+    model_name: str
+    nodes: tuple[NodeReport, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    total_params: int
+    trainable_params: int
+    warnings: tuple[CodeWarning, ...]
+    ignored_lines: tuple[int, ...]
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+    @property
+    def connected(self) -> tuple[NodeReport, ...]:
+        return tuple(n for n in self.nodes if n.connected)
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        by_index = {n.index: n for n in self.nodes}
+        return tuple(by_index[i].output_shape for i in self.inputs)
+
+    @property
+    def output_shape(self) -> Shape:
+        by_index = {n.index: n for n in self.nodes}
+        return by_index[self.outputs[-1]].output_shape
+
+    def is_chain(self) -> bool:
+        """One input, one output, every layer fed by the one before it: a layer stack."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            return False
+        previous = self.inputs[0]
+        for node in self.connected:
+            if node.kind == "InputLayer":
+                continue
+            if node.shared or node.sources != (previous,):
+                return False
+            previous = node.index
+        return previous == self.outputs[0]
+
+
+def _model_nodes(parsed: ParsedGraph) -> tuple[list[int], list[int], str, str]:
+    model = parsed.model
+    if model is None:
+        out = parsed.implicit_output
+        assert out is not None
+        inputs = sorted(i for i in ancestors(parsed.nodes, [out]) if parsed.nodes[i].layer is None)
+        return inputs, [out], "implicit", "model"
+    if model.kind == "Functional":
+        return list(model.inputs), list(model.outputs), "functional", model.name
+    built = model.built_nodes or []
+    return [built[0]], [built[-1]], "sequential", model.name
+
+
+def analyze_graph(parsed: ParsedGraph) -> GraphReport:
+    """Shapes, parameters and trainable parameters of the chosen model, as ``model.summary()`` counts them.
+
+    ``total = sum over the distinct layers on an input->output path of count_params(layer)``; a layer
+    called twice counts once. Trainable parameters follow Keras 3: setting ``trainable`` on a container
+    sets it on everything inside at that moment, a later setting on an inner layer wins, and only the
+    model's own flag hides all of its weights.
+    """
+    nodes = parsed.nodes
+    inputs, outputs, style, model_name = _model_nodes(parsed)
+    connected = ancestors(nodes, outputs)
+    shown = connected | (descendants(nodes, inputs) if style != "sequential" else set())
+    top_trainable = parsed.model.trainable if parsed.model is not None else True
+    counted: set[int] = set()
+    reports: list[NodeReport] = []
+    warnings = list(parsed.warnings)
+    names = {n.index: (n.layer.name if n.layer is not None else "input_layer") for n in nodes}
+    total = trainable_total = 0
+    for node in nodes:
+        if node.index not in shown:
+            continue
+        layer = node.layer
+        input_shapes = tuple(nodes[i].shape for i in node.inputs)
+        is_connected = node.index in connected
+        if layer is None or layer.spec is None:
+            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), (), node.shape, 0, 0, "", "", None, is_connected, False, None, None))  # fmt: skip
+            continue
+        shared = id(layer) in counted
+        params = trainable = 0
+        formula = note = ""
+        words = None
+        if isinstance(layer.spec, MergeSpec):
+            note = (" + " if layer.kind != "Concatenate" else " | ").join(str(s) for s in input_shapes)
+        else:
+            params, trainable, formula = layer.spec.params(input_shapes[0])
+            note = layer.spec.shape_note(input_shapes[0], node.shape)
+            words = layer.spec.shape_words(input_shapes[0], node.shape)
+        effective = top_trainable and layer.trainable  # the setters already passed container flags down
+        if not effective:
+            trainable = 0
+        if shared or not is_connected:
+            params = trainable = 0
+        if is_connected and not shared:
+            counted.add(id(layer))
+            total += params
+            trainable_total += trainable
+        if not is_connected:
+            warnings.append(CodeWarning(node.line, "unused_layer", {"kind": layer.kind, "name": layer.name}))
+        block = node.chain[-1].name if node.chain and node.chain[-1] is not parsed.model else None
+        reports.append(
+            NodeReport(
+                node.index, layer.name, layer.kind, node.line, tuple(names[i] for i in node.inputs), node.inputs, input_shapes,
+                node.shape, params, trainable, formula, note, words, is_connected, shared, block, layer.spec,
+            )
+        )  # fmt: skip
+    return GraphReport(style, model_name, tuple(reports), tuple(inputs), tuple(outputs), total, trainable_total, tuple(warnings), parsed.ignored_lines)  # fmt: skip
+
+
+def analyze_code(code: str) -> GraphReport:
+    """``analyze_graph(parse_graph(code))``."""
+    return analyze_graph(parse_graph(code))
+
+
+def graph_to_code(report: GraphReport) -> str:
+    """The connected graph as functional-API code: one line per call, shared layers defined once."""
+
+    nodes = report.connected
+    calls: dict[str, int] = {}
+    for node in nodes:
+        calls[node.name] = calls.get(node.name, 0) + 1
+    var: dict[int, str] = {}
+    lines: list[str] = []
+    defined: set[str] = set()
+    for node in nodes:
+        if node.kind == "InputLayer":
+            var[node.index] = "inputs" if len(report.inputs) == 1 else f"input_{len(var) + 1}"
+            lines.append(f"{var[node.index]} = keras.Input(shape={node.output_shape!r})")
+            continue
+        var[node.index] = "outputs" if node.index == report.outputs[-1] else f"x{node.index}"
+        sources = [var[i] for i in node.sources]
+        argument = sources[0] if len(sources) == 1 and node.kind not in MERGE_KINDS else f"[{', '.join(sources)}]"
+        constructor = layer_call(node.spec) if node.spec is not None else f"layers.{node.kind}()"
+        if calls[node.name] > 1:
+            if node.name not in defined:
+                lines.append(f"{node.name} = {constructor}")
+                defined.add(node.name)
+            constructor = node.name
+        lines.append(f"{var[node.index]} = {constructor}({argument})")
+    ins = ", ".join(var[i] for i in report.inputs)
+    outs = ", ".join(var[i] for i in report.outputs)
+    ins = ins if len(report.inputs) == 1 else f"[{ins}]"
+    outs = outs if len(report.outputs) == 1 else f"[{outs}]"
+    lines.append(f"model = keras.Model(inputs={ins}, outputs={outs})")
+    return "\n".join(lines)
+
+
+def line_ranges(lines: Sequence[int]) -> str:
+    """``1, 3-5, 9`` for ``[1, 3, 4, 5, 9]``."""
+    parts: list[str] = []
+    for line in sorted(set(lines)):
+        if parts and parts[-1][1] == line - 1:
+            parts[-1][1] = line
+        else:
+            parts.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+
+
+MERGE_KINDS = frozenset(MERGE_FUNCTIONS.values())
