@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core.keras_code.layer_table import LAYERS
+from cnn_core.keras_code.layer_table import ARGUMENT_TYPES, LAYERS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PACKAGES = ("cnn_core", "ui", "app_pages")
@@ -189,3 +189,9 @@ def test_a_layer_kind_lives_in_its_table_entry(kind):
     assert set(info.required) <= set(info.signature)
     assert set(info.positional) <= fields, set(info.positional) - fields
     assert not set(info.aliases) & set(LAYERS)
+    assert {argument for argument, _ in info.argument_types} <= set(info.signature)
+
+
+def test_every_argument_rule_names_an_argument_some_layer_takes():
+    taken = {argument for info in LAYERS.values() for argument in info.signature}
+    assert set(ARGUMENT_TYPES) <= taken, set(ARGUMENT_TYPES) - taken

@@ -105,8 +105,9 @@ def concrete_shape(shape: object, argument: str, line: int) -> Shape:
     return shape
 
 
-def layer_value(kind: str, key: str, value: object, line: int) -> object:  # noqa: C901 - one rule per argument type
-    """A value that changes shapes or parameters must be known; check its type the way Keras would."""
+def layer_value(kind: str, key: str, value: object, line: int) -> object:
+    """A value that changes shapes or parameters must be known; its type is checked by the rule the layer table
+    gives the argument (:meth:`cnn_core.keras_code.layer_table.LayerInfo.argument_type`)."""
     if isinstance(value, ActivationRef):
         value = value.name
     if isinstance(value, list):
@@ -115,26 +116,21 @@ def layer_value(kind: str, key: str, value: object, line: int) -> object:  # noq
         raise LayerCodeError(line, "not_literal", f"{kind}: the value of {key} is not known here ({value.origin}, line {value.line})", kind=kind, argument=key, value=value.origin[:40], origin_line=value.line)  # fmt: skip
     if not isinstance(value, PLAIN) and not (isinstance(value, tuple) and all_plain(value)):
         raise LayerCodeError(line, "bad_value", f"{kind}: {key} must be a number, text or tuple. Received: {type(value).__name__}", kind=kind, argument=key, value=type(value).__name__)  # fmt: skip
-    if key == "activation":
+    rule = LAYERS[kind].argument_type(key)
+    if rule == "activation":
         if value is not None and (not isinstance(value, str) or value.lower() not in KERAS_ACTIVATIONS):
             raise LayerCodeError(line, "bad_activation", f"unknown activation {value!r}", kind=kind, value=str(value)[:40])  # fmt: skip
         return value.lower() if isinstance(value, str) else value
-    if key == "padding" and kind != "ZeroPadding2D":
-        allowed = ("valid", "same", "causal") if kind == "Conv1D" else ("valid", "same")
+    if rule in ("padding", "padding_causal"):
+        allowed = ("valid", "same", "causal") if rule == "padding_causal" else ("valid", "same")
         if not isinstance(value, str) or value.lower() not in allowed:
             raise LayerCodeError(line, "bad_padding", f"padding must be one of {allowed}. Received: {value!r}", value=str(value)[:40])  # fmt: skip
         return value.lower()
-    if (key in ("use_bias", "center", "keepdims") or (key == "scale" and "Normalization" in kind)) and not isinstance(
-        value, bool
-    ):
+    if rule == "bool" and not isinstance(value, bool):
         raise LayerCodeError(line, "bad_value", f"{kind}: {key} must be True or False. Received: {value!r}", kind=kind, argument=key, value=repr(value)[:40])  # fmt: skip
-    if key in ("rate", "offset", "stddev", "negative_slope", "alpha", "threshold", "l1", "l2") + (
-        ("scale",) if kind == "Rescaling" else ()
-    ) and not is_number(value):
+    if rule == "number" and not is_number(value):
         raise LayerCodeError(line, "bad_value", f"{kind}: {key} must be a number. Received: {value!r}", kind=kind, argument=key, value=repr(value)[:40])  # fmt: skip
-    if key in ("filters", "units", "height", "width", "depth_multiplier", "axis") and not (
-        isinstance(value, int) and not isinstance(value, bool)
-    ):
+    if rule == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
         raise LayerCodeError(line, "bad_value", f"{kind}: {key} must be a whole number. Received: {value!r}", kind=kind, argument=key, value=repr(value)[:40])  # fmt: skip
     return value
 

@@ -35,6 +35,12 @@ class LayerInfo:
     """Other names Keras exports for the class (``MaxPool2D``)."""
     in_editor_menu: bool = False
     """Offered by the parameter page's "add a layer" menu."""
+    argument_types: tuple[tuple[str, str], ...] = ()
+    """This kind's exceptions to :data:`ARGUMENT_TYPES` (``(("scale", "bool"),)`` for the normalization layers)."""
+
+    def argument_type(self, argument: str) -> str | None:
+        """How a known value of ``argument`` is checked: a key of :data:`ARGUMENT_TYPES`' values, or ``None``."""
+        return dict(self.argument_types).get(argument, ARGUMENT_TYPES.get(argument))
 
     @property
     def kind(self) -> str:
@@ -48,8 +54,8 @@ class LayerInfo:
 LAYERS: dict[str, LayerInfo] = {
     info.kind: info
     for info in (
-        LayerInfo(ls.Rescaling, signature=("scale", "offset"), required=("scale",), in_editor_menu=True),
-        LayerInfo(ls.Conv1D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution1D",)),
+        LayerInfo(ls.Rescaling, signature=("scale", "offset"), required=("scale",), in_editor_menu=True, argument_types=(("scale", "number"),)),
+        LayerInfo(ls.Conv1D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution1D",), argument_types=(("padding", "padding_causal"),)),
         LayerInfo(ls.Conv2D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution2D",), in_editor_menu=True),
         LayerInfo(ls.SeparableConv2D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "depth_multiplier", "activation", "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer", "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("SeparableConvolution2D",)),
         LayerInfo(ls.DepthwiseConv2D, signature=("kernel_size", "strides", "padding", "depth_multiplier", "data_format", "dilation_rate", "activation", "use_bias", "depthwise_initializer", "bias_initializer", "depthwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "bias_constraint"), required=("kernel_size",)),
@@ -67,8 +73,8 @@ LAYERS: dict[str, LayerInfo] = {
         LayerInfo(ls.SpatialDropout2D, signature=("rate", "data_format", "seed", "name", "dtype"), required=("rate",)),
         LayerInfo(ls.GaussianNoise, signature=("stddev", "seed"), required=("stddev",)),
         LayerInfo(ls.GaussianDropout, signature=("rate", "seed"), required=("rate",)),
-        LayerInfo(ls.BatchNormalization, signature=("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm", "renorm_clipping", "renorm_momentum", "synchronized"), in_editor_menu=True),
-        LayerInfo(ls.LayerNormalization, signature=("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")),
+        LayerInfo(ls.BatchNormalization, signature=("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm", "renorm_clipping", "renorm_momentum", "synchronized"), in_editor_menu=True, argument_types=(("scale", "bool"),)),
+        LayerInfo(ls.LayerNormalization, signature=("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"), argument_types=(("scale", "bool"),)),
         LayerInfo(ls.Resizing, signature=("height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias", "data_format"), required=("height", "width")),
         LayerInfo(ls.CenterCrop, signature=("height", "width", "data_format"), required=("height", "width")),
         LayerInfo(ls.RandomCrop, signature=("height", "width", "seed", "data_format", "name"), required=("height", "width")),
@@ -78,7 +84,7 @@ LAYERS: dict[str, LayerInfo] = {
         LayerInfo(ls.RandomTranslation, signature=("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format"), required=("height_factor", "width_factor")),
         LayerInfo(ls.RandomContrast, signature=("factor", "value_range", "seed"), required=("factor",)),
         LayerInfo(ls.RandomBrightness, signature=("factor", "value_range", "seed"), required=("factor",)),
-        LayerInfo(ls.ZeroPadding2D, signature=("padding", "data_format")),
+        LayerInfo(ls.ZeroPadding2D, signature=("padding", "data_format"), argument_types=(("padding", "any"),)),
         LayerInfo(ls.UpSampling2D, signature=("size", "data_format", "interpolation")),
         LayerInfo(ls.Activation, signature=("activation",), required=("activation",)),
         LayerInfo(ls.ReLU, signature=("max_value", "negative_slope", "threshold")),
@@ -108,6 +114,17 @@ LAYER_ALIASES: dict[str, str] = {alias: info.kind for info in LAYERS.values() fo
 ALL_LAYER_TYPES: dict[str, type[LayerSpec]] = {kind: info.spec for kind, info in LAYERS.items()}
 LAYER_TYPES: dict[str, type[LayerSpec]] = {kind: info.spec for kind, info in LAYERS.items() if info.in_editor_menu}
 """The kinds the parameter page's "add a layer" menu offers."""
+
+ARGUMENT_TYPES: dict[str, str] = {
+    "activation": "activation", "padding": "padding",
+    "use_bias": "bool", "center": "bool", "keepdims": "bool",
+    "rate": "number", "offset": "number", "stddev": "number", "negative_slope": "number", "alpha": "number",
+    "threshold": "number", "l1": "number", "l2": "number",
+    "filters": "int", "units": "int", "height": "int", "width": "int", "depth_multiplier": "int", "axis": "int",
+}  # fmt: skip
+"""How Keras checks an argument of any layer, by its name: "bool", "number", "int", "activation" (a name
+``keras.activations.get`` knows), "padding" ("valid" or "same"), "padding_causal" (or "causal"), "any" (not
+checked); arguments not named here are checked only for being literals. A kind's exceptions are in its entry."""
 
 BASE_LAYER_ARGUMENTS = frozenset(
     {"name", "dtype", "trainable", "autocast", "activity_regularizer", "input_shape", "input_dim"}
