@@ -72,6 +72,7 @@ TIER_BY_FILE = {
     "test_layer_graph.py": "keras",
     "test_model_corpus.py": "keras",
     "test_run_folder.py": "keras",
+    "test_receptive_field.py": "keras",
 }
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cnn_core.concepts.receptive_field import INPUT_FIELD, ReceptiveField
+from cnn_core.concepts.shapes import ShapeError
 from cnn_core.keras_code.code_writer import layer_call
-from cnn_core.keras_code.layer_graph import CodeWarning, ParsedGraph, ancestors, descendants, parse_graph
+from cnn_core.keras_code.layer_graph import CodeWarning, ParsedGraph, _Node, ancestors, descendants, parse_graph
 from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape
 from cnn_core.keras_code.layer_table import MERGE_FUNCTIONS
 
@@ -38,6 +40,8 @@ class NodeReport:
     shared: bool
     block: str | None
     spec: LayerSpec | None
+    receptive_field: ReceptiveField = ReceptiveField("unknown")
+    """What one cell of the output sees of the model's input (``unknown`` with several inputs)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
     reports: list[NodeReport] = []
     warnings = list(parsed.warnings)
     names = {n.index: (n.layer.name if n.layer is not None else "input_layer") for n in nodes}
+    fields = receptive_fields(nodes)
     total = trainable_total = 0
     for node in nodes:
         if node.index not in shown:
@@ -124,7 +129,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         input_shapes = tuple(nodes[i].shape for i in node.inputs)
         is_connected = node.index in connected
         if layer is None or layer.spec is None:
-            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), (), node.shape, 0, 0, "", "", None, is_connected, False, None, None))  # fmt: skip
+            reports.append(NodeReport(node.index, "input_layer", "InputLayer", node.line, (), (), (), node.shape, 0, 0, "", "", None, is_connected, False, None, None, fields[node.index]))  # fmt: skip
             continue
         shared = id(layer) in counted
         params = trainable = 0
@@ -152,9 +157,38 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
             NodeReport(
                 node.index, layer.name, layer.kind, node.line, tuple(names[i] for i in node.inputs), node.inputs, input_shapes,
                 node.shape, params, trainable, formula, note, words, is_connected, shared, block, layer.spec,
+                fields[node.index],
             )
         )  # fmt: skip
     return GraphReport(style, model_name, tuple(reports), tuple(inputs), tuple(outputs), total, trainable_total, tuple(warnings), parsed.ignored_lines)  # fmt: skip
+
+
+def receptive_fields(nodes: Sequence[_Node]) -> dict[int, ReceptiveField]:
+    """Each node's receptive field on the model's input, node by node (they are created in order): an input sees
+    itself, a layer applies its :meth:`~cnn_core.keras_code.layer_stack.LayerSpec.receptive_step`, a merge joins
+    its branches' fields; a node that depends on several inputs, or whose input is not an image, is ``unknown``."""
+    fields: dict[int, ReceptiveField] = {}
+    roots: dict[int, frozenset[int]] = {}
+    for node in nodes:
+        if node.layer is None:
+            roots[node.index] = frozenset({node.index})
+            fields[node.index] = INPUT_FIELD if len(node.shape) == 3 else ReceptiveField("unknown")
+            continue
+        roots[node.index] = frozenset().union(*(roots[i] for i in node.inputs))
+        spec = node.layer.spec
+        if spec is None or len(roots[node.index]) != 1:
+            fields[node.index] = ReceptiveField("unknown")
+        elif isinstance(spec, MergeSpec):
+            merged = fields[node.inputs[0]]
+            for i in node.inputs[1:]:
+                merged = merged.merged(fields[i])
+            fields[node.index] = merged
+        else:
+            try:
+                fields[node.index] = fields[node.inputs[0]].then(spec.receptive_step(nodes[node.inputs[0]].shape))
+            except ShapeError:
+                fields[node.index] = ReceptiveField("unknown")
+    return fields
 
 
 def analyze_code(code: str) -> GraphReport:

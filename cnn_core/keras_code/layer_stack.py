@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
-from cnn_core.concepts.shapes import ShapeError, conv2d_arithmetic, normalize_tuple, pool2d_arithmetic
+from cnn_core.concepts.receptive_field import FLATTEN, KEEP, MIX_LAST, UNKNOWN, WHOLE, FieldStep
+from cnn_core.concepts.shapes import AxisArithmetic, ShapeError, conv2d_arithmetic, normalize_tuple, pool2d_arithmetic
 
 Shape = tuple[int, ...]
 
@@ -77,6 +78,10 @@ class _Spec:
         """(weight tensors, trainable weight tensors) when the layer is trainable."""
         return 0, 0
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        """What this layer does to the receptive field (:mod:`cnn_core.concepts.receptive_field`)."""
+        return UNKNOWN
+
     def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
         """How the output shape arises, as arithmetic only (words come from :meth:`shape_words`)."""
         return ""
@@ -102,6 +107,9 @@ class Rescaling(_Spec):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return KEEP  # works on each position (or value) by itself
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,10 @@ class Conv2D(_Spec):
     def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
         return "filters", {"n": self.filters}
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        return FieldStep("window", arith.rows, arith.cols)
+
 
 @dataclass(frozen=True)
 class MaxPooling2D(_Spec):
@@ -176,6 +188,10 @@ class MaxPooling2D(_Spec):
     def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
         return "channels_kept", {}
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        rows, cols = pool2d_arithmetic(input_shape, self.pool_size, self.strides, self.padding)
+        return FieldStep("window", rows, cols)
+
 
 @dataclass(frozen=True)
 class AveragePooling2D(MaxPooling2D):
@@ -194,6 +210,9 @@ class GlobalAveragePooling2D(_Spec):
     def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
         return "mean_over", {"area": f"{input_shape[0]}*{input_shape[1]}"}
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return WHOLE
+
 
 @dataclass(frozen=True)
 class Flatten(_Spec):
@@ -204,6 +223,9 @@ class Flatten(_Spec):
 
     def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
         return "*".join(str(d) for d in input_shape) + f" = {output_shape[0]:,}"
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return FLATTEN
 
 
 @dataclass(frozen=True)
@@ -230,6 +252,9 @@ class Dense(_Spec):
         n = 2 if self.use_bias else 1
         return n, n
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return MIX_LAST  # each position's channels (every value, after Flatten)
+
 
 @dataclass(frozen=True)
 class Dropout(_Spec):
@@ -240,6 +265,9 @@ class Dropout(_Spec):
         if not 0 <= self.rate < 1:
             raise ShapeError("bad_rate", f"Dropout rate must be in [0, 1). Received: rate={self.rate}", value=self.rate)
         return input_shape
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return KEEP  # works on each position (or value) by itself
 
 
 @dataclass(frozen=True)
@@ -262,6 +290,9 @@ class BatchNormalization(_Spec):
         learned = int(self.center) + int(self.scale)
         return learned + 2, learned
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return KEEP  # works on each position (or value) by itself
+
 
 @dataclass(frozen=True)
 class _Identity(_Spec):
@@ -269,6 +300,9 @@ class _Identity(_Spec):
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return KEEP  # works on each position (or value) by itself
 
 
 @dataclass(frozen=True)
@@ -416,6 +450,9 @@ class LayerNormalization(_Spec):
         n = int(self.center) + int(self.scale)
         return n, n
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        return KEEP  # works on each position (or value) by itself
+
 
 @dataclass(frozen=True)
 class SeparableConv2D(_Spec):
@@ -448,6 +485,10 @@ class SeparableConv2D(_Spec):
         n = 3 if self.use_bias else 2
         return n, n
 
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        return FieldStep("window", arith.rows, arith.cols)
+
 
 @dataclass(frozen=True)
 class DepthwiseConv2D(_Spec):
@@ -478,6 +519,10 @@ class DepthwiseConv2D(_Spec):
     def weight_tensors(self) -> tuple[int, int]:
         n = 2 if self.use_bias else 1
         return n, n
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        return FieldStep("window", arith.rows, arith.cols)
 
 
 @dataclass(frozen=True)
@@ -590,6 +635,13 @@ class ZeroPadding2D(_Spec):
         _require_rank(self.kind, input_shape, 3)
         (top, bottom), (left, right) = _padding_pairs(self.padding)
         return (input_shape[0] + top + bottom, input_shape[1] + left + right, input_shape[2])
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        """A window of one cell that starts ``top``/``left`` cells before the input."""
+        (top, bottom), (left, right) = _padding_pairs(self.padding)
+        rows = AxisArithmetic(input_shape[0], 1, 1, 1, "explicit", top, bottom, input_shape[0] + top + bottom)
+        cols = AxisArithmetic(input_shape[1], 1, 1, 1, "explicit", left, right, input_shape[1] + left + right)
+        return FieldStep("window", rows, cols)
 
 
 @dataclass(frozen=True)
