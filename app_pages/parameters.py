@@ -12,18 +12,27 @@ from cnn_core.keras_code.code_writer import stack_to_code
 from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.keras_code.graph_report import GraphReport, analyze_code, graph_to_code, line_ranges
 from cnn_core.keras_code.layer_code import edit_stack, stack_of
-from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last
+from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last, last_conv_field
 from cnn_core.keras_code.layer_table import LAYER_TYPES
 from ui.common import labeler, show_error, t
 from ui.follow import page_fragment
 from ui.guess import reveal_gate
 from ui.keras_check import keras_check_table, keras_graph_check
 from ui.lecture import chart_height, lecture_mode
-from ui.url_state import Choice, Num, Text, publish, restore
+from ui.model_code import (
+    ask_for_name,
+    field_text,
+    given_names,
+    model_graph,
+    receptive_field_picture,
+    repairs_note,
+)
+from ui.url_state import Choice, Many, Num, Text, publish, restore
 
 URL_STATE = {
     "params_vgg_size": Num(32, 1024), "params_vgg_freeze": Choice(("trainable", "frozen", "fine_tune")),
-    "params_vgg_unfrozen": Num(1, 19), "params_code": Text(4000),
+    "params_vgg_unfrozen": Num(1, 19), "params_code": Text(4000), "params_names": Text(1000), "params_blocks": Many(20),
+    "params_rf_layer": Text(100),
 }  # fmt: skip
 
 restore("params", URL_STATE)
@@ -62,6 +71,7 @@ def graph_frame(graph: GraphReport) -> pd.DataFrame:
             t("params.col_params"): [n.params for n in rows],
             t("params.col_formula"): [t("params.shared_layer") if n.shared else n.formula for n in rows],
             t("params.col_shape_note"): [shape_note(n.shape_note, n.shape_words) for n in rows],
+            t("params.col_receptive_field"): [field_text(n.receptive_field) for n in rows],
             t("params.col_line"): [n.line for n in rows],
         }
     )
@@ -112,6 +122,10 @@ tab_with.dataframe(report_frame(with_pool), hide_index=True, width="stretch")
 tab_without.dataframe(report_frame(without), hide_index=True, width="stretch")
 with tab_chart:
     params_chart({t("params.with_pooling"): with_pool, t("params.without_pooling"): without})
+fields = {
+    pooled: last_conv_field((28, 28, 1), mnist_convnet(pooled).layers) for pooled in (True, False)
+}  # the last convolution's receptive field, with and without pooling
+st.markdown(t("params.pooling_second_reason", with_rf=field_text(fields[True]), without_rf=field_text(fields[False])))
 tab_chart.caption(
     t(
         "params.dense_jump",
@@ -226,9 +240,13 @@ def layer_editor() -> None:
     code = st.text_area(t("params.code"), key="params_code", height=260, help=t("params.code_help"))
     publish(URL_STATE)
 
+    names, blocks = given_names()
     try:
-        graph = analyze_code(code)
+        graph = analyze_code(code, names, blocks)
     except LayerCodeError as err:
+        if err.code == "undefined_name":
+            ask_for_name(err, code)
+            st.stop()
         message = t(f"{err.catalog}.{err.code}", **err.details)
         if "layer" in err.details:
             st.error(t("params.layer_error", line=err.line, layer=err.details["layer"], kind=err.details.get("kind", ""), message=message))  # fmt: skip
@@ -240,6 +258,7 @@ def layer_editor() -> None:
         st.warning(t(f"code_warnings.{warning.code}", line=warning.line, **warning.details))
     if graph.ignored_lines:
         st.caption(t("params.ignored_lines", lines=line_ranges(graph.ignored_lines)))
+    repairs_note(graph.repairs)
     if not reveal_gate("params", graph.total_params, code):
         st.stop()
     r1, r2, r3, r4 = st.columns(4)
@@ -247,7 +266,12 @@ def layer_editor() -> None:
     r2.metric(t("params.trainable"), f"{graph.trainable_params:,}")
     r3.metric(t("params.non_trainable"), f"{graph.non_trainable_params:,}")
     r4.metric(t("params.final_shape"), str((None, *graph.output_shape)))
-    st.dataframe(graph_frame(graph), hide_index=True, width="stretch")
+    tab_table, tab_graph, tab_field = st.tabs([t("params.table"), t("params.graph"), t("params.rf_title")])
+    tab_table.dataframe(graph_frame(graph), hide_index=True, width="stretch")
+    with tab_graph:
+        model_graph(graph)
+    with tab_field:
+        receptive_field_picture(graph)
     rows = graph_rows(graph)
     if rows.rows:
         params_chart({t("params.editor_model"): rows})

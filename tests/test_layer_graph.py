@@ -140,7 +140,11 @@ def test_shared_layers_merges_and_rare_layers_match_keras():
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout(None)(x)", "bad_value"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dense(10, activation='magic')(x)", "bad_activation"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(8, 3, padding='full')(x)", "bad_padding"),
-        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(n, 3)(x)", "not_literal"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(n, 3)(x)", "undefined_name"),
+        (
+            "import numpy as np\nx = keras.Input(shape=(8, 8, 1))\nn = np.prod(x.shape)\ny = layers.Conv2D(n, 3)(x)",
+            "not_literal",
+        ),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(__import__('os').getpid(), 3)(x)", "not_literal"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(8, 9)(x)", "kernel_too_large"),
         ("a = keras.Input(shape=(8, 8, 1))\nb = keras.Input(shape=(4, 4, 1))\ny = layers.add([a, b])", "merge_shapes"),

@@ -18,7 +18,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.evaluator import LayerCodeError, prepare_code
+from cnn_core.keras_code.free_names import parse_names
 from cnn_core.keras_code.graph_report import analyze_code
 
 CORPUS_DIR = Path(__file__).parent / "model_corpus"
@@ -30,18 +31,20 @@ def header(text: str, key: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def keras_layers(model) -> list:
-    """Every layer of ``model``, nested models flattened, input layers left out."""
+def keras_layers(model, skip: tuple = ()) -> list:
+    """Every layer of ``model``, nested models flattened (those in ``skip`` left out), input layers left out."""
     found = []
     for layer in model.layers:
+        if any(layer is block for block in skip):
+            continue
         if isinstance(layer, keras.Model):
-            found += keras_layers(layer)
+            found += keras_layers(layer, skip)
         elif layer.__class__.__name__ != "InputLayer":
             found.append(layer)
     return found
 
 
-def run_with_keras(code: str, model_expr: str, monkeypatch):
+def run_with_keras(code: str, model_expr: str, monkeypatch, setup: str = ""):
     """Execute the published cell with real Keras, offline: weight files are not fetched (architecture only)."""
     import tensorflow as tf
     from keras.src.utils import file_utils
@@ -54,20 +57,31 @@ def run_with_keras(code: str, model_expr: str, monkeypatch):
         monkeypatch.setattr(module, "experimental", legacy, raising=False)
     # what the earlier cells of those notebooks imported
     namespace: dict = {"keras": keras, "layers": keras.layers, "models": keras.models, "tf": tf}
-    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines())
+    namespace["Sequential"] = keras.Sequential
+    exec(setup, namespace)  # noqa: S102 - what the earlier cells defined (the listing's header says)
+    source = prepare_code(code).text  # as the reader reads it: doctest prompts and run-together lines mended
     for statement in ast.parse(source).body:
         try:
             exec(compile(ast.Module([statement], []), "<corpus>", "exec"), namespace)  # noqa: S102 - trusted test data
         except Exception:  # noqa: BLE001 - a data or plotting line without its data, as in a fresh notebook
             continue
-    return eval(model_expr, namespace)  # noqa: S307 - the header of a trusted test file
+    return eval(model_expr, namespace), namespace  # noqa: S307 - the header of a trusted test file
+
+
+def given(text: str) -> tuple[dict[str, object], tuple[str, ...], str]:
+    """The values and blocks a learner gives for the names the listing uses but does not define (its ``Names:`` and
+    ``Blocks:`` headers), and the oracle's set-up: those values, and the ``Setup:`` code for the blocks."""
+    names = parse_names(header(text, "Names") or "")
+    blocks = tuple(b.strip() for b in (header(text, "Blocks") or "").split(",") if b.strip())
+    setup = "\n".join([f"{name} = {value!r}" for name, value in names.items()] + [header(text, "Setup") or ""])
+    return names, blocks, setup
 
 
 def test_corpus_is_large_and_sourced():
     assert len(CORPUS) >= 25
     for path in CORPUS:
         text = path.read_text()
-        assert header(text, "Source").startswith("https://"), path.name
+        assert header(text, "Source").startswith(("https://", "seed ")), path.name
         assert header(text, "Model"), path.name
 
 
@@ -80,9 +94,17 @@ def test_listing_matches_keras(path, monkeypatch):
             analyze_code(text)
         assert err.value.code == expected_error
         return
-    report = analyze_code(text)
-    model = run_with_keras(text, header(text, "Model"), monkeypatch)
-    theirs = {layer.name: layer for layer in keras_layers(model)}
+    names, blocks, setup = given(text)
+    as_pasted = header(text, "Expect-as-pasted")
+    if as_pasted:  # a cell that leans on earlier cells: the reader asks for the first name it lacks
+        code, name = as_pasted.split()
+        with pytest.raises(LayerCodeError) as err:
+            analyze_code(text)
+        assert (err.value.code, err.value.details.get("name")) == (code, name)
+    report = analyze_code(text, names, blocks)
+    model, namespace = run_with_keras(text, header(text, "Model"), monkeypatch, setup)
+    # a block read as keeping the shape has no layers of ours (its layers have no parameters either)
+    theirs = {layer.name: layer for layer in keras_layers(model, tuple(namespace[b] for b in blocks))}
     ours = {n.name: n for n in report.connected if n.kind != "InputLayer" and not n.shared}
     assert sorted(ours) == sorted(theirs)
     for name, node in ours.items():
@@ -101,8 +123,54 @@ def test_at_least_90_percent_parse_as_pasted():
     parsed = 0
     for path in CORPUS:
         try:
-            analyze_code(path.read_text())
+            names, blocks, _ = given(path.read_text())
+            analyze_code(path.read_text(), names, blocks)
             parsed += 1
         except LayerCodeError:
             pass
     assert parsed / len(CORPUS) >= 0.9
+
+
+def _definitions(text: str) -> list[tuple[str, int, int]]:
+    """``(name, first line, last line)`` of each top-level statement that is the listing's only definition of a
+    name used elsewhere in it (an assignment, a ``def``): what a learner leaves out by pasting one cell too few."""
+    tree = ast.parse(prepare_code(text).text)
+    bound: dict[str, list[ast.stmt]] = {}
+    for statement in tree.body:
+        targets: list[str] = []
+        if isinstance(statement, ast.Assign):
+            targets = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        elif isinstance(statement, ast.FunctionDef):
+            targets = [statement.name]
+        for name in targets:
+            bound.setdefault(name, []).append(statement)
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return [(n, s[0].lineno, s[0].end_lineno or s[0].lineno) for n, s in bound.items() if len(s) == 1 and n in used]
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_a_listing_missing_a_definition_is_never_silently_wrong(path):
+    """Each name-defining statement left out in turn: the reader asks for the name, refuses naming it, warns naming
+    it, or still gives Keras's total (the name did not matter)."""
+    text = path.read_text()
+    if header(text, "Expect"):
+        return
+    names, blocks, _ = given(text)
+    full = analyze_code(text, names, blocks)
+    lines = prepare_code(text).text.split("\n")
+    checked = 0
+    for name, first, last in _definitions(text):
+        if name in names:
+            continue
+        cut = "\n".join("" if first <= i + 1 <= last else line for i, line in enumerate(lines))
+        try:
+            report = analyze_code(cut, names, blocks)
+        except LayerCodeError as err:
+            assert err.details.get("name") == name or name in str(err), (name, err.code, str(err))
+            checked += 1
+            continue
+        named = any(name in map(str, w.details.values()) for w in report.warnings)
+        same = (report.total_params, report.trainable_params) == (full.total_params, full.trainable_params)
+        assert same or named, (name, report.total_params, full.total_params)
+        checked += 1
+    assert checked or not _definitions(text)

@@ -181,3 +181,92 @@ def test_bad_argument_types_are_messages_in_korean():
     at.text_area(key="params_code").input("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout('0.5')(x)").run()
     assert_clean(at)
     assert at.error and "2번째 줄" in at.error[0].value and "Dropout" in at.error[0].value
+
+
+CORPUS = Path(__file__).parent / "model_corpus"
+
+
+def listing(name: str) -> str:
+    """A corpus listing without its header comments (what the learner pastes)."""
+    return "\n".join(line for line in (CORPUS / name).read_text().splitlines() if not line.startswith("# "))
+
+
+def editor_total(at) -> str:
+    return [m.value for m in at.metric if m.label == "Total parameters"][-1]
+
+
+def test_a_cell_that_leans_on_earlier_cells_asks_for_its_names_and_then_counts():
+    """keras.io's MNIST convnet, model section alone: input_shape and num_classes are asked for, one at a time,
+    kept in the URL; then the count is Keras's 34,826."""
+    at = run_page(PAGE)
+    at.text_area(key="params_code").input(listing("kerasio_mnist_convnet_model_section.py")).run()
+    assert any("`input_shape` is not defined in what you pasted" in e.value for e in at.error)
+    at.text_input(key="params_value_input_shape").input("(28, 28, 1)").run()
+    at.button(key="params_use_value").click().run()
+    assert any("`num_classes` is not defined" in e.value for e in at.error)
+    assert at.text_input(key="params_value_num_classes").value == ""  # nothing in the listing says how many
+    at.text_input(key="params_value_num_classes").input("10").run()
+    at.button(key="params_use_value").click().run()
+    assert_clean(at)
+    assert editor_total(at) == "34,826"
+    assert at.query_params["params_names"] == "input_shape = (28, 28, 1); num_classes = 10"
+    assert any("input_shape = (28, 28, 1)" in c.value for c in at.caption)
+    at.button(key="params_clear_names").click().run()
+    assert any("`input_shape` is not defined" in e.value for e in at.error)
+
+
+def test_a_bad_value_for_a_name_is_a_message():
+    at = run_page(PAGE)
+    at.text_area(key="params_code").input(listing("kerasio_mnist_convnet_model_section.py")).run()
+    at.text_input(key="params_value_input_shape").input("np.zeros(3)").run()
+    at.button(key="params_use_value").click().run()
+    assert_clean(at)
+    assert any("needs a number, text or tuple" in e.value for e in at.error)
+
+
+def test_an_undefined_block_on_the_model_path_is_refused_until_read_as_a_block():
+    """Seed 002's augmentation cell as a web page copied it: statements run together (mended, and said so), and
+    data_augmentation undefined: never a silent 0; read as a shape-keeping block, the book's 991,041."""
+    at = run_page(PAGE)
+    at.text_area(key="params_code").input(listing("seed002_augmentation_web_copy.py")).run()
+    assert any("`data_augmentation` is not defined" in e.value for e in at.error)
+    assert not [m for m in at.metric if m.label == "Total parameters" and m.value == "0"]
+    at.button(key="params_use_block").click().run()
+    assert_clean(at)
+    assert editor_total(at) == "991,041"
+    assert any("several statements ran together" in c.value for c in at.caption)
+    assert at.query_params["params_blocks"] == "data_augmentation"
+
+
+def test_a_cell_ending_in_a_doctest_prompt_is_read():
+    at = run_page(PAGE)
+    at.text_area(key="params_code").input(listing("seed000_no_max_pool_doctest_end.py")).run()
+    assert_clean(at)
+    assert editor_total(at) == "712,202"
+    assert any("doctest prompts" in c.value for c in at.caption)
+
+
+def test_receptive_fields_in_the_table_the_picture_and_the_books_sentence():
+    at = run_page(PAGE)
+    assert any("With pooling, the last convolution layer's cells each see **18×18**" in m.value and "**7×7**" in m.value for m in at.markdown)  # fmt: skip
+    table = at.dataframe[-1].value
+    assert list(table["Receptive field"]) == ["3×3", "4×4", "8×8", "10×10", "18×18", "18×18", "all of the input"]
+    assert (
+        at.selectbox(key="params_rf_layer").value == "conv2d_2"
+    )  # the last layer whose cells see part of the image...
+    names = at.selectbox(key="params_rf_layer").options
+    at.selectbox(key="params_rf_layer").select(names[0]).run()  # ...and the first convolution
+    assert_clean(at)
+    captions = [c for image in at.image for c in image.captions]
+    assert any("3×3 of the 28×28 input" in c and "Its receptive field is 3×3" in c for c in captions), captions
+
+
+def test_the_model_is_drawn_as_a_graph():
+    at = run_page(PAGE)
+    code = listing("dlwp2_ch09_residual_filters.py")
+    at.text_area(key="params_code").input(code).run()
+    assert_clean(at)
+    charts = at.get("graphviz_chart")
+    assert charts
+    dot = charts[-1].proto.spec
+    assert "digraph model" in dot and "Conv2D" in dot and "-> " in dot

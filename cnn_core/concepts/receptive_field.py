@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from cnn_core.concepts.shapes import AxisArithmetic
 
 
@@ -85,6 +87,15 @@ class ReceptiveField:
     cols: AxisField = AxisField()
     windows: tuple[tuple[AxisArithmetic, AxisArithmetic], ...] | None = ()
     """The sliding windows on the way from the input, in order (``None`` after a merge of branches)."""
+
+    def mask(self, row: int, col: int, height: int, width: int) -> np.ndarray | None:
+        """A ``(height, width)`` boolean map of the input cells output cell ``(row, col)`` depends on."""
+        cells = self.input_cells(row, col)
+        if cells is None:
+            return None
+        mask = np.zeros((height, width), dtype=bool)
+        mask[np.ix_(cells[0], cells[1])] = True
+        return mask
 
     def input_cells(self, row: int, col: int) -> tuple[list[int], list[int]] | None:
         """The input rows and columns output cell ``(row, col)`` depends on, exactly (padding left out at every

@@ -94,6 +94,10 @@ def concrete_shape(shape: object, argument: str, line: int) -> Shape:
     """``shape`` as a tuple of positive whole numbers, or the reason it is not one."""
     if isinstance(shape, list):
         shape = tuple(shape)
+    unknown = [v for v in (shape if isinstance(shape, tuple) else (shape,)) if isinstance(v, Opaque)]
+    if unknown:
+        _refuse_undefined(unknown, line)
+        raise LayerCodeError(line, "not_literal", f"the value of {argument} is not known here ({unknown[0].origin}, line {unknown[0].line})", kind="Input", argument=argument, value=unknown[0].origin[:40], origin_line=unknown[0].line)  # fmt: skip
     if not (
         isinstance(shape, tuple)
         and shape
@@ -112,6 +116,7 @@ def layer_value(kind: str, key: str, value: object, line: int) -> object:
         value = value.name
     if isinstance(value, list):
         value = tuple(value)
+    _refuse_undefined([v for v in (value if isinstance(value, tuple) else (value,)) if isinstance(v, Opaque)], line)
     if isinstance(value, Opaque):
         raise LayerCodeError(line, "not_literal", f"{kind}: the value of {key} is not known here ({value.origin}, line {value.line})", kind=kind, argument=key, value=value.origin[:40], origin_line=value.line)  # fmt: skip
     if not isinstance(value, PLAIN) and not (isinstance(value, tuple) and all_plain(value)):
@@ -133,6 +138,15 @@ def layer_value(kind: str, key: str, value: object, line: int) -> object:
     if rule == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
         raise LayerCodeError(line, "bad_value", f"{kind}: {key} must be a whole number. Received: {value!r}", kind=kind, argument=key, value=repr(value)[:40])  # fmt: skip
     return value
+
+
+def _refuse_undefined(unknown: list[Opaque], line: int) -> None:
+    """A value computed from names the listing never defines: ask for the first such name (``need="value"``), or,
+    when it comes out of undefined code, ask for that code (``need="code"``)."""
+    for attribute, need in (("free", "value"), ("undefined", "code")):
+        names = [name for value in unknown for name in getattr(value, attribute)]
+        if names:
+            raise LayerCodeError(line, "undefined_name", f"{names[0]} is not defined in what you pasted", name=names[0], need=need)  # fmt: skip
 
 
 def check_spec(kind: str, spec: LayerSpec, line: int) -> None:

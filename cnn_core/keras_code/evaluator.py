@@ -15,8 +15,12 @@ calls deep, 2,000 loop iterations; anything beyond is a :class:`LayerCodeError` 
 from __future__ import annotations
 
 import ast
+import builtins
+import io
+import keyword
 import operator
 import re
+import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -49,6 +53,14 @@ class Opaque:
 
     line: int
     origin: str
+    free: tuple[str, ...] = ()
+    """Names the listing uses as values but never defines, that this value is computed from (``image_size + (3,)``):
+    given their values, it could be computed (a reader asks for them)."""
+    undefined: tuple[str, ...] = ()
+    """Names the listing never defines whose code computes this value (``np.prod(...)``, ``my_block(x)``): only
+    pasting their definition helps."""
+    from_tensor: bool = False
+    """Computed from a model tensor by something not read here: a model path through it is cut."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,34 @@ _COMPARE: dict[type, Callable] = {
     ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
 }  # fmt: skip
 _PROMPT = re.compile(r"^(\s*)(>>>|\.\.\.)( |$)")
+_PYTHON_NAMES = frozenset(dir(builtins))
+"""Python's own builtins (``open``, ``__import__``...): never "undefined", only not read here (and never called)."""
 _PYTHON_BUILTINS = ("range", "len", "int", "float", "abs", "min", "max", "round", "list", "tuple", "print")
+
+
+def bound_names(tree: ast.AST) -> frozenset[str]:
+    """Every name the listing binds somewhere: assignments, loop targets, ``def``, imports, parameters."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return frozenset(names)
+
+
+def _flat(values: Sequence[object]):
+    for value in values:
+        if isinstance(value, (tuple, list)):
+            yield from _flat(value)
+        elif isinstance(value, dict):
+            yield from _flat(list(value.values()))
+        else:
+            yield value
 
 
 def is_number(value: object) -> bool:
@@ -111,26 +150,113 @@ def all_plain(value: tuple) -> bool:
     return all(isinstance(v, PLAIN) or (isinstance(v, tuple) and all_plain(v)) for v in value)
 
 
+@dataclass(frozen=True)
+class Repair:
+    """A line the reader mended before reading: ``doctest`` (a ``>>>``/``...`` prompt removed, or a doctest's output
+    left out) or ``split`` (statements a web page ran together on one line, separated again)."""
+
+    line: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class PreparedCode:
+    text: str
+    tree: ast.Module
+    repairs: tuple[Repair, ...]
+
+
+MAX_SPLITS = 500
+
+
 def clean_cell(code: str) -> str:
-    """Undo copy damage, keeping line numbers: doctest prompts stripped, IPython ``%``/``!`` lines blanked."""
+    """:func:`clean_lines`' text."""
+    return clean_lines(code)[0]
+
+
+def clean_lines(code: str) -> tuple[str, list[Repair]]:
+    """Undo copy damage, keeping line numbers: IPython ``%``/``!`` lines blanked; from a cell's first ``>>>`` prompt
+    on, prompts stripped and the doctest's output lines blanked (the code before the first prompt stays as it is)."""
     lines = code.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if any(_PROMPT.match(line) and line.lstrip().startswith(">>>") for line in lines):
-        lines = [_PROMPT.sub("", line, count=1) if _PROMPT.match(line) else "" for line in lines]
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    repairs: list[Repair] = []
+    first = next((i for i, line in enumerate(lines) if line.lstrip().startswith(">>>") and _PROMPT.match(line)), None)
+    if first is not None:
+        for i in range(first, len(lines)):
+            if _PROMPT.match(lines[i]):
+                lines[i] = _PROMPT.sub("", lines[i], count=1)
+                repairs.append(Repair(i + 1, "doctest"))
+            elif lines[i].strip():
+                lines[i] = ""  # the doctest's output
+                repairs.append(Repair(i + 1, "doctest"))
+    text = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    return text, repairs
 
 
-def parse_tree(code: str) -> ast.Module:
-    """The listing's syntax tree (after :func:`clean_cell`); :class:`LayerCodeError` for what Python refuses."""
+def prepare_code(code: str) -> PreparedCode:
+    """The listing's syntax tree, after :func:`clean_lines` and, where Python stops at a line that holds several
+    statements run together (``inputs= keras.Input(...) x= layers.Rescaling(1./255)(inputs)``, as web pages copy
+    notebook cells), that line split with ``;`` where a new ``name =`` begins after a closed expression.
+    :class:`LayerCodeError` for what Python refuses after that."""
     if not isinstance(code, str):
         raise LayerCodeError(1, "syntax", "the code must be text")
     if len(code) > MAX_CODE_CHARS:
         raise LayerCodeError(1, "too_long", f"code longer than {MAX_CODE_CHARS} characters", limit=MAX_CODE_CHARS)
+    text, repairs = clean_lines(code)
+    for _ in range(MAX_SPLITS):
+        try:
+            return PreparedCode(text, ast.parse(text), tuple(repairs))
+        except SyntaxError as err:
+            line = err.lineno or 1
+            lines = text.split("\n")
+            split = _split_run_together(lines[line - 1]) if 0 < line <= len(lines) else None
+            if split is None:
+                raise LayerCodeError(line, "syntax", err.msg or "invalid syntax") from err
+            lines[line - 1] = split
+            text = "\n".join(lines)
+            repairs.append(Repair(line, "split"))
+        except (ValueError, RecursionError, MemoryError, OverflowError) as err:
+            raise LayerCodeError(1, "too_complex", f"the code cannot be read: {type(err).__name__}") from err
+    raise LayerCodeError(1, "too_complex", "the code cannot be read: too many statements run together")
+
+
+def _split_run_together(line: str) -> str | None:
+    """``line`` with ``;`` before each ``name =`` that starts after a closed expression at bracket depth 0, or
+    ``None`` when there is no such place."""
     try:
-        return ast.parse(clean_cell(code))
-    except SyntaxError as err:
-        raise LayerCodeError(err.lineno or 1, "syntax", err.msg or "invalid syntax") from err
-    except (ValueError, RecursionError, MemoryError, OverflowError) as err:
-        raise LayerCodeError(1, "too_complex", f"the code cannot be read: {type(err).__name__}") from err
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+    depth, cuts = 0, []
+    significant = [t for t in tokens if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)]  # fmt: skip
+    for i, token in enumerate(significant):
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        elif (
+            depth == 0
+            and i > 0
+            and token.type == tokenize.NAME
+            and not keyword.iskeyword(token.string)
+            and i + 1 < len(significant)
+            and significant[i + 1].string == "="
+            and (
+                significant[i - 1].type in (tokenize.NAME, tokenize.NUMBER, tokenize.STRING)
+                and not keyword.iskeyword(significant[i - 1].string)
+                or significant[i - 1].string in (")", "]", "}")
+            )
+        ):
+            cuts.append(token.start[1])
+    if not cuts:
+        return None
+    for column in reversed(cuts):
+        line = line[:column].rstrip() + "; " + line[column:]
+    return line
+
+
+def parse_tree(code: str) -> ast.Module:
+    """:func:`prepare_code`'s syntax tree."""
+    return prepare_code(code).tree
 
 
 class Evaluator:
@@ -143,7 +269,18 @@ class Evaluator:
         self.call_depth = 0
         self.iterations = 0
         self.line = 1
+        self.bound_names: frozenset[str] = frozenset()
+        self.free_names_seen: dict[str, int] = {}
+        """Names used but defined nowhere in the listing, with the line of their first use."""
         self.env: dict[str, object] = self.initial_env()
+
+    def read(self, tree: ast.Module) -> None:
+        """Evaluate a whole listing (after noting every name it binds anywhere)."""
+        self.bound_names = bound_names(tree)
+        try:
+            self.run(tree.body, self.env)
+        except (Return, Break, Continue):
+            pass
 
     # -- hooks for the reader on top ---------------------------------------------------------------------
     def initial_env(self) -> dict[str, object]:
@@ -152,14 +289,18 @@ class Evaluator:
         return env
 
     def unknown_name(self, name: str) -> object:
-        """A name the listing uses but never binds."""
-        return Opaque(self.line, name)
+        """A name the listing uses before binding it: free when the listing binds it nowhere (another cell, a
+        forgotten line), else only not known here (bound in a part that was skipped)."""
+        if name in self.bound_names or name in _PYTHON_NAMES:
+            return Opaque(self.line, name)
+        self.free_names_seen.setdefault(name, self.line)
+        return Opaque(self.line, name, (name,))
 
     def attribute(self, owner: object, attr: str) -> object:
         """``owner.attr``; for a module of the reader's, the reader says."""
         if isinstance(owner, Module):
             return Opaque(self.line, ".".join((*owner.path, attr)))
-        return Opaque(self.line, attr)
+        return self.opaque(attr, owner, by_unknown_code=True)
 
     def assign_attribute(self, owner: object, attr: str, value: object) -> None:
         """``owner.attr = value``: data, unless the reader models ``owner``."""
@@ -170,14 +311,16 @@ class Evaluator:
             return self.call_function(func, args, kwargs)
         if isinstance(func, Builtin):
             return self.builtin(func.name, args, kwargs)
-        return Opaque(self.line, "call")
+        return self.opaque(
+            func.origin if isinstance(func, Opaque) else "call", func, args, kwargs, by_unknown_code=True
+        )
 
     def builtin(self, name: str, args: list, kwargs: dict) -> object:
         """The Python builtins, on literal arguments only."""
         plain = all(isinstance(a, (*PLAIN, tuple, list, range)) for a in (*args, *kwargs.values()))
         if name == "range" and plain and not kwargs and 1 <= len(args) <= 3 and all(isinstance(a, int) for a in args):
             if len(args) == 3 and args[2] == 0:
-                return Opaque(self.line, "range")
+                return self.opaque("range", args)
             result = range(*args)
             if len(result) > MAX_SEQUENCE:
                 raise self.error("too_complex", "a range is too long")
@@ -188,8 +331,8 @@ class Evaluator:
             try:
                 return {"int": int, "float": float, "abs": abs, "round": round, "min": min, "max": max}[name](*args)
             except (TypeError, ValueError, OverflowError):
-                return Opaque(self.line, name)
-        return None if name == "print" else Opaque(self.line, name)
+                return self.opaque(name, args)
+        return None if name == "print" else self.opaque(name, args, kwargs)
 
     def noted(self, value: object) -> None:
         """Every value a statement assigns or computes, in order (the reader keeps the last tensor)."""
@@ -197,7 +340,27 @@ class Evaluator:
     def expression_statement(self, stmt: ast.Expr, value: object) -> None:
         """A statement that is an expression alone, such as ``model.add(...)`` or a bare ``Conv2D(...)``."""
 
+    def is_tensor(self, value: object) -> bool:
+        """Whether ``value`` is a tensor of the reader's model (none here)."""
+        return False
+
     # -- the evaluator ----------------------------------------------------------------------------------------
+    def opaque(self, origin: str, *sources: object, by_unknown_code: bool = False) -> Opaque:
+        """An unknown value computed from ``sources``: it depends on their free and undefined names, and on a tensor
+        if they do. ``by_unknown_code``: computed by code the reader does not know (a call, an attribute), so the
+        free names it was computed from can no longer be asked for as values."""
+        free: dict[str, None] = {}
+        undefined: dict[str, None] = {}
+        from_tensor = False
+        for source in _flat(sources):
+            if isinstance(source, Opaque):
+                (undefined if by_unknown_code else free).update(dict.fromkeys(source.free))
+                undefined.update(dict.fromkeys(source.undefined))
+                from_tensor = from_tensor or source.from_tensor
+            elif self.is_tensor(source):
+                from_tensor = True
+        return Opaque(self.line, origin, tuple(free), tuple(undefined), from_tensor)
+
     def error(self, code: str, message: str, **details: object) -> LayerCodeError:
         return LayerCodeError(self.line, code, message, **details)
 
@@ -296,7 +459,7 @@ class Evaluator:
                     self.assign(t, v, env)
             else:
                 for t in target.elts:
-                    self.assign(t, Opaque(self.line, "unpacking"), env)
+                    self.assign(t, self.opaque("unpacking", value), env)
         elif isinstance(target, ast.Starred):
             self.assign(target.value, value, env)
         elif isinstance(target, ast.Attribute):
@@ -361,7 +524,7 @@ class Evaluator:
             for element in node.elts:
                 if isinstance(element, ast.Starred):
                     inner = self.expression(element.value, env)
-                    items.extend(inner if isinstance(inner, (tuple, list)) else [Opaque(self.line, "*")])
+                    items.extend(inner if isinstance(inner, (tuple, list)) else [self.opaque("*", inner)])
                 else:
                     items.append(self.expression(element, env))
             return tuple(items) if isinstance(node, ast.Tuple) else list(items)
@@ -375,13 +538,13 @@ class Evaluator:
                 return not self.truth(value)
             if is_number(value) and isinstance(node.op, (ast.USub, ast.UAdd)):
                 return -value if isinstance(node.op, ast.USub) else value
-            return Opaque(self.line, "unary")
+            return self.opaque("unary", value)
         if isinstance(node, ast.BinOp):
             return self.binary(node.op, self.expression(node.left, env), self.expression(node.right, env))
         if isinstance(node, ast.BoolOp):
             values = [self.expression(v, env) for v in node.values]
             if any(isinstance(v, Opaque) for v in values):
-                return Opaque(self.line, "condition")
+                return self.opaque("condition", values)
             result = values[0]
             for v in values[1:]:
                 if isinstance(node.op, ast.And) != self.truth(result):
@@ -393,18 +556,18 @@ class Evaluator:
             for op, comparator in zip(node.ops, node.comparators, strict=True):
                 right = self.expression(comparator, env)
                 if not all(isinstance(v, (*PLAIN, tuple, list)) for v in (left, right)):
-                    return Opaque(self.line, "comparison")
+                    return self.opaque("comparison", left, right)
                 try:
                     if not _COMPARE[type(op)](left, right):
                         return False
                 except TypeError:
-                    return Opaque(self.line, "comparison")
+                    return self.opaque("comparison", left, right)
                 left = right
             return True
         if isinstance(node, ast.IfExp):
             test = self.expression(node.test, env)
             if isinstance(test, Opaque):
-                return Opaque(self.line, "condition")
+                return self.opaque("condition", test)
             return self.expression(node.body if self.truth(test) else node.orelse, env)
         if isinstance(node, ast.Call):
             return self.call(node, env)
@@ -412,7 +575,7 @@ class Evaluator:
             gen = node.generators[0]
             iterable = self.expression(gen.iter, env)
             if not isinstance(iterable, (tuple, list, range)):
-                return Opaque(self.line, "comprehension")
+                return self.opaque("comprehension", iterable)
             scope = dict(env)
             out = []
             for item in iterable:
@@ -428,13 +591,13 @@ class Evaluator:
         for a in node.args:
             if isinstance(a, ast.Starred):
                 inner = self.expression(a.value, env)
-                args.extend(inner if isinstance(inner, (tuple, list)) else [Opaque(self.line, "*args")])
+                args.extend(inner if isinstance(inner, (tuple, list)) else [self.opaque("*args", inner)])
             else:
                 args.append(self.expression(a, env))
         kwargs: dict[str, object] = {}
         for kw in node.keywords:
             if kw.arg is None:
-                kwargs["**"] = Opaque(self.line, "**kwargs")
+                kwargs["**"] = self.opaque("**kwargs", self.expression(kw.value, env))
                 continue
             if kw.arg in kwargs:
                 raise self.error("duplicate_argument", f"keyword argument repeated: {kw.arg}", argument=kw.arg, kind="")
@@ -470,7 +633,7 @@ class Evaluator:
             if len(left) * max(right, 0) > MAX_SEQUENCE:
                 raise self.error("too_complex", "a list or tuple is too long")
             return left * right
-        return Opaque(self.line, "arithmetic")
+        return self.opaque("arithmetic", left, right)
 
     def subscript(self, value: object, index_node: ast.expr, env: dict[str, object]) -> object:
         if isinstance(index_node, ast.Slice):
@@ -482,12 +645,12 @@ class Evaluator:
                 p is None or (isinstance(p, int) and not isinstance(p, bool)) for p in parts
             ):
                 if parts[2] == 0:
-                    return Opaque(self.line, "slice")
+                    return self.opaque("slice", parts)
                 return value[slice(*parts)]
-            return Opaque(self.line, "slice")
+            return self.opaque("slice", value, parts)
         index = self.expression(index_node, env)
         if isinstance(value, (tuple, list)) and isinstance(index, int) and not isinstance(index, bool):
             if -len(value) <= index < len(value):
                 return value[index]
             raise self.error("bad_value", f"index {index} is out of range", value=str(index), argument="[]", kind="")
-        return Opaque(self.line, "subscript")
+        return self.opaque("subscript", value, index)

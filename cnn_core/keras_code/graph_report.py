@@ -8,12 +8,13 @@ but not connected to the output are reported, not counted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from cnn_core.concepts.receptive_field import INPUT_FIELD, ReceptiveField
 from cnn_core.concepts.shapes import ShapeError
 from cnn_core.keras_code.code_writer import layer_call
+from cnn_core.keras_code.evaluator import Repair
 from cnn_core.keras_code.layer_graph import CodeWarning, ParsedGraph, _Node, ancestors, descendants, parse_graph
 from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape
 from cnn_core.keras_code.layer_table import MERGE_FUNCTIONS
@@ -57,6 +58,8 @@ class GraphReport:
     trainable_params: int
     warnings: tuple[CodeWarning, ...]
     ignored_lines: tuple[int, ...]
+    repairs: tuple[Repair, ...] = ()
+    """Lines mended before reading (doctest prompts, statements run together)."""
 
     @property
     def non_trainable_params(self) -> int:
@@ -160,7 +163,7 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
                 fields[node.index],
             )
         )  # fmt: skip
-    return GraphReport(style, model_name, tuple(reports), tuple(inputs), tuple(outputs), total, trainable_total, tuple(warnings), parsed.ignored_lines)  # fmt: skip
+    return GraphReport(style, model_name, tuple(reports), tuple(inputs), tuple(outputs), total, trainable_total, tuple(warnings), parsed.ignored_lines, parsed.repairs)  # fmt: skip
 
 
 def receptive_fields(nodes: Sequence[_Node]) -> dict[int, ReceptiveField]:
@@ -191,9 +194,9 @@ def receptive_fields(nodes: Sequence[_Node]) -> dict[int, ReceptiveField]:
     return fields
 
 
-def analyze_code(code: str) -> GraphReport:
-    """``analyze_graph(parse_graph(code))``."""
-    return analyze_graph(parse_graph(code))
+def analyze_code(code: str, names: Mapping[str, object] | None = None, blocks: Collection[str] = ()) -> GraphReport:
+    """``analyze_graph(parse_graph(code, names, blocks))``."""
+    return analyze_graph(parse_graph(code, names, blocks))
 
 
 def graph_to_code(report: GraphReport) -> str:
@@ -241,3 +244,53 @@ def line_ranges(lines: Sequence[int]) -> str:
 
 
 MERGE_KINDS = frozenset(MERGE_FUNCTIONS.values())
+
+
+def graph_dot(report: GraphReport, params_word: str = "params", large: bool = False) -> str:
+    """The model as a Graphviz DOT graph: one box per layer call (its name, kind and parameter count), each edge
+    labelled with the shape that flows along it, top to bottom; layers not connected to the outputs dashed and grey,
+    inputs and outputs shaded. ``large``: bigger text (a projector)."""
+    size = 18 if large else 12
+    lines = [
+        "digraph model {",
+        "  rankdir=TB;",
+        f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", color="#333333", fontname="Helvetica", fontsize={size}];',
+        f'  edge [fontname="Helvetica", fontsize={size - 2}, color="#333333", fontcolor="#333333"];',
+    ]
+    by_index = {n.index: n for n in report.nodes}
+    for node in report.nodes:
+        if node.kind == "InputLayer":
+            label = f"{node.name}\\nInput {_dot_shape(node.output_shape)}"
+        else:
+            label = f"{node.name}\\n{node.kind}\\n{node.params:,} {params_word}"
+        style = ""
+        if not node.connected:
+            style = ', style="rounded,dashed", color="#767676", fontcolor="#595959"'
+        elif node.index in report.inputs or node.index in report.outputs:
+            style = ', fillcolor="#dbe9f6"'
+        lines.append(f'  n{node.index} [label="{_dot_text(label)}"{style}];')
+    for node in report.nodes:
+        for source in node.sources:
+            shape = _dot_shape(by_index[source].output_shape) if source in by_index else ""
+            dashed = "" if node.connected else ', style=dashed, color="#767676"'
+            lines.append(f'  n{source} -> n{node.index} [label=" {_dot_text(shape)}"{dashed}];')
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _dot_shape(shape: Shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _dot_text(text: str) -> str:
+    return text.replace('"', '\\"')
+
+
+CONV_KINDS = frozenset({"Conv2D", "SeparableConv2D", "DepthwiseConv2D"})
+
+
+def last_conv(report: GraphReport) -> NodeReport | None:
+    """The last connected convolution whose receptive field is known: how much of the input the convolutional
+    base's top sees (seed 000's second reason for pooling)."""
+    convs = [n for n in report.connected if n.kind in CONV_KINDS and n.receptive_field.state == "spatial"]
+    return convs[-1] if convs else None

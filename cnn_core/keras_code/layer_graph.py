@@ -18,23 +18,22 @@ Counting it like ``model.count_params()`` is :mod:`cnn_core.keras_code.graph_rep
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cnn_core.concepts.shapes import ShapeError
 from cnn_core.keras_code.binding import ActivationRef, bind_layer, concrete_shape
 from cnn_core.keras_code.book_models import vgg16_conv_base
 from cnn_core.keras_code.evaluator import (
-    Break,
     Builtin,
-    Continue,
     Evaluator,
     LayerCodeError,
     Module,
     Opaque,
-    Return,
-    parse_tree,
+    Repair,
+    prepare_code,
 )
 from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape, snake_case
 from cnn_core.keras_code.layer_table import (
@@ -102,6 +101,14 @@ class Block:
 
 
 @dataclass(frozen=True)
+class IdentityBlock:
+    """A name the listing does not define that the learner asked to read as a block keeping its input's shape
+    (``x = data_augmentation(inputs)`` pasted without the cell that defines it)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Tensor:
     node: int
     shape: Shape
@@ -137,6 +144,7 @@ class ParsedGraph:
     implicit_output: int | None
     ignored_lines: tuple[int, ...]
     warnings: tuple[CodeWarning, ...]
+    repairs: tuple[Repair, ...] = ()
 
 
 # --- the reader ---------------------------------------------------------------------------------------
@@ -145,7 +153,8 @@ class ParsedGraph:
 class GraphReader(Evaluator):
     """The evaluator with Keras's names: builds the layer graph as the listing runs."""
 
-    def __init__(self) -> None:
+    def __init__(self, identity_blocks: Collection[str] = ()) -> None:
+        self.identity_blocks = frozenset(identity_blocks)
         self.nodes: list[_Node] = []
         self.models: list[Block] = []
         self.warnings: list[CodeWarning] = []
@@ -169,7 +178,12 @@ class GraphReader(Evaluator):
             env.setdefault(fn, Builtin(f"merge:{fn}"))
         return env
 
+    def is_tensor(self, value: object) -> bool:
+        return isinstance(value, Tensor)
+
     def unknown_name(self, name: str) -> object:
+        if name in self.identity_blocks and name not in self.bound_names:
+            return IdentityBlock(name)
         if name in KNOWN_UNSUPPORTED_LAYERS:
             return Builtin(f"unsupported:{name}")
         lowered = {k.lower() for k in KERAS_SIGNATURES}
@@ -302,7 +316,29 @@ class GraphReader(Evaluator):
             return self.apply_block(func, args)
         if isinstance(func, tuple) and len(func) == 3 and func[0] == "method":
             return self.block_method(func[1], func[2], args, kwargs)
+        if isinstance(func, IdentityBlock):
+            tensors = self.tensors_in(args[0] if args else None)
+            return tensors[0] if tensors and len(tensors) == 1 else self.opaque(func.name, args, kwargs)
+        if isinstance(func, Builtin) and func.name in ("print", "len"):
+            return super().call_value(func, args, kwargs)
+        if any(self.is_tensor(v) for v in _values(args, kwargs)):
+            if isinstance(func, Opaque) and func.free:
+                raise self.undefined(func.free[0], "block")
+            if isinstance(func, Opaque) and func.undefined:
+                raise self.undefined(func.undefined[0], "code")
+            result = super().call_value(func, args, kwargs)
+            if isinstance(result, Opaque):  # a tensor went into something not read here: the model's path is cut
+                name = func.origin if isinstance(func, Opaque) else getattr(func, "name", type(func).__name__)
+                self.warnings.append(CodeWarning(self.line, "unread_call", {"name": name}))
+                return dataclasses.replace(result, from_tensor=True)
+            return result
         return super().call_value(func, args, kwargs)
+
+    def undefined(self, name: str, need: str) -> LayerCodeError:
+        """``name`` is used but the listing never defines it; ``need`` says as what: a "value" (a number, tuple or
+        text the learner can give), a "block" (a function or model applied to a tensor), a "tensor", or "code" (a
+        module or function whose results the model needs: only its definition helps)."""
+        return self.error("undefined_name", f"{name} is not defined in what you pasted", name=name, need=need)
 
     def builtin(self, name: str, args: list, kwargs: dict) -> object:  # noqa: C901 - one branch per Keras entry point
         if name == "Input":
@@ -361,8 +397,8 @@ class GraphReader(Evaluator):
             shape = kwargs.get("shape", args[0] if args else None)
         if isinstance(shape, int) and not isinstance(shape, bool):
             raise self.error("bad_input", f"Input's shape must be a tuple: write shape=({shape},). Received: shape={shape}", value=repr(shape))  # fmt: skip
-        if shape is None or isinstance(shape, Opaque):
-            raise self.error("bad_input", "Input needs shape=(height, width, channels)", value=repr(shape)[:40])
+        if shape is None:
+            raise self.error("bad_input", "Input needs shape=(height, width, channels)", value="None")
         shape = concrete_shape(shape, "shape", self.line)
         self.uid_name("input_layer")
         return self.add_node(None, (), shape)
@@ -379,7 +415,7 @@ class GraphReader(Evaluator):
         if inputs is None:
             if args and isinstance(args[0], Layer):
                 raise self.error("not_a_tensor", f"{layer.kind}(...) is applied to a layer, not to a tensor: write {layer.kind}(...)(x) with x a tensor", kind=layer.kind)  # fmt: skip
-            return Opaque(self.line, f"{layer.kind} on data")
+            return self.opaque(f"{layer.kind} on data", args, kwargs)
         if layer.spec is None:  # an InputLayer object
             return Tensor(layer.calls[0], self.nodes[layer.calls[0]].shape)
         shapes = [t.shape for t in inputs]
@@ -399,7 +435,7 @@ class GraphReader(Evaluator):
     def apply_block(self, block: Block, args: list, chain: tuple[Block, ...] = ()) -> object:
         inputs = self.tensors_in(args[0] if args else None)
         if inputs is None:
-            return Opaque(self.line, f"{block.name} on data")
+            return self.opaque(f"{block.name} on data", args)
         if block.kind == "Functional":
             raise self.error("unsupported_call", f"calling the functional model {block.name!r} as a layer is not supported here; build it with keras.Sequential or write its layers inline", name=block.name)  # fmt: skip
         if len(inputs) != 1:
@@ -481,6 +517,10 @@ class GraphReader(Evaluator):
             if isinstance(item, Block):
                 item.nested = True
             block.items.append(item)
+        elif isinstance(item, IdentityBlock):
+            return  # the learner said: a block that keeps the shape
+        elif isinstance(item, Opaque) and (item.free or item.undefined):
+            raise self.undefined(item.free[0], "block") if item.free else self.undefined(item.undefined[0], "code")
         elif isinstance(item, Opaque):
             raise self.error("not_literal", f"Sequential: an item is not known here ({item.origin}, line {item.line})", kind="Sequential", argument="layers", value=item.origin[:40], origin_line=item.line)  # fmt: skip
         else:
@@ -505,7 +545,16 @@ class GraphReader(Evaluator):
         outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
         ins, outs = self.flat_tensors(inputs), self.flat_tensors(outputs)
         if ins is None or outs is None:
-            return Opaque(self.line, "Model")
+            unknown = [v for v in _values([inputs, outputs], {}) if isinstance(v, Opaque)]
+            for value in unknown:
+                if value.free:
+                    raise self.undefined(value.free[0], "tensor")
+                if value.undefined:
+                    raise self.undefined(value.undefined[0], "code")
+            cut = next((v for v in unknown if v.from_tensor), None)
+            if cut is not None:
+                raise self.error("unread_output", f"the model's tensors come from {cut.origin} (line {cut.line}), which is not read here", name=cut.origin, origin_line=cut.line)  # fmt: skip
+            return self.opaque("Model", inputs, outputs)
         name = kwargs.get("name")
         block = Block("Functional", name if isinstance(name, str) else self.uid_name("functional"), self.line)
         block.inputs = [t.node for t in ins]
@@ -556,26 +605,31 @@ class GraphReader(Evaluator):
         return ancestors(self.nodes, outputs)
 
 
-def parse_graph(code: str) -> ParsedGraph:
-    """Read Keras model code into a layer graph; raises :class:`LayerCodeError` with the line and a code."""
-    tree = parse_tree(code)
-    reader = GraphReader()
+def parse_graph(code: str, names: Mapping[str, object] | None = None, blocks: Collection[str] = ()) -> ParsedGraph:
+    """Read Keras model code into a layer graph; raises :class:`LayerCodeError` with the line and a code.
+
+    ``names`` are values for names the listing uses but does not define (``num_classes``: 10); ``blocks`` are such
+    names to read as blocks that keep their input's shape. The listing's own definitions come first.
+    """
+    prepared = prepare_code(code)
+    reader = GraphReader(blocks)
+    reader.env.update(names or {})
     try:
-        try:
-            reader.run(tree.body, reader.env)
-        except (Return, Break, Continue):
-            pass
+        reader.read(prepared.tree)
         model = _pick_model(reader)
         if model is not None and model.kind != "Functional":
             reader.build_sequential(model)
     except RecursionError as err:
         raise LayerCodeError(reader.line, "too_complex", "the code nests too deeply") from err
     implicit = reader.last_tensor if model is None else None
+    if model is None and implicit is None and reader.free_names_seen:  # the model was in what the listing lacks
+        name, line = next(iter(reader.free_names_seen.items()))
+        raise LayerCodeError(line, "undefined_name", f"{name} is not defined in what you pasted", name=name, need="code")  # fmt: skip
     if model is None and implicit is None:
         raise LayerCodeError(
             1, "no_model", "no model found: build one with keras.Input and layers, or keras.Sequential"
         )
-    return ParsedGraph(tuple(reader.nodes), model, implicit, tuple(sorted(reader.ignored)), tuple(reader.warnings))
+    return ParsedGraph(tuple(reader.nodes), model, implicit, tuple(sorted(reader.ignored)), tuple(reader.warnings), prepared.repairs)  # fmt: skip
 
 
 def _pick_model(reader: GraphReader) -> Block | None:
@@ -610,3 +664,11 @@ def descendants(nodes: Sequence[_Node], starts: Iterable[int]) -> set[int]:
         if any(i in reached for i in node.inputs):
             reached.add(node.index)
     return reached
+
+
+def _values(args: list, kwargs: dict):
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, (tuple, list)):
+            yield from _values(list(value), {})
+        else:
+            yield value

@@ -12,7 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
-from cnn_core.concepts.receptive_field import FLATTEN, KEEP, MIX_LAST, UNKNOWN, WHOLE, FieldStep
+from cnn_core.concepts.receptive_field import (
+    FLATTEN,
+    INPUT_FIELD,
+    KEEP,
+    MIX_LAST,
+    UNKNOWN,
+    WHOLE,
+    FieldStep,
+    ReceptiveField,
+)
 from cnn_core.concepts.shapes import AxisArithmetic, ShapeError, conv2d_arithmetic, normalize_tuple, pool2d_arithmetic
 
 Shape = tuple[int, ...]
@@ -806,6 +815,27 @@ class StackReport:
     @property
     def output_shape(self) -> Shape:
         return self.rows[-1].output_shape if self.rows else self.input_shape
+
+
+def stack_receptive_fields(input_shape: Shape, layers: Sequence[_Spec]) -> list[ReceptiveField]:
+    """Each layer's receptive field on the stack's input (:mod:`cnn_core.concepts.receptive_field`)."""
+    field = INPUT_FIELD if len(input_shape) == 3 else ReceptiveField("unknown")
+    fields, shape = [], tuple(input_shape)
+    for layer in layers:
+        try:
+            field = field.then(layer.receptive_step(shape))
+            shape = layer.output_shape(shape)
+        except ShapeError:
+            field = ReceptiveField("unknown")
+        fields.append(field)
+    return fields
+
+
+def last_conv_field(input_shape: Shape, layers: Sequence[_Spec]) -> ReceptiveField:
+    """The receptive field of the stack's last convolution: how much of the input its top sees (seed 000)."""
+    fields = stack_receptive_fields(input_shape, layers)
+    convs = [f for layer, f in zip(layers, fields, strict=True) if layer.kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")]  # fmt: skip
+    return convs[-1] if convs else ReceptiveField("unknown")
 
 
 def snake_case(name: str) -> str:
