@@ -10,6 +10,7 @@ from cnn_core.concepts.shapes import ShapeError
 from cnn_core.keras_code.book_models import BOOK_MODELS, mnist_convnet, vgg16_conv_base
 from cnn_core.keras_code.code_writer import stack_to_code
 from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.keras_code.free_names import format_names
 from cnn_core.keras_code.graph_report import GraphReport, analyze_code, graph_to_code, line_ranges
 from cnn_core.keras_code.layer_code import edit_stack, stack_of
 from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last, last_conv_field
@@ -284,7 +285,7 @@ def layer_editor() -> None:
         else:
             st.code(graph_to_code(graph), language="python")
     if st.button(t("params.check_keras"), key="params_editor_keras"):
-        keras_graph_check(graph, code)
+        keras_graph_check(graph, code, format_names(names), blocks)
     publish(URL_STATE)
 
 

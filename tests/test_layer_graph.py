@@ -227,3 +227,20 @@ def test_graph_builds_in_keras_with_the_same_numbers():
     report = analyze_code(SHARED_AND_MERGES)
     model = build_keras_graph(SHARED_AND_MERGES)
     assert model.count_params() == report.total_params
+
+
+def test_copy_damage_is_mended_keeping_line_numbers():
+    from cnn_core.keras_code.evaluator import Repair, prepare_code
+
+    web = 'inputs= keras.Input(shape=(8, 8, 1)) x= layers.Conv2D(4, 3)(inputs)\nprint("a= b c= d") y= x'
+    prepared = prepare_code(web)
+    assert prepared.text.split("\n")[0] == "inputs= keras.Input(shape=(8, 8, 1)); x= layers.Conv2D(4, 3)(inputs)"
+    assert prepared.text.split("\n")[1] == 'print("a= b c= d"); y= x'  # text inside the string is left alone
+    assert prepared.repairs == (Repair(1, "split"), Repair(2, "split"))
+    doctest = "x = keras.Input(shape=(4,))\ny = layers.Dense(2)(x)\n>>> model.summary()\nModel: 'functional'\n"
+    prepared = prepare_code(doctest)
+    assert prepared.text.split("\n")[:4] == ["x = keras.Input(shape=(4,))", "y = layers.Dense(2)(x)", "model.summary()", ""]
+    assert [r.line for r in prepared.repairs] == [3, 4]
+    with pytest.raises(LayerCodeError) as err:
+        prepare_code("x = (1 2")
+    assert err.value.code == "syntax"

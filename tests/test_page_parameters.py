@@ -270,3 +270,15 @@ def test_the_model_is_drawn_as_a_graph():
     assert charts
     dot = charts[-1].proto.spec
     assert "digraph model" in dot and "Conv2D" in dot and "-> " in dot
+
+
+def test_check_with_keras_uses_the_given_names_and_blocks():
+    at = run_page(
+        PAGE,
+        query={"params_code": listing("seed002_augmentation_web_copy.py"), "params_blocks": "data_augmentation"},
+        timeout=180,
+    )
+    assert editor_total(at) == "991,041"
+    at.button(key="params_editor_keras").click().run(timeout=180)
+    assert_clean(at)
+    assert any("Keras: 991,041 parameters" in s.value and "Every layer agrees" in s.value for s in at.success)

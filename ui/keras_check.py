@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from cnn_core.keras_code.free_names import parse_names
 from cnn_core.keras_code.graph_report import GraphReport
 from cnn_core.keras_code.keras_build import build_keras_graph, keras_vgg16_base, summarize, summarize_graph
 from cnn_core.keras_code.layer_stack import StackReport
@@ -15,8 +16,8 @@ MAX_KERAS_PARAMS = 200_000_000
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _keras_summary_for_graph(code: str):
-    return summarize_graph(build_keras_graph(code))
+def _keras_summary_for_graph(code: str, names: str, blocks: tuple[str, ...]):
+    return summarize_graph(build_keras_graph(code, parse_names(names), blocks))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -55,14 +56,14 @@ def keras_check_table(report: StackReport, vgg: tuple[int, int | None]) -> None:
     )
 
 
-def keras_graph_check(report: GraphReport, code: str) -> None:
+def keras_graph_check(report: GraphReport, code: str, names: str = "", blocks: tuple[str, ...] = ()) -> None:
     """Build the learner's graph in Keras (from our reading, node by node) and compare every layer and the totals."""
     if report.total_params > MAX_KERAS_PARAMS:
         st.info(t("params.keras_too_big", total=f"{report.total_params:,}", limit=f"{MAX_KERAS_PARAMS:,}"))
         return
     with st.spinner(t("params.keras_building")):
         try:
-            summary = _keras_summary_for_graph(code)
+            summary = _keras_summary_for_graph(code, names, blocks)
         except (ValueError, TypeError) as err:
             st.error(t("params.keras_refused", message=str(err)[:500]))
             return

@@ -167,6 +167,8 @@ class PreparedCode:
 
 
 MAX_SPLITS = 500
+_RUN_TOGETHER = re.compile(r"""[\w)\]}'"]\s+[A-Za-z_]\w*\s*=(?!=)""")
+"""Something closed, a space, then ``name =``: where a web copy may have run two statements together."""
 
 
 def clean_cell(code: str) -> str:
@@ -222,6 +224,8 @@ def prepare_code(code: str) -> PreparedCode:
 def _split_run_together(line: str) -> str | None:
     """``line`` with ``;`` before each ``name =`` that starts after a closed expression at bracket depth 0, or
     ``None`` when there is no such place."""
+    if not _RUN_TOGETHER.search(line):
+        return None  # cheap test first: a long line of brackets need not be tokenized
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from cnn_core.keras_code.graph_report import analyze_graph
@@ -73,7 +73,9 @@ def summarize(model, unfrozen_last: int | None = None) -> KerasSummary:
     return KerasSummary(infos, int(model.count_params()), len(model.trainable_weights))
 
 
-def build_keras_graph(code: str):  # -> keras.Model
+def build_keras_graph(
+    code: str, names: Mapping[str, object] | None = None, blocks: Collection[str] = ()
+):  # -> keras.Model
     """The learner's model rebuilt in Keras from *our* graph (every node, branch and merge), never by running the code.
 
     Each layer is created once from its spec with the name we gave it, called on the same tensors
@@ -81,7 +83,7 @@ def build_keras_graph(code: str):  # -> keras.Model
     """
     import keras  # noqa: PLC0415 - TensorFlow only when a real model is asked for
 
-    parsed = parse_graph(code)
+    parsed = parse_graph(code, names, blocks)
     report = analyze_graph(parsed)
     connected = {n.index for n in report.connected}
     built: dict[int, object] = {}
