@@ -46,6 +46,7 @@ rows = [
         t("runs.col_test"): row.test_accuracy,
         t("runs.col_duration"): format_seconds(row.seconds),
         t("runs.col_estimate"): format_seconds(row.estimated_seconds),
+        t("runs.col_precision"): row.precision or "–",
         "id": row.run_id,
     }
     for row in run_rows(records)

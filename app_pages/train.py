@@ -11,12 +11,14 @@ from cnn_core.data.datasets import find_datasets, image_counts
 from cnn_core.runs.jobs import configured_backend, launch
 from cnn_core.runs.story import queue_story, story_plan
 from cnn_core.training.estimate import estimate, workload
+from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import IMAGE_STRATEGIES, PRESETS, get_strategy
 from cnn_core.training.run_config import BASES, RunConfig, apply_preset, preset_changes, preset_epochs
 from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.classroom import me, visible
 from ui.common import labeler, show_error, t
 from ui.data_flows import data_flows
+from ui.lecture import lecture_mode
 from ui.training import format_seconds, live_run_view, pick_run, runs_now, story_view
 from ui.url_state import Choice, Num, Text, publish, restore
 
@@ -37,7 +39,7 @@ def dataset_counts(folder: str) -> dict[str, dict[str, int]]:
 URL_STATE = {
     "train_strategy": Choice(IMAGE_STRATEGIES), "train_base": Choice(BASES), "train_preset": Choice(PRESETS),
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
-    "train_dataset": Text(200),
+    "train_dataset": Text(200), "train_precision": Choice(("auto", "float32")),
 }  # fmt: skip
 restore("train", URL_STATE)
 st.title(t("train.title"))
@@ -115,6 +117,20 @@ if entry.continues:
         start = pick_run(t("train.start_from"), by_id, "train_start_from")
         start_from, base = start.run_id, start.config.base
 name = st.text_input(t("train.name"), key="train_name", max_chars=120)
+automatic = expected_precision("auto")
+precision = st.session_state.get("train_precision", "auto")
+if not lecture_mode():  # an advanced control: hidden on the projector
+    precision = st.radio(
+        t("train.precision"),
+        ("auto", "float32"),
+        key="train_precision",
+        horizontal=True,
+        format_func={
+            "auto": t("train.precision_auto", precision=automatic),
+            "float32": t("train.precision_float32"),
+        }.__getitem__,  # fmt: skip
+        help=t("help.train_precision"),
+    )
 publish(URL_STATE)
 data_flows()
 
@@ -129,6 +145,7 @@ try:
             learning_rate=lr,
             start_from=start_from,
             name=name,
+            precision=precision,
         ),  # fmt: skip
         preset,
     )

@@ -51,6 +51,7 @@ for _path in SANDBOX_ENV.values():
     Path(_path).mkdir(parents=True, exist_ok=True)
 os.environ.update(SANDBOX_ENV)
 os.environ.pop("KERAS_HOME", None)  # Keras's folder follows HOME into the sandbox
+os.environ["CNN_CLASSROOM_PRECISION"] = "float32"  # results must not depend on the CPU; precision tests set their own
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -73,6 +74,7 @@ TIER_BY_FILE = {
     "test_model_corpus.py": "keras",
     "test_run_folder.py": "keras",
     "test_receptive_field.py": "keras",
+    "test_precision.py": "keras",
 }
 
 

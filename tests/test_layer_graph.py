@@ -239,7 +239,12 @@ def test_copy_damage_is_mended_keeping_line_numbers():
     assert prepared.repairs == (Repair(1, "split"), Repair(2, "split"))
     doctest = "x = keras.Input(shape=(4,))\ny = layers.Dense(2)(x)\n>>> model.summary()\nModel: 'functional'\n"
     prepared = prepare_code(doctest)
-    assert prepared.text.split("\n")[:4] == ["x = keras.Input(shape=(4,))", "y = layers.Dense(2)(x)", "model.summary()", ""]
+    assert prepared.text.split("\n")[:4] == [
+        "x = keras.Input(shape=(4,))",
+        "y = layers.Dense(2)(x)",
+        "model.summary()",
+        "",
+    ]
     assert [r.line for r in prepared.repairs] == [3, 4]
     with pytest.raises(LayerCodeError) as err:
         prepare_code("x = (1 2")

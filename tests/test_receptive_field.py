@@ -101,7 +101,7 @@ def test_receptive_fields_agree_with_keras_gradients_on_random_stacks():
         if not specs:
             continue
         last = analyze_code(stack_to_code((SIZE, SIZE, 1), specs)).connected[-1]
-        assert last.receptive_field.state == "spatial", specs
+        assert last.receptive_field.extent == "spatial", specs
         oh, ow = last.output_shape[:2]
         cells = sorted({(0, 0), (oh - 1, ow - 1), (oh // 2, ow // 2)})
         cases.append((specs, last.receptive_field, cells))
@@ -131,7 +131,7 @@ def test_the_books_two_reasons_for_pooling():
         report = analyze_code(stack_to_code(model.input_shape, model.layers))
         convs = [n for n in report.connected if n.kind == "Conv2D"]
         sizes[pooled] = convs[-1].receptive_field.size
-        assert report.connected[-1].receptive_field.state == "whole"  # the Dense head after Flatten sees everything
+        assert report.connected[-1].receptive_field.extent == "whole"  # the Dense head after Flatten sees everything
     assert sizes == {True: (18, 18), False: (7, 7)}
 
 
@@ -154,8 +154,8 @@ def test_the_recurrence_step_by_step():
 
 def test_flatten_keeps_each_value_s_field_and_dense_then_sees_all():
     flat = ReceptiveField("spatial", AxisField(5, 1, 0), AxisField(5, 1, 0)).then(Flatten().receptive_step((3, 3, 1)))
-    assert flat.state == "flat" and flat.size == (5, 5)
-    assert flat.then(Dense(4).receptive_step((9,))).state == "whole"
+    assert flat.extent == "flat" and flat.size == (5, 5)
+    assert flat.then(Dense(4).receptive_step((9,))).extent == "whole"
 
 
 @pytest.mark.parametrize("shape", [(8, 8, 2)])

@@ -83,7 +83,7 @@ def repairs_note(repairs: tuple[Repair, ...]) -> None:
 
 def field_text(field: ReceptiveField) -> str:
     """``18×18``, "all of the input", or "–" for the table."""
-    if field.state == "whole":
+    if field.extent == "whole":
         return t("params.rf_whole")
     if field.size is None:
         return "–"
@@ -98,7 +98,7 @@ def model_graph(graph: GraphReport) -> None:
 
 def receptive_field_picture(graph: GraphReport) -> None:
     """For a chosen layer: the input cells the middle cell of its output depends on, drawn on the input grid."""
-    layers = [n for n in graph.connected if n.kind != "InputLayer" and n.receptive_field.state == "spatial"]
+    layers = [n for n in graph.connected if n.kind != "InputLayer" and n.receptive_field.extent == "spatial"]
     if not layers or len(graph.input_shapes[0]) != 3:
         st.caption(t("params.rf_none"))
         return

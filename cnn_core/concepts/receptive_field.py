@@ -78,11 +78,11 @@ UNKNOWN = FieldStep("unknown")
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    """A layer's receptive field on a ``(height, width)`` input: ``spatial`` for a map whose cells each see
+    """A layer's receptive field on a ``(height, width)`` input: ``extent``: ``spatial`` for a map whose cells each see
     ``rows x cols`` of the input; ``flat`` after Flatten (each value still sees one cell's field); ``whole`` once the
     positions are mixed (Dense after Flatten, global pooling); ``unknown`` where it is not computed here."""
 
-    state: Literal["spatial", "flat", "whole", "unknown"]
+    extent: Literal["spatial", "flat", "whole", "unknown"]
     rows: AxisField = AxisField()
     cols: AxisField = AxisField()
     windows: tuple[tuple[AxisArithmetic, AxisArithmetic], ...] | None = ()
@@ -100,7 +100,7 @@ class ReceptiveField:
     def input_cells(self, row: int, col: int) -> tuple[list[int], list[int]] | None:
         """The input rows and columns output cell ``(row, col)`` depends on, exactly (padding left out at every
         layer); ``None`` where the windows are not known (after a merge)."""
-        if self.state not in ("spatial", "flat") or self.windows is None:
+        if self.extent not in ("spatial", "flat") or self.windows is None:
             return None
         return (
             _cells_through([w[0] for w in self.windows], row),
@@ -109,21 +109,21 @@ class ReceptiveField:
 
     @property
     def size(self) -> tuple[int, int] | None:
-        return (self.rows.size, self.cols.size) if self.state in ("spatial", "flat") else None
+        return (self.rows.size, self.cols.size) if self.extent in ("spatial", "flat") else None
 
     def then(self, step: FieldStep) -> ReceptiveField:
         """The field after a layer that does ``step``."""
-        if self.state == "unknown" or step.kind == "unknown":
+        if self.extent == "unknown" or step.kind == "unknown":
             return ReceptiveField("unknown")
-        if step.kind == "whole" or self.state == "whole":
+        if step.kind == "whole" or self.extent == "whole":
             return ReceptiveField("whole")
         if step.kind == "mix_last":
-            return ReceptiveField("whole") if self.state == "flat" else self
+            return ReceptiveField("whole") if self.extent == "flat" else self
         if step.kind == "keep":
             return self
         if step.kind == "flatten":
-            return ReceptiveField("flat", self.rows, self.cols, self.windows) if self.state == "spatial" else self
-        if self.state == "flat":  # a sliding window over flattened values: not a spatial field any more
+            return ReceptiveField("flat", self.rows, self.cols, self.windows) if self.extent == "spatial" else self
+        if self.extent == "flat":  # a sliding window over flattened values: not a spatial field any more
             return ReceptiveField("unknown")
         assert step.rows is not None and step.cols is not None
         windows = None if self.windows is None else (*self.windows, (step.rows, step.cols))
@@ -131,7 +131,7 @@ class ReceptiveField:
 
     def merged(self, other: ReceptiveField) -> ReceptiveField:
         """Two branches added or concatenated cell by cell (a residual connection): the union of their fields."""
-        if self.state != other.state or self.state != "spatial":
+        if self.extent != other.extent or self.extent != "spatial":
             return self if self == other else ReceptiveField("unknown")
         axes = []
         for a, b in ((self.rows, other.rows), (self.cols, other.cols)):

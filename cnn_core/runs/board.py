@@ -93,6 +93,8 @@ class RunRow:
     test_accuracy: float | None
     seconds: float | None
     estimated_seconds: float | None
+    precision: str | None = None
+    """What it trained in: "bf16", "fp16" or "fp32" (``None`` before it started, or from before precisions)."""
 
 
 def run_rows(records: Iterable[RunRecord], at: float | None = None) -> list[RunRow]:
@@ -115,6 +117,7 @@ def run_rows(records: Iterable[RunRecord], at: float | None = None) -> list[RunR
                 test_accuracy=(r.test or {}).get("accuracy"),
                 seconds=r.seconds(at),
                 estimated_seconds=r.estimated_seconds,
+                precision=r.status.get("precision"),
             )
         )
     return rows

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunRecord
@@ -40,22 +41,31 @@ def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int,
     return used("train"), used("validation") + used("test")
 
 
-def _key(config: RunConfig) -> tuple[str, str | None]:
-    return config.strategy, config.base if config.uses_pretrained_base else None
+def _key(config: RunConfig, precision: str) -> tuple[str, str | None, str]:
+    return config.strategy, config.base if config.uses_pretrained_base else None, precision
 
 
-def throughput(config: RunConfig, history: Iterable[RunRecord] = ()) -> float:
-    """Images per second for ``config``: the median of matching finished runs, else the measured table."""
+def _record_key(record: RunRecord) -> tuple[str, str | None, str]:
+    return _key(record.config, record.status.get("precision", "fp32"))
+
+
+def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: str | None = None) -> float:
+    """Images per second for ``config`` in ``precision`` (default: what this machine will choose): the median of
+    matching finished runs, else the measured table times the strategy's measured speed-up for that precision."""
+    precision = precision or expected_precision(config.precision)
     same = [
         e["images_per_second"]
         for r in history
-        if r.config and _key(r.config) == _key(config) and r.config.image_size == config.image_size
+        if r.config and _record_key(r) == _key(config, precision) and r.config.image_size == config.image_size
         for e in r.epochs[1:]
         if e.get("images_per_second")
     ]
     if same:
         return float(statistics.median(same))
-    base = config.strategy_entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND
+    entry = config.strategy_entry
+    base = (entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND) * entry.precision_speedup.get(
+        precision, 1.0
+    )
     if config.is_mnist:
         return base
     return base * (REFERENCE_SIZE / config.image_size) ** 2
@@ -68,11 +78,13 @@ def estimate_seconds(
 
     Validation images (``n_other``) cost about a third of a training image each.
     """
-    ips = throughput(config, list(history))
+    precision = expected_precision(config.precision)
+    ips = throughput(config, list(history), precision)
     work = config.effective_epochs * (n_train + n_other / 3) / ips
     feature_pass = config.strategy_entry.feature_pass
     if feature_pass and not features_cached:
-        base_ips = feature_pass.get(config.base, 30.0) * (REFERENCE_SIZE / config.image_size) ** 2
+        speedup = config.strategy_entry.feature_pass_speedup.get(precision, 1.0)
+        base_ips = feature_pass.get(config.base, 30.0) * speedup * (REFERENCE_SIZE / config.image_size) ** 2
         work += (n_train + n_other) / base_ips
     return STARTUP_SECONDS + work
 
@@ -97,7 +109,7 @@ def machine_speed(history: Iterable[RunRecord]) -> float | None:
     2-core CPU, 0.5 on a machine twice as fast; ``None`` without finished runs."""
     ratios = []
     for r in _finished(history):
-        modelled = throughput(r.config)
+        modelled = throughput(r.config, precision=r.status.get("precision", "fp32"))
         measured = [e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
         if measured:
             ratios.append(modelled / statistics.median(measured))
@@ -105,9 +117,8 @@ def machine_speed(history: Iterable[RunRecord]) -> float | None:
 
 
 def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecord]:
-    return [
-        r for r in _finished(history) if _key(r.config) == _key(config) and r.config.image_size == config.image_size
-    ]
+    key = _key(config, expected_precision(config.precision))
+    return [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
 
 
 def estimate(

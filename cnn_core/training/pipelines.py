@@ -56,12 +56,14 @@ def mnist_splits(config: RunConfig, flatten: bool, one_hot: bool):
 
 
 def cached_features(base, base_name: str, report: DatasetReport, config: RunConfig, splits) -> dict:
-    """Run the frozen base once per split; cache the features on disk (keyed by data, base, weights, size).
+    """Run the frozen base once per split; cache the features on disk (keyed by data, base, weights, size and the
+    precision it computes in; stored as float32).
 
     Plain ``.npy`` files (labels first, features last, each renamed into place), mapped copy-on-write: the
     training tensors then share the page cache's memory instead of copying ~740 MB (see ``as_tensor``).
     """
-    key = hashlib.sha1(f"{report.signature()}|{base_name}|imagenet|{config.image_size}".encode()).hexdigest()[:20]
+    compute = str(getattr(base, "compute_dtype", "float32"))  # bfloat16 features differ from float32 ones a little
+    key = hashlib.sha1(f"{report.signature()}|{base_name}|imagenet|{config.image_size}|{compute}".encode()).hexdigest()[:20]  # fmt: skip
     cache = home_dir() / "cache" / "features"
     cache.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -72,7 +74,7 @@ def cached_features(base, base_name: str, report: DatasetReport, config: RunConf
         else:
             features, labels = [], []
             for images, y in ds:
-                features.append(base.predict_on_batch(images))
+                features.append(np.asarray(base.predict_on_batch(images), dtype=np.float32))
                 labels.append(y.numpy())
             for path, array in ((y_path, np.concatenate(labels)), (x_path, np.concatenate(features))):
                 tmp = path.with_name(f".{path.stem}.tmp.npy")

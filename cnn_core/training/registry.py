@@ -73,6 +73,11 @@ class Strategy:
     features are cached); empty for strategies that do not precompute features."""
     lecture: Workload = Workload()
     """The lecture preset: the strategy's qualitative result (the shape of the book's curves) in minutes."""
+    precision_speedup: Mapping[str, float] = field(default_factory=dict)
+    """Training images per second in a precision ("bf16", "fp16") divided by float32's on the same machine, measured
+    by ``bench/training.py --ratio-epochs``; 1 where not measured (the estimate then stays on the safe side)."""
+    feature_pass_speedup: Mapping[str, float] = field(default_factory=dict)
+    """The same for the frozen base's feature pass (``bench/training.py --feature-pass-ratio``)."""
 
     @property
     def i18n_key(self) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from cnn_core.keras_code.book_models import cats_vs_dogs_convnet
 from cnn_core.keras_code.layer_stack import StackError, analyze_stack
+from cnn_core.training.precision import CHOICES as PRECISION_CHOICES
 from cnn_core.training.registry import STRATEGIES, Strategy, StrategyDefaults, get_strategy
 
 BASES: tuple[str, ...] = ("efficientnet_lite0", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0")
@@ -55,6 +56,8 @@ class RunConfig:
     start_from: str | None = None
     """Fine-tuning: id of the finished feature_extraction_augmented run to continue (``None``: train that stage first)."""
     early_stopping_patience: int | None = None
+    precision: str = "auto"
+    """``auto``: the hardware chooses (:mod:`cnn_core.training.precision`); ``float32`` (or a 16-bit type) forces."""
 
     def __post_init__(self) -> None:
         strategy = self.strategy_entry  # ValueError for an unknown name
@@ -70,6 +73,10 @@ class RunConfig:
             raise ValueError(f"Unknown optimizer. Received: optimizer={self.optimizer!r}")
         if self.learning_rate is not None and not 0 < self.learning_rate <= 10:
             raise ValueError(f"learning_rate must be in (0, 10]. Received: learning_rate={self.learning_rate}")
+        if self.precision not in PRECISION_CHOICES:
+            raise ValueError(
+                f"Unknown precision. Received: precision={self.precision!r}; expected one of {PRECISION_CHOICES}"
+            )
         if len(self.name) > 120:
             raise ValueError("name must be at most 120 characters")
         if strategy.book_convnet and self.image_size < book_convnet_min_size():

@@ -20,6 +20,7 @@ import numpy as np
 from cnn_core.training import models
 from cnn_core.training.callbacks import run_callbacks
 from cnn_core.training.pipelines import array_batches, cached_features, image_splits, mnist_splits
+from cnn_core.training.precision import apply_precision, choose_precision, float32_output
 from cnn_core.training.pretrained.bases import fine_tune_start, load_base
 from cnn_core.training.registry import STRATEGIES, get_strategy
 from cnn_core.training.run_config import RunConfig
@@ -219,6 +220,7 @@ def fit_and_record(run: TrainingRun, model, train, validation, test, n_train: in
 
     config = run.config
     strategy = get_strategy(config.strategy)
+    model = float32_output(model)  # mixed precision: the loss and the probabilities stay float32
     model.compile(optimizer=optimizer_for(config), loss=strategy.loss, metrics=["accuracy"], jit_compile=jit_compile)
     patience = config.early_stopping_patience or strategy.early_stopping_patience
     callbacks = run_callbacks(run.writer, n_train, patience)
@@ -280,10 +282,14 @@ def result(model, test: dict) -> RunResult:
 
 
 def train_run(store: RunStore, run_id: str, config: RunConfig) -> RunResult:
-    """Seed everything, then train ``config`` with its strategy's function (to the end or a stop request)."""
+    """Seed everything, choose and record the precision (before any model is built), then train ``config`` with its
+    strategy's function (to the end or a stop request)."""
     import keras  # noqa: PLC0415
 
     keras.utils.set_random_seed(config.seed)
+    precision = choose_precision(config.precision)
+    apply_precision(precision)
+    store.writer(run_id).set_status(precision=precision)
     get_strategy(config.strategy)  # ValueError for an unknown name
     return TRAINERS[config.strategy](TrainingRun(config, store.writer(run_id), store))
 
