@@ -5,8 +5,13 @@ Run: .venv/bin/python bench/training.py [--strategies feature_extraction,scratch
 
 Default dataset: ../shared/data/cats_vs_dogs_small beside the checkout (skips cleanly when absent).
 ``fine_tuning`` continues the ``feature_extraction_augmented`` run of the same invocation (listed before it).
-With ``--ratio-epochs N`` it also trains the scratch model with a plain ``model.fit`` script for N epochs
-and prints our runner's throughput divided by the plain script's (target >= 0.97).
+With ``--ratio-epochs N`` it also trains the scratch model with a plain float32 ``model.fit`` script for N epochs
+and prints our runner's throughput (in the precision it chose for this machine) divided by the plain script's,
+the precision, and both best validation accuracies (targets: >= 1.8 on a CPU with bfloat16 units, >= 0.97 on
+others). ``--feature-pass-ratio`` does the same for one pass of the frozen pretrained base over the training
+images (target >= 1.5 with bfloat16). ``--precision-accuracy`` trains the scratch convnet for 10 epochs and
+feature extraction for the book's 20 epochs twice each through the runner, in float32 and in the automatic
+precision, and prints the best validation accuracies (target: within 2 points).
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from cnn_core.runs.jobs import launch  # noqa: E402
+from cnn_core.training.precision import BF16_CPU_FLAGS, cpu_flags, expected_precision  # noqa: E402
 from cnn_core.training.registry import get_strategy  # noqa: E402
 from cnn_core.training.run_config import RunConfig  # noqa: E402
 from cnn_core.training.run_store import ACTIVE_STATES, RunStore  # noqa: E402
 
 DEFAULT_DATASET = ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"
+PLAIN_ENV = os.environ | {"CNN_CLASSROOM_PRECISION": "auto"}
 
 PLAIN_FIT = """
 import sys, time
@@ -47,9 +54,33 @@ times = []
 class T(keras.callbacks.Callback):
     def on_epoch_begin(self, e, logs=None): self.t = time.perf_counter()
     def on_epoch_end(self, e, logs=None): times.append(time.perf_counter() - self.t)
-model.fit(splits["train"], validation_data=splits["validation"], epochs={epochs}, callbacks=[T()], verbose=0)
+history = model.fit(splits["train"], validation_data=splits["validation"], epochs={epochs}, callbacks=[T()], verbose=0)
 n = sum(report.counts["train"].values())
 print("IPS", n / (sum(times[1:]) / len(times[1:])))
+print("VAL", max(history.history["val_accuracy"]))
+"""
+
+FEATURE_PASS = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+import keras, numpy as np
+from cnn_core.data.reports import inspect_dataset
+from cnn_core.training.pipelines import load_image_splits
+from cnn_core.training.precision import POLICIES, choose_precision
+from cnn_core.training.pretrained.bases import load_base
+precision = choose_precision({requested!r})
+keras.mixed_precision.set_global_policy(POLICIES[precision])
+report = inspect_dataset({dataset!r}, limit_per_class={limit!r})
+splits = load_image_splits(report, {size}, 32, 1337)
+base, _ = load_base({base!r}, {size})
+for images, _ in splits["train"].take(2):
+    base.predict_on_batch(images)  # warm up
+start, n = time.perf_counter(), 0
+for images, _ in splits["train"]:
+    base.predict_on_batch(images)
+    n += int(images.shape[0])
+print("PRECISION", precision)
+print("IPS", n / (time.perf_counter() - start))
 """
 
 
@@ -88,6 +119,8 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=None, help="override every strategy's epochs")
     parser.add_argument("--limit-per-class", type=int, default=None)
     parser.add_argument("--ratio-epochs", type=int, default=0)
+    parser.add_argument("--feature-pass-ratio", action="store_true")
+    parser.add_argument("--precision-accuracy", action="store_true")
     parser.add_argument("--runs-dir", default=None)
     args = parser.parse_args()
     if not Path(args.dataset).is_dir():
@@ -96,7 +129,10 @@ def main() -> int:
     os.environ.setdefault("CNN_CLASSROOM_DATA_DIRS", str(Path(args.dataset).resolve().parent))
     store = RunStore(Path(args.runs_dir or tempfile.mkdtemp(prefix="cnn-bench-runs-")))
     rows, finished = [], {}
-    for strategy in args.strategies.split(","):
+    print(
+        f"CPU bfloat16 flags: {sorted(BF16_CPU_FLAGS & cpu_flags()) or 'none'}; automatic precision here: {expected_precision()}"
+    )
+    for strategy in args.strategies.split(",") if args.strategies else []:
         config = RunConfig(
             strategy=strategy,
             dataset=str(Path(args.dataset).resolve()),
@@ -129,16 +165,51 @@ def main() -> int:
         )
         run_id = launch(store, dataclasses.replace(config), name="bench ratio")
         wait(store, run_id)
-        ours = row(store, run_id)["img_s"]
+        ours = row(store, run_id)
         code = PLAIN_FIT.format(
             root=str(ROOT), dataset=str(Path(args.dataset).resolve()), limit=args.limit_per_class,
             size=args.image_size, epochs=args.ratio_epochs,
         )  # fmt: skip
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-        plain = float(next(line for line in out.splitlines() if line.startswith("IPS")).split()[1])
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=PLAIN_ENV
+        ).stdout
+        plain, plain_val = (float(next(line for line in out.splitlines() if line.startswith(k)).split()[1]) for k in ("IPS", "VAL"))  # fmt: skip
+        precision = store.load(run_id).status.get("precision", "?")
+        target = 1.8 if precision == "bf16" else 0.97
         print(
-            f"throughput: job runner {ours:.1f} img/s, plain model.fit {plain:.1f} img/s, ratio {ours / plain:.3f} (target >= 0.97)"
+            f"throughput: job runner ({precision}) {ours['img_s']:.1f} img/s, plain float32 model.fit {plain:.1f} img/s, "
+            f"ratio {ours['img_s'] / plain:.3f} (target >= {target}); best val accuracy {ours['best_val']:.3f} vs {plain_val:.3f}"
         )
+    if args.feature_pass_ratio:
+        measured = {}
+        for requested in ("float32", "auto"):
+            code = FEATURE_PASS.format(
+                root=str(ROOT), dataset=str(Path(args.dataset).resolve()), limit=args.limit_per_class,
+                size=args.image_size, base=args.base, requested=requested,
+            )  # fmt: skip
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=PLAIN_ENV).stdout  # fmt: skip
+            lines = dict(line.split(maxsplit=1) for line in out.splitlines() if line.startswith(("IPS", "PRECISION")))
+            measured[requested] = (lines["PRECISION"].strip(), float(lines["IPS"]))
+        (_, fp32), (precision, auto) = measured["float32"], measured["auto"]
+        print(
+            f"feature pass of {args.base}: {precision} {auto:.1f} img/s, float32 {fp32:.1f} img/s, ratio {auto / fp32:.3f} "
+            f"(target >= {1.5 if precision == 'bf16' else 0.97})"
+        )
+    if args.precision_accuracy:
+        for strategy, epochs in (("scratch", 10), ("feature_extraction", None)):
+            best = {}
+            for requested in ("float32", "auto"):
+                config = RunConfig(
+                    strategy=strategy, dataset=str(Path(args.dataset).resolve()), base=args.base,
+                    image_size=args.image_size, epochs=epochs, limit_per_class=args.limit_per_class, precision=requested,
+                )  # fmt: skip
+                run_id = launch(store, config, name=f"bench {strategy} {requested}")
+                wait(store, run_id)
+                result = row(store, run_id)
+                best[store.load(run_id).status.get("precision", requested)] = (result["best_val"], result["img_s"])
+            print(
+                f"{strategy}: " + ", ".join(f"{p} best val {v:.3f} at {ips:.1f} img/s" for p, (v, ips) in best.items())
+            )
     return 0
 
 
