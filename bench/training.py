@@ -123,7 +123,7 @@ def main() -> int:
     parser.add_argument("--precision-accuracy", action="store_true")
     parser.add_argument("--runs-dir", default=None)
     args = parser.parse_args()
-    if not Path(args.dataset).is_dir():
+    if not Path(args.dataset).exists():
         print(f"SKIP: dataset {args.dataset} not found")
         return 0
     os.environ.setdefault("CNN_CLASSROOM_DATA_DIRS", str(Path(args.dataset).resolve().parent))

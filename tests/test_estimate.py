@@ -40,3 +40,17 @@ def test_uncached_features_add_a_base_pass():
     assert estimate_seconds(config, 2000, 2000) == pytest.approx(
         estimate_seconds(config, 2000, 2000, features_cached=True) + base_pass
     )
+
+
+def test_the_estimate_knows_the_precision(monkeypatch):
+    """On a bfloat16 CPU the cost model uses the strategy's measured speed-up; a run forced to float32 does not."""
+    from cnn_core.training import estimate as estimate_module
+    from cnn_core.training.run_config import RunConfig
+
+    monkeypatch.setenv("CNN_CLASSROOM_PRECISION", "auto")
+    monkeypatch.setattr(estimate_module, "expected_precision", lambda requested, speedups=None: "fp32" if requested == "float32" else ("fp32" if (speedups or {}).get("bf16", 1.0) < 1 else "bf16"))  # fmt: skip
+    auto = RunConfig("scratch", "synthetic", epochs=10)
+    forced = RunConfig("scratch", "synthetic", epochs=10, precision="float32")
+    fast, slow = (estimate_module.estimate_seconds(c, 2000, 1000) for c in (auto, forced))
+    speedup = auto.strategy_entry.precision_speedup["bf16"]
+    assert (slow - estimate_module.STARTUP_SECONDS) / (fast - estimate_module.STARTUP_SECONDS) == pytest.approx(speedup)

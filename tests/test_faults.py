@@ -19,8 +19,10 @@ TINY = dict(strategy="scratch", dataset="synthetic", image_size=80, batch_size=1
 
 
 @pytest.fixture
-def server_env(env):
-    """The environment of a server or trainer this test starts: the test's own folders (``env``)."""
+def server_env(env, tmp_path, monkeypatch):
+    """The environment of a server or trainer this test starts: the test's own folders, its runs in
+    ``tmp_path / "runs"``."""
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(tmp_path / "runs"))
     return env.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
 
 

@@ -86,3 +86,11 @@ def test_a_forced_float32_run_from_the_form_records_fp32(env):
     runs = run_page("app_pages/runs.py")
     table = runs.dataframe[0].value
     assert list(table["Precision"]) == ["fp32"]
+
+
+def test_a_model_measured_slower_in_bfloat16_trains_in_float32():
+    """EfficientNet-Lite0's strategies on a bfloat16 CPU: measured slower in bfloat16, so float32 (unless forced)."""
+    slower = {"bf16": 0.7}
+    assert choose_precision("auto", {"avx512_bf16"}, [], {}, slower) == "fp32"
+    assert choose_precision("auto", {"avx512_bf16"}, [], {"CNN_CLASSROOM_PRECISION": "bfloat16"}, slower) == "bf16"
+    assert choose_precision("auto", {"avx512_bf16"}, [], {}, {"bf16": 2.5}) == "bf16"

@@ -212,9 +212,6 @@ def follow_toggle(identity: Identity) -> bool:
                 _followers.pop(session_id, None)
     if not following:
         st.session_state.pop(SEEN_KEY, None)  # turning it on again jumps to where the lecturer is
-    elif not internals.supported():
-        with st.sidebar:
-            _poll_for_the_lecturer()
     return following
 
 
@@ -240,7 +237,15 @@ def follow_mode_notice(identity: Identity) -> None:
 
 def follow(pages: dict[str, st.Page], current: str) -> None:
     """For a follower's full run: when the lecturer's view is newer than the last one taken, take it (switch
-    page if needed; the page reads the lecturer's URL state as if from a link)."""
+    page if needed; the page reads the lecturer's URL state as if from a link). Where Streamlit's internals cannot
+    be used, then start polling for the next one (after taking this one: a poll in this run would rerun it)."""
+    _take_latest_view(pages, current)
+    if not internals.supported():
+        with st.sidebar:
+            _poll_for_the_lecturer()
+
+
+def _take_latest_view(pages: dict[str, st.Page], current: str) -> None:
     view = latest_view()
     if view is None or st.session_state.get(SEEN_KEY) == view.version:
         return

@@ -52,7 +52,7 @@ def _record_key(record: RunRecord) -> tuple[str, str | None, str]:
 def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: str | None = None) -> float:
     """Images per second for ``config`` in ``precision`` (default: what this machine will choose): the median of
     matching finished runs, else the measured table times the strategy's measured speed-up for that precision."""
-    precision = precision or expected_precision(config.precision)
+    precision = precision or expected_precision(config.precision, config.strategy_entry.precision_speedup)
     same = [
         e["images_per_second"]
         for r in history
@@ -78,12 +78,13 @@ def estimate_seconds(
 
     Validation images (``n_other``) cost about a third of a training image each.
     """
-    precision = expected_precision(config.precision)
+    precision = expected_precision(config.precision, config.strategy_entry.precision_speedup)
     ips = throughput(config, list(history), precision)
     work = config.effective_epochs * (n_train + n_other / 3) / ips
     feature_pass = config.strategy_entry.feature_pass
     if feature_pass and not features_cached:
-        speedup = config.strategy_entry.feature_pass_speedup.get(precision, 1.0)
+        pass_speedups = config.strategy_entry.feature_pass_speedup
+        speedup = pass_speedups.get(expected_precision(config.precision, pass_speedups), 1.0)
         base_ips = feature_pass.get(config.base, 30.0) * speedup * (REFERENCE_SIZE / config.image_size) ** 2
         work += (n_train + n_other) / base_ips
     return STARTUP_SECONDS + work
@@ -117,7 +118,7 @@ def machine_speed(history: Iterable[RunRecord]) -> float | None:
 
 
 def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecord]:
-    key = _key(config, expected_precision(config.precision))
+    key = _key(config, expected_precision(config.precision, config.strategy_entry.precision_speedup))
     return [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
 
 

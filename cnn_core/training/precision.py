@@ -14,9 +14,10 @@ automatic choice off.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,13 @@ def choose_precision(
     flags: Iterable[str] | None = None,
     gpus: Iterable[tuple[int, int]] | None = None,
     environ: dict[str, str] | None = None,
+    speedups: Mapping[str, float] | None = None,
 ) -> str:
     """The precision label a run trains in: what the run or ``CNN_CLASSROOM_PRECISION`` forces, else ``fp16`` on a
-    GPU of compute capability >= 7, ``bf16`` on a CPU with bfloat16 units, ``fp32`` otherwise. A forced 16-bit
-    precision is honoured on any hardware (slow where it is emulated); an unknown request is ``auto``."""
+    GPU of compute capability >= 7, ``bf16`` on a CPU with bfloat16 units, ``fp32`` otherwise; but ``fp32`` where
+    ``speedups`` (the run's strategy's measured speed-up per precision) says the 16-bit one is slower for this model
+    (EfficientNet-Lite0's depthwise convolutions in bfloat16, see the README). A forced 16-bit precision is honoured
+    on any hardware (slow where it is emulated); an unknown request is ``auto``."""
     environ = os.environ if environ is None else environ
     wanted = requested if requested in CHOICES and requested != "auto" else environ.get(ENV, "auto").strip().lower()
     wanted = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}.get(wanted, wanted)
@@ -78,14 +82,16 @@ def choose_precision(
         return LABELS[wanted]
     gpus = list(gpu_capabilities() if gpus is None else gpus)
     if gpus:
-        return "fp16" if all(tuple(c) >= MIN_FP16_COMPUTE_CAPABILITY for c in gpus) else "fp32"
-    return "bf16" if cpu_has_bfloat16(cpu_flags() if flags is None else flags) else "fp32"
+        chosen = "fp16" if all(tuple(c) >= MIN_FP16_COMPUTE_CAPABILITY for c in gpus) else "fp32"
+    else:
+        chosen = "bf16" if cpu_has_bfloat16(cpu_flags() if flags is None else flags) else "fp32"
+    return "fp32" if (speedups or {}).get(chosen, 1.0) < 1.0 else chosen
 
 
-def expected_precision(requested: str = "auto") -> str:
+def expected_precision(requested: str = "auto", speedups: Mapping[str, float] | None = None) -> str:
     """The precision a run asking for ``requested`` will train in on this machine's CPU (no TensorFlow imported:
     a GPU, seen only by the trainer, may still choose ``fp16``)."""
-    return choose_precision(requested, gpus=())
+    return choose_precision(requested, gpus=(), speedups=speedups)
 
 
 def apply_precision(precision: str) -> None:
@@ -94,6 +100,20 @@ def apply_precision(precision: str) -> None:
 
     keras.mixed_precision.set_global_policy(POLICIES[precision])
     logger.info("training precision %s (Keras policy %s)", precision, POLICIES[precision])
+
+
+@contextlib.contextmanager
+def precision_policy(precision: str):
+    """Models built inside compute in ``precision`` (the frozen base of a feature pass measured faster in another
+    precision than the head's training); the global policy is restored on leaving."""
+    import keras  # noqa: PLC0415
+
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(POLICIES[precision])
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(before)
 
 
 def float32_output(model):  # -> keras.Model
