@@ -12,7 +12,9 @@ they skip, saying what is missing, where it is absent.
 
 **Tiers** (markers, declared in ``pyproject.toml``, given here by file): ``e2e`` (real server + Chromium), ``ray`` (a
 local Ray cluster), ``load`` (the load bench's smoke runs), ``apptest`` (pages in Streamlit's AppTest), ``keras``
-(builds or trains real Keras models), ``unit`` (the rest). The fast tier is ``-m "not e2e and not ray and not load"``.
+(builds or trains real Keras models), ``unit`` (the rest); and ``slow`` across tiers for tests that take seconds each
+(real trainer processes, every widget of every page). The fast tier (``bash scripts/test-fast.sh``) is
+``-m "not e2e and not ray and not load and not slow"``.
 """
 
 import os
@@ -78,9 +80,16 @@ TIER_BY_FILE = {
 }
 
 
+SLOW_FILES = {"test_url_round_trip.py", "test_jobs.py", "test_faults.py"}
+"""Files whose tests each take seconds (real trainer processes, every widget of every page): ``slow`` too, left out
+of the fast tier (``bash scripts/test-fast.sh``). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
+
+
 def pytest_collection_modifyitems(config, items):
     """Each test's tier from its file: ``tests/e2e/`` is e2e, ``test_page_*`` apptest, the rest by the table."""
     for item in items:
+        if Path(str(item.fspath)).name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
         path = Path(str(item.fspath))
         if "e2e" in path.parts:
             tier = "e2e"

@@ -13,6 +13,7 @@ PAGES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("value", [10**9, -(10**9), 0])
 def test_every_numeric_field(page, value):

@@ -61,6 +61,7 @@ def mutate(rng: random.Random, text: str) -> str:
     return text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(10))
 def test_mutations_never_raise_anything_but_coded_errors(seed):
     rng = random.Random(seed)
@@ -133,6 +134,7 @@ def drop_lines(rng: random.Random, text: str) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(10))
 def test_no_count_silently_depends_on_a_name_the_paste_leaves_undefined(seed):
     """10,000 pastes with lines left out: whenever a report comes back without a warning, giving each undefined

@@ -31,6 +31,7 @@ def test_no_local_file_explains_the_download(tmp_path, monkeypatch):
     assert any("keras.datasets.mnist" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_train_the_convnet_from_the_page(mnist):
     at = run_page(PAGE)
     at.button(key="mnist_launch_mnist_cnn").click().run()

@@ -39,6 +39,7 @@ def test_fine_tuning_needs_a_finished_3b_run(env):
     assert at.button(key="train_launch").disabled
 
 
+@pytest.mark.slow
 def test_a_real_tiny_run_launched_from_the_page(env):
     at = run_page(PAGE, train_strategy="scratch", train_dataset="synthetic", train_preset="lecture", train_epochs=2)
     assert_clean(at)
@@ -85,6 +86,7 @@ def test_download_offline_says_what_to_do(env):
     assert messages and ("kagglecatsanddogs" in messages[0] or "failed" in messages[0])
 
 
+@pytest.mark.slow
 def test_one_click_queues_the_whole_story(env, monkeypatch):
     monkeypatch.setenv("CNN_CLASSROOM_MAX_JOBS", "1")
     at = run_page(PAGE, train_dataset="synthetic")

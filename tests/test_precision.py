@@ -52,6 +52,7 @@ def test_an_unknown_precision_is_refused():
         RunConfig("scratch", "synthetic", precision="fp8")
 
 
+@pytest.mark.slow
 def test_a_run_trains_in_bfloat16_with_a_float32_output_and_records_it(env, monkeypatch):
     """The real trainer with bfloat16 forced (emulated on CPUs without it): the policy is applied to the model's
     layers, the output layer and the loss stay float32, and the run records "bf16"."""
@@ -72,6 +73,7 @@ def test_a_run_trains_in_bfloat16_with_a_float32_output_and_records_it(env, monk
     assert 0 <= record.epochs[0]["loss"] < 10
 
 
+@pytest.mark.slow
 def test_a_forced_float32_run_from_the_form_records_fp32(env):
     at = run_page("app_pages/train.py", train_strategy="scratch", train_dataset="synthetic", train_preset="lecture", train_epochs=1)  # fmt: skip
     assert_clean(at)

@@ -93,6 +93,7 @@ def keras_gradient_cells(stacks: list[dict]) -> list:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_receptive_fields_agree_with_keras_gradients_on_random_stacks():
     rng = np.random.default_rng(2019)
     cases = []
