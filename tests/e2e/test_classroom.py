@@ -271,7 +271,9 @@ def test_a_follower_sees_the_lecturers_kernel_size_within_a_second(browser, clas
         pl.locator(kernel).fill("5")
         pl.locator(kernel).press("Enter")
         _settled(pl)
-        time.sleep(1.5)
+        # the lecturer's change is published (the event a follower would take), and the learner's page stays put
+        wait_for(lambda: (view := server.room.lecturer_view()) and view.params.get("conv_k") == "5", timeout=20, what="the lecturer's view with conv_k=5")  # fmt: skip
+        _settled(pf)
         assert pf.locator(kernel).input_value() == "3"
         for pg in (pl, pf):
             _clean(pg)
