@@ -258,11 +258,6 @@ def _split_run_together(line: str) -> str | None:
     return line
 
 
-def parse_tree(code: str) -> ast.Module:
-    """:func:`prepare_code`'s syntax tree."""
-    return prepare_code(code).tree
-
-
 class Evaluator:
     """Evaluates statements and expressions in ``env``; subclasses give names, attributes and calls a meaning."""
 

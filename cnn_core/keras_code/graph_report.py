@@ -284,13 +284,3 @@ def _dot_shape(shape: Shape) -> str:
 
 def _dot_text(text: str) -> str:
     return text.replace('"', '\\"')
-
-
-CONV_KINDS = frozenset({"Conv2D", "SeparableConv2D", "DepthwiseConv2D"})
-
-
-def last_conv(report: GraphReport) -> NodeReport | None:
-    """The last connected convolution whose receptive field is known: how much of the input the convolutional
-    base's top sees (seed 000's second reason for pooling)."""
-    convs = [n for n in report.connected if n.kind in CONV_KINDS and n.receptive_field.extent == "spatial"]
-    return convs[-1] if convs else None

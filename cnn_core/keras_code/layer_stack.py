@@ -109,6 +109,15 @@ class _Spec:
 
 
 @dataclass(frozen=True)
+class _ConvWindow(_Spec):
+    """A 2-D convolution (plain, separable, depthwise): its window over the receptive field is its kernel."""
+
+    def receptive_step(self, input_shape: Shape) -> FieldStep:
+        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
+        return FieldStep("window", arith.rows, arith.cols)
+
+
+@dataclass(frozen=True)
 class Rescaling(_Spec):
     kind: ClassVar[str] = "Rescaling"
     scale: float = 1.0
@@ -122,7 +131,7 @@ class Rescaling(_Spec):
 
 
 @dataclass(frozen=True)
-class Conv2D(_Spec):
+class Conv2D(_ConvWindow):
     kind: ClassVar[str] = "Conv2D"
     filters: int = 32
     kernel_size: int | tuple[int, int] = 3
@@ -170,10 +179,6 @@ class Conv2D(_Spec):
 
     def shape_words(self, input_shape: Shape, output_shape: Shape) -> tuple[str, dict[str, object]] | None:
         return "filters", {"n": self.filters}
-
-    def receptive_step(self, input_shape: Shape) -> FieldStep:
-        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
-        return FieldStep("window", arith.rows, arith.cols)
 
 
 @dataclass(frozen=True)
@@ -464,7 +469,7 @@ class LayerNormalization(_Spec):
 
 
 @dataclass(frozen=True)
-class SeparableConv2D(_Spec):
+class SeparableConv2D(_ConvWindow):
     kind: ClassVar[str] = "SeparableConv2D"
     filters: int = 32
     kernel_size: int | tuple[int, int] = 3
@@ -494,13 +499,9 @@ class SeparableConv2D(_Spec):
         n = 3 if self.use_bias else 2
         return n, n
 
-    def receptive_step(self, input_shape: Shape) -> FieldStep:
-        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
-        return FieldStep("window", arith.rows, arith.cols)
-
 
 @dataclass(frozen=True)
-class DepthwiseConv2D(_Spec):
+class DepthwiseConv2D(_ConvWindow):
     kind: ClassVar[str] = "DepthwiseConv2D"
     kernel_size: int | tuple[int, int] = 3
     strides: int | tuple[int, int] = 1
@@ -528,10 +529,6 @@ class DepthwiseConv2D(_Spec):
     def weight_tensors(self) -> tuple[int, int]:
         n = 2 if self.use_bias else 1
         return n, n
-
-    def receptive_step(self, input_shape: Shape) -> FieldStep:
-        arith = conv2d_arithmetic(input_shape, 1, self.kernel_size, self.strides, self.padding, self.dilation_rate)
-        return FieldStep("window", arith.rows, arith.cols)
 
 
 @dataclass(frozen=True)
@@ -834,7 +831,7 @@ def stack_receptive_fields(input_shape: Shape, layers: Sequence[_Spec]) -> list[
 def last_conv_field(input_shape: Shape, layers: Sequence[_Spec]) -> ReceptiveField:
     """The receptive field of the stack's last convolution: how much of the input its top sees (seed 000)."""
     fields = stack_receptive_fields(input_shape, layers)
-    convs = [f for layer, f in zip(layers, fields, strict=True) if layer.kind in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")]  # fmt: skip
+    convs = [f for layer, f in zip(layers, fields, strict=True) if isinstance(layer, _ConvWindow)]
     return convs[-1] if convs else ReceptiveField("unknown")
 
 
