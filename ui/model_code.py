@@ -92,7 +92,9 @@ def field_text(field: ReceptiveField) -> str:
 
 def model_graph(graph: GraphReport) -> None:
     """The connected graph drawn (boxes with kind and parameters, edges with shapes)."""
-    st.graphviz_chart(graph_dot(graph, t("params.params_word"), large=lecture_mode()), width="content")  # natural size: stretched, one box fills a projector
+    st.graphviz_chart(
+        graph_dot(graph, t("params.params_word"), large=lecture_mode()), width="content"
+    )  # natural size: stretched, one box fills a projector
     st.caption(t("params.graph_legend"))
 
 
