@@ -98,6 +98,8 @@ class Block:
     trainable: bool = True
     nested: bool = False
     built_nodes: list[int] | None = None
+    weights: object = None
+    """A pretrained base's ``weights=`` argument (Keras's default, ``"imagenet"``, when not given)."""
 
 
 @dataclass(frozen=True)
@@ -589,7 +591,9 @@ class GraphReader(Evaluator):
             raise self.error("unsupported_base", "VGG16 is modelled with include_top=False (the book's conv base)", name="VGG16(include_top=True)")  # fmt: skip
         if kwargs.get("pooling") not in (None,):
             raise self.error("unsupported_base", "VGG16 with pooling= is not modelled here", name="VGG16(pooling=...)")
-        block = Block("VGG16", "vgg16", self.line)
+        block = Block(
+            "VGG16", "vgg16", self.line, weights=kwargs.get("weights", args[1] if len(args) > 1 else "imagenet")
+        )
         for spec in vgg16_conv_base().layers:
             block.items.append(Layer(spec, spec.kind, spec.name or "", self.line))
         self.uid_name("input_layer")

@@ -31,6 +31,7 @@ from cnn_core.classroom.room import SOLO, ClassroomSettings, Identity, Role, che
 from cnn_core.core.settings import PROJECT_ROOT
 from cnn_core.runs.ray_backend import RayBackend
 from cnn_core.training.curves import eta_seconds
+from cnn_core.training.custom_model import check_run, graph_record
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import (
     ACTIVE_STATES,
@@ -366,13 +367,20 @@ def launch(
     """Create a run for ``config`` owned by ``owner`` and hand it to the backend (started now or queued).
 
     Returns the run id; raises :class:`~cnn_core.classroom.room.ClassroomError` (``quota``) when ``owner`` already has
-    their quota of active runs, or (``signed_out``) when nobody signed in asks in classroom mode.
+    their quota of active runs, or (``signed_out``) when nobody signed in asks in classroom mode, and
+    :class:`~cnn_core.training.custom_model.ModelCheckError` for a learner's model the launch check refuses
+    (before any folder or process exists).
     """
+    graph = None
+    if config.is_custom:
+        check = check_run(config)
+        check.raise_first()
+        graph = graph_record(check.report)
     backend = backend or configured_backend(max_running)
     settings = ClassroomSettings.from_env()
     with _scheduler_lock(store):  # two quick clicks must not both pass the quota
         check_quota(owner, (r.owner for r in store.list() if r.state in ACTIVE_STATES), settings)
-        run_id = store.create(config, name, estimated_seconds, owner=owner)
+        run_id = store.create(config, name, estimated_seconds, owner=owner, model_graph=graph)
         store.set_status(run_id, backend=backend.name)
     backend.submit(store, run_id)
     return run_id

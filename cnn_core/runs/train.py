@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from cnn_core.runs.jobs import dispatch
-from cnn_core.runs.worker import run, use_xla_cache
+from cnn_core.runs.worker import limit_trainer_memory, run, use_xla_cache
 from cnn_core.training.run_store import RunStore
 
 logger = logging.getLogger("cnn_core.runs.train")
@@ -24,6 +24,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m cnn_core.runs.train RUN_DIR", file=sys.stderr)
         return 2
     run_dir = Path(argv[1]).resolve()
+    limit_trainer_memory()
     code = run(run_dir)
     try:
         dispatch(RunStore(run_dir.parent))

@@ -5,10 +5,12 @@ Imports Keras lazily (the classes are built on first use), so importing this mod
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
+from cnn_core.core.errors import CodedError
 from cnn_core.training.run_store import Phase, RunWriter
 
 PROGRESS_EVERY_S = 0.5
@@ -98,14 +100,34 @@ def make_best_checkpoint(writer: RunWriter):
     return BestCheckpoint()
 
 
+class TrainingDivergedError(CodedError):
+    """The loss became NaN or infinite: the weights are lost, training cannot go on (a rate too high, logits
+    overflowing). The run ends failed with this reason, its best epoch so far kept."""
+
+    catalog = "run_errors"
+
+
+def make_divergence_guard():
+    class DivergenceGuard(_keras_callback_base()):
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                raise TrainingDivergedError(
+                    "nan_loss", f"the loss became {float(loss)} at batch {batch + 1}", batch=batch + 1
+                )
+
+    return DivergenceGuard()
+
+
 def run_callbacks(writer: RunWriter, images_per_epoch: int, patience: int | None) -> list:
-    """``[best checkpoint, recorder]`` plus early stopping on val_loss after ``patience`` epochs when given.
+    """``[best checkpoint, recorder, divergence guard]`` plus early stopping on val_loss after ``patience`` epochs
+    when given.
 
     The checkpoint comes first: once an epoch shows up in ``epochs.jsonl``, its checkpoint is already on disk.
     """
     import keras  # noqa: PLC0415
 
-    callbacks = [make_best_checkpoint(writer), make_recorder(writer, images_per_epoch)]
+    callbacks = [make_best_checkpoint(writer), make_recorder(writer, images_per_epoch), make_divergence_guard()]
     if patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience))
     return callbacks

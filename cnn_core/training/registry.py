@@ -50,7 +50,8 @@ class Strategy:
     """One training strategy of the book, and everything the app needs to know about it."""
 
     name: str
-    data: Literal["images", "mnist"]
+    data: Literal["images", "mnist", "any"]
+    """What it trains on; ``"any"``: the run's dataset says (a learner's own model on MNIST or an image folder)."""
     epochs: int
     batch_size: int
     optimizer: str
@@ -130,6 +131,10 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("mnist_cnn", "mnist", 5, 64, "rmsprop", None, 0.991,
                  "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}, lecture=Workload(28, None, 5),
                  precision_speedup={"bf16": 1.55}),
+        # A learner's own listing: the loss follows its output layer (custom_model.loss_for), its speed its size
+        # (estimate.custom_throughput); no book accuracy, no measured speed-up (float32 unless forced).
+        Strategy("custom", "any", 5, 32, "rmsprop", None, float("nan"), "from_output",
+                 lecture=Workload(180, 300, 5)),
     )
 }  # fmt: skip
 """Every strategy, in the book's order."""

@@ -12,6 +12,9 @@ from cnn_core.keras_code.layer_stack import StackError, analyze_stack
 from cnn_core.training.precision import CHOICES as PRECISION_CHOICES
 from cnn_core.training.registry import STRATEGIES, Strategy, StrategyDefaults, get_strategy
 
+CUSTOM = "custom"
+"""The strategy of a learner's own model (:mod:`cnn_core.training.custom_model`)."""
+MAX_CODE_CHARS = 20_000
 BASES: tuple[str, ...] = ("efficientnet_lite0", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0")
 OPTIMIZERS: tuple[str, ...] = ("rmsprop", "adam", "sgd")
 
@@ -58,6 +61,12 @@ class RunConfig:
     early_stopping_patience: int | None = None
     precision: str = "auto"
     """``auto``: the hardware chooses (:mod:`cnn_core.training.precision`); ``float32`` (or a 16-bit type) forces."""
+    model_code: str = ""
+    """The ``custom`` strategy: the learner's listing as pasted (read by the editor's reader, never executed)."""
+    model_names: str = ""
+    """Values for names the listing uses but does not define (``num_classes = 2``), as the editor's field has them."""
+    model_blocks: tuple[str, ...] = ()
+    """Names to read as blocks that keep their input's shape (``data_augmentation``)."""
 
     def __post_init__(self) -> None:
         strategy = self.strategy_entry  # ValueError for an unknown name
@@ -79,6 +88,15 @@ class RunConfig:
             )
         if len(self.name) > 120:
             raise ValueError("name must be at most 120 characters")
+        if (self.strategy == CUSTOM) != bool(self.model_code.strip()):
+            raise ValueError(
+                f"A model listing goes with strategy={CUSTOM!r} and only with it. "
+                f"Received: strategy={self.strategy!r}, {len(self.model_code)} characters of code"
+            )
+        if len(self.model_code) > MAX_CODE_CHARS or len(self.model_names) > 1000 or len(self.model_blocks) > 20:
+            raise ValueError(
+                f"A model listing has at most {MAX_CODE_CHARS} characters. Received: {len(self.model_code)}"
+            )
         if strategy.book_convnet and self.image_size < book_convnet_min_size():
             raise ValueError(
                 f"The book's convnet needs images of at least {book_convnet_min_size()} px. "
@@ -113,7 +131,12 @@ class RunConfig:
 
     @property
     def is_mnist(self) -> bool:
-        return self.strategy_entry.data == "mnist"
+        data = self.strategy_entry.data
+        return data == "mnist" or (data == "any" and (self.dataset == "mnist" or self.dataset.endswith(".npz")))
+
+    @property
+    def is_custom(self) -> bool:
+        return self.strategy == CUSTOM
 
     @property
     def uses_pretrained_base(self) -> bool:
@@ -126,7 +149,10 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("model_blocks"), list):
+            values["model_blocks"] = tuple(values["model_blocks"])
+        return cls(**values)
 
 
 def preset_epochs(strategy: str, preset: str) -> int:

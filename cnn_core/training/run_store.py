@@ -13,6 +13,8 @@ Layout of ``RUNS_DIR/<run_id>/`` (:class:`RunFolder` names every file)::
     test.json              the final test evaluation                           (trainer)
     test_predictions.json  every test item's true and predicted class          (trainer)
     train.log              the training process's output                       (backend)
+    model_code.txt         a learner's own model: the listing as pasted (never executed)   (store)
+    model_graph.json       ... and the graph the editor read from it                      (store)
     STOP                   present when a stop was requested                   (store)
 
 Three kinds of access, three objects: :class:`RunStore` creates, lists, loads, renames and deletes runs;
@@ -130,6 +132,8 @@ class RunFolder:
     predictions = property(lambda self: self.path / "test_predictions.json")
     log = property(lambda self: self.path / "train.log")
     stop = property(lambda self: self.path / "STOP")
+    model_code = property(lambda self: self.path / "model_code.txt")
+    model_graph = property(lambda self: self.path / "model_graph.json")
 
 
 def _read_json(path: Path) -> dict:
@@ -353,14 +357,22 @@ class RunStore:
         return RunWriter(self, run_id)
 
     def create(
-        self, config: RunConfig, name: str = "", estimated_seconds: float | None = None, owner: Identity = SOLO
+        self,
+        config: RunConfig,
+        name: str = "",
+        estimated_seconds: float | None = None,
+        owner: Identity = SOLO,
+        model_graph: dict | None = None,
     ) -> str:
         """A new run folder in state ``queued``, owned by ``owner`` (with the estimate shown at launch, if any);
-        returns its id."""
+        returns its id. A learner's own model also keeps its listing and ``model_graph``, the graph read from it."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = RunFolder(self.root / run_id)
         folder.path.mkdir(parents=True)
         write_text_atomic(folder.config, config.to_json())
+        if config.model_code:
+            write_text_atomic(folder.model_code, config.model_code)
+            write_json_atomic(folder.model_graph, model_graph or {})
         meta = {"name": validate_name(name or config.name), "created_at": now(), "owner": owner.as_owner()}
         if estimated_seconds is not None:
             meta["estimated_seconds"] = round(float(estimated_seconds), 1)

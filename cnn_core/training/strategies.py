@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_core.training import models
+from cnn_core.training import custom_model, models
 from cnn_core.training.callbacks import run_callbacks
 from cnn_core.training.pipelines import array_batches, cached_features, image_splits, mnist_splits
 from cnn_core.training.precision import apply_precision, choose_precision, float32_output, precision_policy
-from cnn_core.training.pretrained.bases import fine_tune_start, load_base
+from cnn_core.training.pretrained.bases import APPLICATIONS, KERAS_CACHE, fine_tune_start, load_base
+from cnn_core.training.pretrained.errors import MissingWeightsError
 from cnn_core.training.registry import STRATEGIES, get_strategy
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import ACTIVE_STATES, Phase, RunState, RunStore, RunWriter
@@ -178,6 +179,64 @@ def train_mnist_cnn(run: TrainingRun) -> RunResult:
     return result(model, result_)
 
 
+def train_custom(run: TrainingRun) -> RunResult:
+    """Your model: the listing checked again against the data, rebuilt in Keras from the editor's graph (never
+    executed), trained with the loss its output layer calls for."""
+
+    config = run.config
+    if config.is_mnist:
+        train, validation, test, labels = mnist_splits(config, flatten=False, one_hot=False)
+        data = custom_model.MNIST
+    else:
+        report, splits = image_splits(config)
+        record_dataset(run, report)
+        data = custom_model.DataShape("images", len(report.classes), config.image_size)
+    check = custom_model.check_model(
+        config.model_code, data, config.effective_batch_size, config.model_names, config.model_blocks
+    )
+    check.raise_first()  # the launch checked the same; the data or the caps may have changed since
+    model = custom_model.build_model(config.model_code, config.model_names, config.model_blocks, pretrained_base)
+    loss = custom_loss(check.loss)
+    if config.is_mnist:
+        shape = check.input_shape
+        train, validation, test = ((x.reshape(len(x), *shape), y) for x, y in (train, validation, test))
+        best, result_ = fit_and_record(
+            run, model, train, validation, test, len(train[0]), loss=loss, batch_size=config.effective_batch_size
+        )
+        record_predictions(run, best, test[0], labels, range(len(labels)), [str(d) for d in range(10)])
+        return result(model, result_)
+    best, test_result = fit_and_record(
+        run, model, splits["train"], splits["validation"], splits["test"], report.n_train, loss=loss
+    )
+    record_test_images(run, best, splits["test"], report)
+    return result(model, test_result)
+
+
+def custom_loss(loss: custom_model.Loss | None):
+    """``(loss, metrics)`` for the output layer's loss; logits are compared at 0 (binary) or by their largest."""
+    import keras  # noqa: PLC0415
+
+    if loss is None:
+        raise ValueError("the model's output does not fit the data's classes")
+    if loss.name == "binary_crossentropy":
+        metric = keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if loss.from_logits else 0.5)
+        return keras.losses.BinaryCrossentropy(from_logits=loss.from_logits), [metric]
+    metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=loss.from_logits), [metric]
+
+
+def pretrained_base(kind: str):
+    """The ImageNet-weighted Keras application a listing names (``vgg16``): weights from Keras's cache, never random."""
+    import keras  # noqa: PLC0415
+
+    try:
+        return keras.applications.VGG16(weights="imagenet", include_top=False)
+    except Exception as err:  # noqa: BLE001 - offline downloads fail with several error types
+        raise MissingWeightsError(
+            kind, str(KERAS_CACHE / APPLICATIONS[kind].weights_file), "connect to the internet once"
+        ) from err
+
+
 # --- Which function trains which registry entry ---------------------------------------------------------
 
 TRAINERS: Mapping[str, Callable[[TrainingRun], RunResult]] = {
@@ -188,6 +247,7 @@ TRAINERS: Mapping[str, Callable[[TrainingRun], RunResult]] = {
     "fine_tuning": train_fine_tuning,
     "mnist_mlp": train_mnist_mlp,
     "mnist_cnn": train_mnist_cnn,
+    "custom": train_custom,
 }
 """Strategy name -> the function that trains it (one for each entry of the registry; a test checks)."""
 
@@ -216,9 +276,12 @@ def optimizer_for(config: RunConfig):
     return cls() if lr is None else cls(learning_rate=lr)
 
 
-def fit_and_record(run: TrainingRun, model, train, validation, test, n_train: int, jit_compile=False, **fit_kwargs):
-    """Compile with the strategy's loss, ``model.fit`` with the recording callbacks, then evaluate the best
-    epoch's weights on the test data. ``train`` and ``test`` are a dataset or an ``(x, y)`` pair.
+def fit_and_record(
+    run: TrainingRun, model, train, validation, test, n_train: int, jit_compile=False, loss=None, **fit_kwargs
+):
+    """Compile with the strategy's loss (or ``loss``: a ``(loss, metrics)`` pair), ``model.fit`` with the recording
+    callbacks, then evaluate the best epoch's weights on the test data. ``train`` and ``test`` are a dataset or an
+    ``(x, y)`` pair.
 
     Returns ``(model with the best weights, {"loss", "accuracy", "seconds"} on the test data)``.
     """
@@ -226,7 +289,8 @@ def fit_and_record(run: TrainingRun, model, train, validation, test, n_train: in
     config = run.config
     strategy = get_strategy(config.strategy)
     model = float32_output(model)  # mixed precision: the loss and the probabilities stay float32
-    model.compile(optimizer=optimizer_for(config), loss=strategy.loss, metrics=["accuracy"], jit_compile=jit_compile)
+    loss, metrics = loss or (strategy.loss, ["accuracy"])
+    model.compile(optimizer=optimizer_for(config), loss=loss, metrics=metrics, jit_compile=jit_compile)
     patience = config.early_stopping_patience or strategy.early_stopping_patience
     callbacks = run_callbacks(run.writer, n_train, patience)
     x, y = (train, None) if not isinstance(train, tuple) else train
