@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cnn_core.keras_code.evaluator import LayerCodeError
+from cnn_core.training.custom_model import model_fingerprint, multiply_adds, read_model
 from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig
@@ -27,6 +29,9 @@ MEASURED_IMAGES_PER_SECOND = {
 FEATURE_PASS_IMAGES_PER_SECOND = {base: ips for s in STRATEGIES.values() for base, ips in s.feature_pass.items()}
 """One pass of the frozen base over the images (feature extraction's first step, skipped when cached)."""
 STARTUP_SECONDS = 5.0
+CUSTOM_CALIBRATION = ((3_100_032, 3_000.0), (415_288_960, 49.0))
+"""``(multiply-adds, images per second)`` of the book's MNIST convnet and cats-vs-dogs convnet at 180 px (the
+registry's ``mnist_cnn`` and ``scratch`` speeds): the two points :func:`custom_throughput` draws its line through."""
 FALLBACK_IMAGES_PER_SECOND = 50.0
 
 
@@ -41,8 +46,25 @@ def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int,
     return used("train"), used("validation") + used("test")
 
 
+def custom_throughput(multiply_adds: int) -> float:
+    """Training images per second of a learner's model on 2 CPU cores: ``1 / (a + b * multiply_adds)``, a line
+    through two measured points of ``bench/training.py`` (the book's MNIST convnet, 3.1 M multiply-adds, 3,000
+    images/s; its cats-vs-dogs convnet at 180 px, 415 M, 49 images/s): ``b`` the seconds a multiply-add costs
+    forward and backward, ``a`` what every image costs besides."""
+    (small_macs, small_ips), (large_macs, large_ips) = CUSTOM_CALIBRATION
+    per_mac = (1 / large_ips - 1 / small_ips) / (large_macs - small_macs)
+    per_image = 1 / small_ips - per_mac * small_macs
+    return 1 / (per_image + per_mac * max(multiply_adds, 0))
+
+
+def _model_key(config: RunConfig) -> str | None:
+    if config.is_custom:
+        return model_fingerprint(config.model_code, config.model_names, config.model_blocks)
+    return config.base if config.uses_pretrained_base else None
+
+
 def _key(config: RunConfig, precision: str) -> tuple[str, str | None, str]:
-    return config.strategy, config.base if config.uses_pretrained_base else None, precision
+    return config.strategy, _model_key(config), precision
 
 
 def _record_key(record: RunRecord) -> tuple[str, str | None, str]:
@@ -63,6 +85,12 @@ def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: 
     if same:
         return float(statistics.median(same))
     entry = config.strategy_entry
+    if config.is_custom:  # its multiply-adds are counted at its own input size
+        try:
+            macs = multiply_adds(read_model(config.model_code, config.model_names, config.model_blocks)[1])
+        except (LayerCodeError, ValueError):
+            return FALLBACK_IMAGES_PER_SECOND
+        return custom_throughput(macs)
     base = (entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND) * entry.precision_speedup.get(
         precision, 1.0
     )

@@ -43,8 +43,11 @@ def image_splits(config: RunConfig):
 
 def mnist_splits(config: RunConfig, flatten: bool, one_hot: bool):
     """``(train, validation, test)`` pairs of MNIST: images scaled to 0..1 (flat 784 or 28x28x1), labels
-    one-hot or sparse; plus the raw test labels."""
+    one-hot or sparse; plus the raw test labels. ``limit_per_class`` keeps the first that many of each digit in the
+    training and validation splits (the test split stays whole: every run is measured on the same 10,000)."""
     (xt, yt), (xv, yv), (xs, ys) = load_mnist(str(dataset_root(config)))
+    if config.limit_per_class:
+        (xt, yt), (xv, yv) = (first_per_class(x, y, config.limit_per_class) for x, y in ((xt, yt), (xv, yv)))
 
     def images(x):
         return (x.reshape(len(x), 784) if flatten else x.reshape(len(x), 28, 28, 1)).astype("float32") / 255
@@ -53,6 +56,14 @@ def mnist_splits(config: RunConfig, flatten: bool, one_hot: bool):
         return np.eye(10, dtype="float32")[y] if one_hot else y
 
     return (images(xt), labels(yt)), (images(xv), labels(yv)), (images(xs), labels(ys)), ys
+
+
+def first_per_class(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``limit`` items of each class, in their original order."""
+    keep = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        keep[np.flatnonzero(y == label)[:limit]] = True
+    return x[keep], y[keep]
 
 
 def cached_features(base, base_name: str, report: DatasetReport, config: RunConfig, splits) -> dict:
