@@ -16,6 +16,7 @@ from cnn_core.keras_code.layer_code import edit_stack, stack_of
 from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last, last_conv_field
 from cnn_core.keras_code.layer_table import LAYER_TYPES
 from ui.common import labeler, show_error, t
+from ui.custom_model import train_this_button
 from ui.follow import page_fragment
 from ui.guess import reveal_gate
 from ui.keras_check import keras_check_table, keras_graph_check
@@ -284,8 +285,11 @@ def layer_editor() -> None:
             tab_s.code(stack.sequential_code(), language="python")
         else:
             st.code(graph_to_code(graph), language="python")
-    if st.button(t("params.check_keras"), key="params_editor_keras"):
+    k1, k2 = st.columns(2)
+    if k1.button(t("params.check_keras"), key="params_editor_keras", width="stretch"):
         keras_graph_check(graph, code, format_names(names), blocks)
+    with k2:
+        train_this_button(code, format_names(names), tuple(blocks), width="stretch", type="primary")
     publish(URL_STATE)
 
 

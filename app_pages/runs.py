@@ -12,10 +12,12 @@ from cnn_core.core.settings import load_settings
 from cnn_core.runs.board import run_rows
 from cnn_core.runs.recorded import recorded_runs
 from cnn_core.training.curves import curves_png, epochs_replayed, metrics_csv
+from cnn_core.training.custom_model import run_listing
 from cnn_core.training.evaluation import evaluate_run, load_run_model, predict_image, wrong_examples
 from cnn_core.training.run_store import LIVE_STATES, RESULT_STATES, RunRecord
 from ui.classroom import allowed, me, owner_caption, visible
 from ui.common import max_upload_bytes, show_error, t
+from ui.custom_model import code_difference_view, runs_table, variant_button
 from ui.photos import decode_upload
 from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, runs_now
 from ui.url_state import Choice, Many, Text, publish, restore
@@ -132,6 +134,9 @@ with tab_run:
                 key="runs_model",
             )
 
+        listing = run_listing(record.config) if record.config else None
+        variant_button(listing, record.config.model_names if listing else "", record.config.model_blocks if listing else ())  # fmt: skip
+
         evaluation = evaluate_run(record)
         if evaluation is not None:
             st.subheader(t("runs.evaluation"))
@@ -180,6 +185,10 @@ with tab_compare:
     )
     chosen = [finished[i] for i in chosen_ids]
     if chosen:
+        st.markdown(f"**{t('runs.compare_table')}**")
+        runs_table(chosen)
+        if len(chosen) == 2:
+            code_difference_view(*chosen)
         st.plotly_chart(curves_figure(chosen, "accuracy"), key="runs_compare_acc", width="stretch")
         st.plotly_chart(curves_figure(chosen, "loss", bands=False), key="runs_compare_loss", width="stretch")
         st.caption(t("runs.bands_note"))

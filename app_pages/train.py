@@ -1,4 +1,4 @@
-"""Training lab: choose a strategy, see the estimate and the book's result, launch, watch it learn."""
+"""Training lab: choose a strategy (or your own model), see the estimate and the book's result, launch, watch it learn."""
 
 from pathlib import Path
 
@@ -8,15 +8,18 @@ from cnn_core.classroom.room import ClassroomError
 from cnn_core.core.settings import load_settings
 from cnn_core.data.acquire import synthetic_counts
 from cnn_core.data.datasets import find_datasets, image_counts
+from cnn_core.data.reports import find_mnist_files, mnist_counts, short_label
 from cnn_core.runs.jobs import configured_backend, launch
 from cnn_core.runs.story import queue_story, story_plan
+from cnn_core.training.custom_model import ModelCheckError, check_run, model_input_size
 from cnn_core.training.estimate import estimate, workload
 from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import IMAGE_STRATEGIES, PRESETS, get_strategy
-from cnn_core.training.run_config import BASES, RunConfig, apply_preset, preset_changes, preset_epochs
+from cnn_core.training.run_config import BASES, CUSTOM, RunConfig, apply_preset, preset_changes, preset_epochs
 from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.classroom import me, visible
-from ui.common import labeler, show_error, t
+from ui.common import current_language, labeler, show_error, t
+from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, show_launch_refusal
 from ui.data_flows import data_flows
 from ui.lecture import lecture_mode
 from ui.training import format_seconds, live_run_view, pick_run, runs_now, story_view
@@ -30,14 +33,25 @@ def dataset_choices(roots: tuple[str, ...]) -> dict[str, str]:
     return found | {"synthetic": "synthetic"}
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def mnist_choices(roots: tuple[str, ...], lang: str) -> dict[str, str]:
+    """Display name -> source for MNIST (your own model may train on it): local ``.npz`` files, then the download."""
+    folders = [Path(r) for r in roots]
+    found = {t("custom.mnist_file", name=short_label(p, folders)): str(p) for p in find_mnist_files(folders)}
+    return found | {t("custom.mnist_download"): "mnist"}
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def dataset_counts(folder: str) -> dict[str, dict[str, int]]:
     """``counts[split][class]`` of the chosen dataset, for the estimate."""
+    if folder == "mnist" or folder.endswith(".npz"):
+        return mnist_counts()
     return synthetic_counts() if folder == "synthetic" else image_counts(Path(folder))
 
 
+STRATEGY_CHOICES = (*IMAGE_STRATEGIES, CUSTOM)
 URL_STATE = {
-    "train_strategy": Choice(IMAGE_STRATEGIES), "train_base": Choice(BASES), "train_preset": Choice(PRESETS),
+    "train_strategy": Choice(STRATEGY_CHOICES), "train_base": Choice(BASES), "train_preset": Choice(PRESETS),
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
     "train_dataset": Text(200), "train_precision": Choice(("auto", "float32")),
 }  # fmt: skip
@@ -51,12 +65,14 @@ records = visible(records)
 c1, c2, c3 = st.columns(3)
 strategy = c1.selectbox(
     t("train.strategy"),
-    IMAGE_STRATEGIES,
+    STRATEGY_CHOICES,
     help=t("help.train_strategy"),
     key="train_strategy",
     format_func=labeler("strategies."),
 )
 datasets = dataset_choices(tuple(str(r) for r in settings.data_roots))
+if strategy == CUSTOM:  # your own model trains on MNIST too
+    datasets = mnist_choices(tuple(str(r) for r in settings.data_roots), current_language()) | datasets
 if st.session_state.get("train_dataset") not in datasets:
     st.session_state.pop("train_dataset", None)  # a link from another machine names another dataset
 dataset_name = c2.selectbox(
@@ -74,6 +90,10 @@ base = c3.selectbox(
     key="train_base",
     disabled=not entry.pretrained_base or entry.continues is not None,  # fine-tuning keeps its source's base
 )
+model_code, model_names, model_blocks = "", "", ()
+if strategy == CUSTOM:
+    st.caption(t("custom.intro"))
+    model_code, model_names, model_blocks = model_fields(lecture_mode())
 c1, c2, c3, c4 = st.columns(4)
 preset = c1.radio(
     t("train.preset"),
@@ -99,7 +119,7 @@ batch = c3.number_input(
     value=None,
     help=t("help.train_batch"),
     key="train_batch",
-    placeholder=str(entry.batch_size),
+    placeholder=str(entry.workload(preset).batch_size or entry.batch_size),
 )
 lr = c4.number_input(
     t("train.learning_rate"), 1e-7, 1.0, value=None, help=t("help.train_lr"), key="train_lr", format="%g",
@@ -134,31 +154,43 @@ if not lecture_mode():  # an advanced control: hidden on the projector
 publish(URL_STATE)
 data_flows()
 
+if strategy == CUSTOM and not model_code.strip():
+    st.info(t("custom.empty"))
 try:
     config = apply_preset(
         RunConfig(
             strategy=strategy,
             dataset=datasets[dataset_name],
             base=base,
+            image_size=model_input_size(model_code, model_names, model_blocks) if strategy == CUSTOM else 180,
             epochs=epochs,
             batch_size=batch,
             learning_rate=lr,
             start_from=start_from,
             name=name,
             precision=precision,
+            model_code=model_code,
+            model_names=model_names,
+            model_blocks=model_blocks,
         ),  # fmt: skip
         preset,
     )
 except ValueError as err:
-    st.error(t("train.invalid", message=str(err)))
+    if strategy != CUSTOM or model_code.strip():
+        st.error(t("train.invalid", message=str(err)))
     st.stop()
+check = check_run(config) if config.is_custom else None
 
 counts = dataset_counts(datasets[dataset_name])
 n_train, n_other = workload(config, counts)
 expected = estimate(config, n_train, n_other, history=records)
 m1, m2 = st.columns(2)
 m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=t(f"train.estimate_{expected.basis}"))
-m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
+if check is None:
+    m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
+else:
+    with m2:
+        check_panel(check, config.is_mnist, config.image_size, config.effective_batch_size)
 st.caption(t("train.workload_value", epochs=config.effective_epochs, images=n_train, size=config.image_size))
 changes = preset_changes(strategy, preset)
 if changes:
@@ -169,12 +201,14 @@ if dataset_name == "synthetic":
 active = [r for r in records if r.state in ACTIVE_STATES]
 if active:
     st.caption(t("train.queue_note", running=len(active), limit=configured_backend().capacity() or "?"))
-disabled = entry.continues is not None and start_from is None
+disabled = (entry.continues is not None and start_from is None) or (check is not None and not check.ok)
 if st.button(t("train.launch"), key="train_launch", type="primary", disabled=disabled):
     try:
         run_id = launch(store, config, name=name, estimated_seconds=expected.seconds, owner=me())
     except ClassroomError as err:  # the learner's quota is full
         show_error("classroom_errors", err)
+    except ModelCheckError as err:  # the engine's own check (the button's state may be stale)
+        show_launch_refusal(err)
     else:
         st.session_state["train_run_id"] = run_id
         st.toast(t("train.launched", run_id=run_id))
@@ -188,6 +222,16 @@ if run_id is None:
     st.caption(t("train.nothing_running_here", active=len(active)) if active else t("train.nothing_running"))
 else:
     live_run_view(store, run_id, key="train_live")
+
+if strategy == CUSTOM:
+    st.divider()
+    mnist_sources = mnist_choices(tuple(str(r) for r in settings.data_roots), current_language())
+    image_folders = [folder for folder in dataset_choices(tuple(str(r) for r in settings.data_roots)).values() if folder != "synthetic"]  # fmt: skip
+    comparisons_section(store, launch, me(), next(iter(mnist_sources.values())), next(iter(image_folders), None))
+    pair_runs = st.session_state.get("train_pair_runs")  # launched from this browser only
+    if pair_runs:
+        pair_view(store, pair_runs, key="train_pair_view")
+    st.stop()  # the book's story is about the book's strategies
 
 st.divider()
 st.subheader(t("train.story_title"))

@@ -77,10 +77,12 @@ TIER_BY_FILE = {
     "test_run_folder.py": "keras",
     "test_receptive_field.py": "keras",
     "test_precision.py": "keras",
+    "test_own_model.py": "keras",
+    "test_own_model_runs.py": "keras",
 }
 
 
-SLOW_FILES = {"test_url_round_trip.py", "test_jobs.py", "test_faults.py"}
+SLOW_FILES = {"test_url_round_trip.py", "test_jobs.py", "test_faults.py", "test_own_model_runs.py"}
 """Files whose tests each take seconds (real trainer processes, every widget of every page): ``slow`` too, left out
 of the fast tier (``bash scripts/test-fast.sh``). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
 

@@ -59,6 +59,10 @@ def _error_codes(pattern: str) -> set[str]:
         ("image_errors", r"ImageDecodeError\(\s*\"([a-z_]+)\""),
         ("kernel_errors", r"KernelTextError\(\s*\"([a-z_]+)\""),
         ("code_errors", r"LayerCodeError\(\s*[a-z_.0-9]+,\s*\"([a-z_]+)\""),
+        ("model_check", r"Problem\(\s*\"([a-z_]+)\""),
+        ("fixes", r"Fix\(\s*\"([a-z_]+)\""),
+        ("run_errors", r"TrainingDivergedError\(\s*\"([a-z_]+)\""),
+        ("run_errors", r"\"catalog\": \"run_errors\", \"code\": \"([a-z_]+)\""),
     ],
 )
 def test_every_error_code_has_an_explanation(section, pattern):

@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+import json
 import re
 from pathlib import Path
 
@@ -11,14 +12,18 @@ from cnn_core.core.i18n import catalogue
 from cnn_core.core.settings import PROJECT_ROOT
 from cnn_core.training import strategies
 from cnn_core.training.estimate import MEASURED_IMAGES_PER_SECOND
-from cnn_core.training.registry import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES, get_strategy
+from cnn_core.training.registry import BOOK_STRATEGIES, IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES, get_strategy
 from cnn_core.training.run_config import BASES, RunConfig
 from cnn_core.training.run_store import RunState
 
 
 def test_the_books_numbers():
     """Seeds 000-002: epochs, batch sizes, optimisers and the accuracies the book reports."""
-    table = {n: (s.epochs, s.batch_size, s.optimizer, s.learning_rate, s.book_accuracy) for n, s in STRATEGIES.items()}
+    table = {
+        n: (s.epochs, s.batch_size, s.optimizer, s.learning_rate, s.book_accuracy)
+        for n, s in STRATEGIES.items()
+        if n in BOOK_STRATEGIES
+    }
     assert table == {
         "scratch": (30, 32, "rmsprop", None, 0.70),
         "scratch_augmented": (100, 32, "rmsprop", None, 0.83),
@@ -34,10 +39,27 @@ def test_the_books_numbers():
         n for n in IMAGE_STRATEGIES if "scratch" not in n
     }
     assert STRATEGIES["fine_tuning"].continues == "feature_extraction_augmented"
-    assert {s.loss for s in STRATEGIES.values()} == {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"}  # fmt: skip
+    assert {STRATEGIES[n].loss for n in BOOK_STRATEGIES} == {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"}  # fmt: skip
+    assert set(STRATEGIES) - set(BOOK_STRATEGIES) == {"own_model"}  # a learner's own model: its loss follows its output
 
 
-@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_a_learners_model_is_a_strategy_with_its_listing():
+    s = get_strategy("own_model")
+    assert strategies.TRAINERS["own_model"].__doc__ and s.data == "any" and not s.pretrained_base
+    assert RunConfig("own_model", "mnist", model_code="x").is_mnist
+    assert RunConfig("own_model", "/data/m.npz", model_code="x").is_mnist
+    assert not RunConfig("own_model", "/data/cats", model_code="x").is_mnist
+    with pytest.raises(ValueError, match="listing goes with strategy='own_model'"):
+        RunConfig("own_model", "mnist")
+    with pytest.raises(ValueError, match="listing goes with strategy='own_model'"):
+        RunConfig("scratch", "d", model_code="inputs = keras.Input((8,))")
+    with pytest.raises(ValueError, match="at most 20000 characters"):
+        RunConfig("own_model", "mnist", model_code="#" * 20_001)
+    config = RunConfig("own_model", "mnist", model_code="a", model_names="n = 2", model_blocks=("aug",))
+    assert RunConfig.from_dict(json.loads(config.to_json())) == config
+
+
+@pytest.mark.parametrize("name", BOOK_STRATEGIES)
 def test_every_entry_is_complete(name):
     s = get_strategy(name)
     train = strategies.TRAINERS[name]

@@ -109,12 +109,12 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
     legend_px = 24 * rows + 20
     plot_px = chart_height(340) - 30 - 40  # the plot area between the top margin and the axis title
     if bands and metric == "accuracy":
-        shown = sorted({r.config.strategy for r in records if r.config})
+        shown = sorted({r.config.strategy for r in records if r.config and not r.config.is_custom})  # no book figure
         references = [get_strategy(s).book_accuracy for s in shown]
         values = [
             v for r in records for e in r.epochs for v in (e.get(metric), e.get(f"val_{metric}")) if v is not None
         ]
-        low = max(0.0, min([*values, *references]) - 0.03)
+        low = max(0.0, min([*values, *references], default=0.5) - 0.03)
         fig.update_yaxes(range=[low, 1.0])
         gap = 30 / plot_px * (1.0 - low)  # one label (about 20 px) plus the room plotly keeps for tick labels
         for strategy, reference, y in zip(shown, references, spread_labels(references, gap, low, 1.0), strict=True):
@@ -183,7 +183,12 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
         elif stopping:
             st.warning(t("train.stopping"))
     elif record.state in (RunState.FAILED, RunState.INTERRUPTED):
-        st.error(t("train.failed", error=record.status.get("error", "")))
+        reason = record.status.get("reason")
+        if reason:  # a failure the learner can act on, in their language
+            text = t(f"{reason['catalog']}.{reason['code']}", **{"line": "?", "message": "", **reason["details"]})
+            st.error(t("train.failed_reason", reason=text))
+        else:
+            st.error(t("train.failed", error=record.status.get("error", "")))
         with st.expander(t("train.log")):
             st.code(record.status.get("log_tail") or record.log_tail(), language=None)
     if record.epochs:

@@ -386,39 +386,49 @@ class ActivityRegularization(_Identity):
 
 
 @dataclass(frozen=True)
-class RandomFlip(_Identity):
+class _ImageAugmentation(_Identity):
+    """A random image augmentation: keeps the shape of a (height, width, channels) image; Keras builds it on any
+    input but refuses anything else when it trains (its ``call`` expects images)."""
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 3)
+        return input_shape
+
+
+@dataclass(frozen=True)
+class RandomFlip(_ImageAugmentation):
     kind: ClassVar[str] = "RandomFlip"
     mode: str = "horizontal_and_vertical"
 
 
 @dataclass(frozen=True)
-class RandomRotation(_Identity):
+class RandomRotation(_ImageAugmentation):
     kind: ClassVar[str] = "RandomRotation"
     factor: float | tuple[float, float] = 0.1
 
 
 @dataclass(frozen=True)
-class RandomZoom(_Identity):
+class RandomZoom(_ImageAugmentation):
     kind: ClassVar[str] = "RandomZoom"
     height_factor: float | tuple[float, float] = 0.1
     width_factor: float | tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
-class RandomTranslation(_Identity):
+class RandomTranslation(_ImageAugmentation):
     kind: ClassVar[str] = "RandomTranslation"
     height_factor: float | tuple[float, float] = 0.1
     width_factor: float | tuple[float, float] = 0.1
 
 
 @dataclass(frozen=True)
-class RandomContrast(_Identity):
+class RandomContrast(_ImageAugmentation):
     kind: ClassVar[str] = "RandomContrast"
     factor: float | tuple[float, float] = 0.1
 
 
 @dataclass(frozen=True)
-class RandomBrightness(_Identity):
+class RandomBrightness(_ImageAugmentation):
     kind: ClassVar[str] = "RandomBrightness"
     factor: float | tuple[float, float] = 0.1
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -70,7 +71,7 @@ def board_rows(
                 best_val_accuracy=best.get("val_accuracy"),
                 test_accuracy=(r.test or {}).get("accuracy"),
                 seconds=r.seconds(at),
-                book_accuracy=entry.book_accuracy if entry else None,
+                book_accuracy=entry.book_accuracy if entry and not math.isnan(entry.book_accuracy) else None,
             )
         )
     return rows
@@ -95,6 +96,8 @@ class RunRow:
     estimated_seconds: float | None
     precision: str | None = None
     """What it trained in: "bf16", "fp16" or "fp32" (``None`` before it started, or from before precisions)."""
+    train_val_gap: float | None = None
+    """Training minus validation accuracy at the last epoch: how far it overfits."""
 
 
 def run_rows(records: Iterable[RunRecord], at: float | None = None) -> list[RunRow]:
@@ -118,9 +121,17 @@ def run_rows(records: Iterable[RunRecord], at: float | None = None) -> list[RunR
                 seconds=r.seconds(at),
                 estimated_seconds=r.estimated_seconds,
                 precision=r.status.get("precision"),
+                train_val_gap=train_val_gap(r.epochs),
             )
         )
     return rows
+
+
+def train_val_gap(epochs: Sequence[dict]) -> float | None:
+    """``accuracy - val_accuracy`` of the last epoch (``None`` before one ends)."""
+    if not epochs or epochs[-1].get("accuracy") is None or epochs[-1].get("val_accuracy") is None:
+        return None
+    return float(epochs[-1]["accuracy"]) - float(epochs[-1]["val_accuracy"])
 
 
 def board_csv(rows: Sequence[BoardRow]) -> str:

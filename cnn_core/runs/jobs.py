@@ -382,6 +382,8 @@ def launch(
         check_quota(owner, (r.owner for r in store.list() if r.state in ACTIVE_STATES), settings)
         run_id = store.create(config, name, estimated_seconds, owner=owner, model_graph=graph)
         store.set_status(run_id, backend=backend.name)
+        if graph is not None:  # known before training: the runs table shows a learner's model's size at once
+            store.set_status(run_id, params=graph["total_params"], trainable_params=graph["trainable_params"])
     backend.submit(store, run_id)
     return run_id
 

@@ -10,10 +10,12 @@ edit of the listing mends it, that edit (:class:`Fix`). :func:`build_model` is w
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -21,6 +23,7 @@ from typing import Literal
 from cnn_core.core.errors import CodedError
 from cnn_core.data.acquire import synthetic_counts
 from cnn_core.data.datasets import image_counts
+from cnn_core.keras_code.book_models import cats_vs_dogs_convnet, mnist_convnet
 from cnn_core.keras_code.code_edits import replace_layer, set_input_shape, set_keyword
 from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.keras_code.free_names import NameValueError, parse_names
@@ -28,7 +31,7 @@ from cnn_core.keras_code.graph_report import GraphReport, NodeReport, analyze_gr
 from cnn_core.keras_code.keras_build import build_keras_graph
 from cnn_core.keras_code.layer_code import ParsedStack, stack_of
 from cnn_core.keras_code.layer_graph import Block, ParsedGraph, parse_graph
-from cnn_core.keras_code.layer_stack import Dense, Flatten, Rescaling
+from cnn_core.keras_code.layer_stack import Dense, Flatten, RandomFlip, RandomRotation, RandomZoom, Rescaling
 from cnn_core.training.pipelines import dataset_root
 from cnn_core.training.pretrained.bases import APPLICATIONS, KERAS_CACHE
 from cnn_core.training.run_config import MAX_CODE_CHARS, RunConfig
@@ -442,6 +445,55 @@ def model_fingerprint(code: str, names_text: str = "", blocks: tuple[str, ...] =
     except (LayerCodeError, NameValueError):
         key = code
     return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def model_input_size(code: str, names_text: str = "", blocks: tuple[str, ...] = ()) -> int:
+    """The image size a listing asks for: its input's side when that is a square RGB image the data can be resized
+    to (32..512 px), else the default 180 (the check then says what is wrong with the input)."""
+    try:
+        _, report = read_model(code, names_text, blocks)
+    except (LayerCodeError, NameValueError):
+        return DEFAULT_IMAGE_SHAPE[0]
+    shape = report.input_shapes[0] if len(report.inputs) == 1 else ()
+    if len(shape) == 3 and shape[2] == 3 and shape[0] == shape[1] and 32 <= shape[0] <= 512:
+        return shape[0]
+    return DEFAULT_IMAGE_SHAPE[0]
+
+
+def _augmented_convnet(image_size: int) -> ParsedStack:
+    book = cats_vs_dogs_convnet(image_size, with_dropout=True)
+    augmentation = (RandomFlip("horizontal"), RandomRotation(0.1), RandomZoom(0.2))  # seed 000's data_augmentation
+    return ParsedStack(book.input_shape, (*augmentation, *book.layers))
+
+
+LISTINGS: dict[str, Callable[[int], ParsedStack]] = {
+    "cats_vs_dogs_convnet": lambda size: ParsedStack(*_stack_of_book(cats_vs_dogs_convnet(size))),
+    "cats_vs_dogs_augmented": _augmented_convnet,
+    "mnist_convnet": lambda size: ParsedStack(*_stack_of_book(mnist_convnet(True))),
+    "mnist_mlp": lambda size: ParsedStack((784,), (Dense(512, activation="relu"), Dense(10, activation="softmax"))),
+}
+"""The book's models the strategies train (a registry entry's ``listing``), as layer stacks at an image size."""
+
+
+def _stack_of_book(book) -> tuple[tuple[int, ...], tuple]:
+    return book.input_shape, book.layers
+
+
+def run_listing(config: RunConfig) -> str | None:
+    """The code a run trained, for a variant and for the code difference: a learner's listing as pasted, or the
+    book's listing of a strategy's own model; ``None`` for a model on a pretrained base (not written as code)."""
+    if config.is_custom:
+        return config.model_code
+    listing = config.strategy_entry.listing
+    return LISTINGS[listing](config.image_size).functional_code() if listing else None
+
+
+def code_difference(before: str, after: str, before_name: str, after_name: str) -> str:
+    """A plain unified diff of two listings (empty when they are the same)."""
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), fromfile=before_name, tofile=after_name, lineterm=""
+    )
+    return "\n".join(lines)
 
 
 def build_model(code: str, names_text: str = "", blocks: tuple[str, ...] = (), load_pretrained=None):  # -> keras.Model

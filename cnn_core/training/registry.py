@@ -79,6 +79,9 @@ class Strategy:
     by ``bench/training.py --ratio-epochs``; 1 where not measured (the estimate then stays on the safe side)."""
     feature_pass_speedup: Mapping[str, float] = field(default_factory=dict)
     """The same for the frozen base's feature pass (``bench/training.py --feature-pass-ratio``)."""
+    listing: str | None = None
+    """The book's model this strategy trains, as the editor writes it (``custom_model.LISTINGS``): where "Train a
+    variant" starts; ``None`` for a model on a pretrained base."""
 
     @property
     def i18n_key(self) -> str:
@@ -109,10 +112,12 @@ STRATEGIES: dict[str, Strategy] = {
     for s in (
         Strategy("scratch", "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
                  book_convnet=True, images_per_second={None: 49.0},
-                 lecture=Workload(80, 500, 15, None, None, 4), precision_speedup={"bf16": 2.0}),
+                 lecture=Workload(80, 500, 15, None, None, 4), precision_speedup={"bf16": 2.0},
+                 listing="cats_vs_dogs_convnet"),
         Strategy("scratch_augmented", "images", 100, 32, "rmsprop", None, 0.83,
                  "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0},
-                 lecture=Workload(80, None, 8), precision_speedup={"bf16": 2.35}),
+                 lecture=Workload(80, None, 8), precision_speedup={"bf16": 2.35},
+                 listing="cats_vs_dogs_augmented"),
         Strategy("feature_extraction", "images", 20, 32, "rmsprop", None, 0.977,
                  "binary_crossentropy", pretrained_base=True, images_per_second={_LITE0: 2000.0, _VGG: 800.0},
                  feature_pass={_LITE0: 190.0, _VGG: 15.0}, lecture=Workload(128, 300, 10),
@@ -127,17 +132,19 @@ STRATEGIES: dict[str, Strategy] = {
                  precision_speedup={"bf16": 1.2}),
         Strategy("mnist_mlp", "mnist", 30, 200, "adam", None, 0.977, "categorical_crossentropy",
                  early_stopping_patience=10, images_per_second={None: 40_000.0}, lecture=Workload(28, None, 30),
-                 precision_speedup={"bf16": 1.7}),
+                 precision_speedup={"bf16": 1.7}, listing="mnist_mlp"),
         Strategy("mnist_cnn", "mnist", 5, 64, "rmsprop", None, 0.991,
                  "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}, lecture=Workload(28, None, 5),
-                 precision_speedup={"bf16": 1.55}),
+                 precision_speedup={"bf16": 1.55}, listing="mnist_convnet"),
         # A learner's own listing: the loss follows its output layer (custom_model.loss_for), its speed its size
         # (estimate.custom_throughput); no book accuracy, no measured speed-up (float32 unless forced).
-        Strategy("custom", "any", 5, 32, "rmsprop", None, float("nan"), "from_output",
+        Strategy("own_model", "any", 5, 32, "rmsprop", None, float("nan"), "from_output",
                  lecture=Workload(180, 300, 5)),
     )
 }  # fmt: skip
 """Every strategy, in the book's order."""
+BOOK_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data != "any")
+"""The book's own strategies (every entry but a learner's own model)."""
 IMAGE_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data == "images")
 MNIST_STRATEGIES: tuple[str, ...] = tuple(n for n, s in STRATEGIES.items() if s.data == "mnist")
 

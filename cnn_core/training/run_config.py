@@ -12,7 +12,7 @@ from cnn_core.keras_code.layer_stack import StackError, analyze_stack
 from cnn_core.training.precision import CHOICES as PRECISION_CHOICES
 from cnn_core.training.registry import STRATEGIES, Strategy, StrategyDefaults, get_strategy
 
-CUSTOM = "custom"
+CUSTOM = "own_model"
 """The strategy of a learner's own model (:mod:`cnn_core.training.custom_model`)."""
 MAX_CODE_CHARS = 20_000
 BASES: tuple[str, ...] = ("efficientnet_lite0", "vgg16", "mobilenet_v2", "resnet50", "efficientnet_b0")
@@ -163,10 +163,13 @@ def preset_epochs(strategy: str, preset: str) -> int:
 
 
 def apply_preset(config: RunConfig, preset: str) -> RunConfig:
-    """``config`` with a workload preset from the registry ("book" or "lecture"): its image size and images per
-    class always; its epochs, batch size, learning rate and early stopping where ``config`` leaves them empty."""
+    """``config`` with a workload preset from the registry ("book" or "lecture"): its image size (not for a
+    learner's model, which sets its own) and images per class always; its epochs, batch size, learning rate and
+    early stopping where ``config`` leaves them empty."""
     workload = config.strategy_entry.workload(preset)  # ValueError for an unknown preset
-    changes: dict[str, object] = {"image_size": workload.image_size, "limit_per_class": workload.limit_per_class}
+    changes: dict[str, object] = {"limit_per_class": workload.limit_per_class}
+    if not config.is_custom:
+        changes["image_size"] = workload.image_size
     for field in ("epochs", "batch_size", "learning_rate", "early_stopping_patience"):
         if getattr(config, field) is None and getattr(workload, field) is not None:
             changes[field] = getattr(workload, field)

@@ -179,7 +179,7 @@ def train_mnist_cnn(run: TrainingRun) -> RunResult:
     return result(model, result_)
 
 
-def train_custom(run: TrainingRun) -> RunResult:
+def train_own_model(run: TrainingRun) -> RunResult:
     """Your model: the listing checked again against the data, rebuilt in Keras from the editor's graph (never
     executed), trained with the loss its output layer calls for."""
 
@@ -247,7 +247,7 @@ TRAINERS: Mapping[str, Callable[[TrainingRun], RunResult]] = {
     "fine_tuning": train_fine_tuning,
     "mnist_mlp": train_mnist_mlp,
     "mnist_cnn": train_mnist_cnn,
-    "custom": train_custom,
+    "own_model": train_own_model,
 }
 """Strategy name -> the function that trains it (one for each entry of the registry; a test checks)."""
 
