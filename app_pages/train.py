@@ -154,8 +154,23 @@ if not lecture_mode():  # an advanced control: hidden on the projector
 publish(URL_STATE)
 data_flows()
 
+
+def comparisons() -> None:
+    """Your model's one-click comparisons from the seeds, and the pair launched from this browser."""
+    st.divider()
+    roots = tuple(str(r) for r in settings.data_roots)
+    mnist_source = next(iter(mnist_choices(roots, current_language()).values()))
+    image_folders = [folder for folder in dataset_choices(roots).values() if folder != "synthetic"]
+    comparisons_section(store, launch, me(), mnist_source, next(iter(image_folders), None))
+    pair_runs = st.session_state.get("train_pair_runs")  # launched from this browser only
+    if pair_runs:
+        pair_view(store, pair_runs, key="train_pair_view")
+
+
 if strategy == CUSTOM and not model_code.strip():
     st.info(t("custom.empty"))
+    comparisons()
+    st.stop()
 try:
     config = apply_preset(
         RunConfig(
@@ -176,8 +191,7 @@ try:
         preset,
     )
 except ValueError as err:
-    if strategy != CUSTOM or model_code.strip():
-        st.error(t("train.invalid", message=str(err)))
+    st.error(t("train.invalid", message=str(err)))
     st.stop()
 check = check_run(config) if config.is_custom else None
 
@@ -224,13 +238,7 @@ else:
     live_run_view(store, run_id, key="train_live")
 
 if strategy == CUSTOM:
-    st.divider()
-    mnist_sources = mnist_choices(tuple(str(r) for r in settings.data_roots), current_language())
-    image_folders = [folder for folder in dataset_choices(tuple(str(r) for r in settings.data_roots)).values() if folder != "synthetic"]  # fmt: skip
-    comparisons_section(store, launch, me(), next(iter(mnist_sources.values())), next(iter(image_folders), None))
-    pair_runs = st.session_state.get("train_pair_runs")  # launched from this browser only
-    if pair_runs:
-        pair_view(store, pair_runs, key="train_pair_view")
+    comparisons()
     st.stop()  # the book's story is about the book's strategies
 
 st.divider()

@@ -82,7 +82,7 @@ def random_listing(rng: random.Random) -> str:
         tensors.append(f"t{i}")
     if rng.random() < 0.5:
         lines.append(f"t_flat = layers.Flatten()({tensors[-1]})")
-        lines.append(f"outputs = layers.Dense({rng.choice((1, 2, 10))}, activation=\"softmax\")(t_flat)")
+        lines.append(f'outputs = layers.Dense({rng.choice((1, 2, 10))}, activation="softmax")(t_flat)')
     else:
         lines.append(f"outputs = {tensors[-1]}")
     lines.append("model = keras.Model(inputs=inputs, outputs=outputs)")

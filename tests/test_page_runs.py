@@ -86,3 +86,49 @@ def test_recorded_runs_are_named_in_the_session_language():
     assert_clean(at)
     names = [o for o in at.multiselect(key="runs_compare").value]
     assert names and all(not str(n).startswith("Recorded") for n in at.multiselect(key="runs_compare").options)
+
+
+def test_two_of_your_models_compared_show_their_table_and_code_difference(env):
+    """Two listings trained (the book's convnet and its variant with Dropout): the comparison's table names each by
+    its name and parameters, and the code difference is the one line added, highlighted as a diff."""
+    from cnn_core.training.comparisons import COMPARISONS
+    from cnn_core.training.run_store import RunStore
+    from tests.run_fixtures import EPOCHS
+
+    store = RunStore(env.runs)
+    ids = []
+    for contender, config in zip(COMPARISONS["dropout"].contenders, COMPARISONS["dropout"].configs("synthetic"), strict=True):  # fmt: skip
+        run_id = store.create(config, contender.key)
+        for e in EPOCHS:
+            store.writer(run_id).epoch(e)
+        store.set_status(run_id, state="completed", params=978_753, started_at=1, ended_at=61)
+        ids.append(run_id)
+    at = run_page(PAGE, runs_compare=ids)
+    assert_clean(at)
+    table = at.dataframe[1].value
+    assert list(table["Name"]) == ["dropout_without", "dropout_with"] and set(table["Parameters"]) == {"978,753"}
+    assert list(table["Train − validation accuracy (last epoch)"]) == ["+7.0%", "+7.0%"]  # 82% - 75%
+    diff = next(c for c in at.code if c.language == "diff").value
+    assert [line for line in diff.splitlines() if line.startswith(("+x", "-x"))] == ["+x = layers.Dropout(0.5)(x)"]
+
+
+def test_a_variant_opens_the_runs_listing_in_the_editor(env):
+    from streamlit.testing.v1 import AppTest
+
+    from cnn_core.training.comparisons import SEED001_MLP
+    from cnn_core.training.run_config import RunConfig
+    from cnn_core.training.run_store import RunStore
+    from tests.helpers import ROOT
+
+    store = RunStore(env.runs)
+    mine = store.create(RunConfig("own_model", "mnist", model_code=SEED001_MLP), "my mlp")
+    based = store.create(RunConfig("feature_extraction", "synthetic"), "on a base")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="runs_selected").set_value(based).run()
+    assert at.button(key="runs_variant").disabled
+    at.selectbox(key="runs_selected").set_value(mine).run()
+    at.button(key="runs_variant").click().run()
+    assert_clean(at)
+    assert at.text_area(key="params_code").value == SEED001_MLP
+    assert at.metric[0].label and any(m.value == "407,050" for m in at.metric)

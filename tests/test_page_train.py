@@ -1,10 +1,12 @@
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from cnn_core.core.i18n import translate
 from cnn_core.runs.jobs import stop
 from cnn_core.runs.story import STORY
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_store import RunStore
-from tests.helpers import assert_clean, run_page, wait_until_ended
+from tests.helpers import ROOT, assert_clean, run_page, wait_until_ended
 
 PAGE = "app_pages/train.py"
 
@@ -114,3 +116,68 @@ def test_one_click_queues_the_whole_story(env, monkeypatch):
             stop(store, run_id)
         wait_until_ended(store, *ids, timeout=120)
     assert {store.load(i).state for i in ids[1:]} == {"stopped"}
+
+
+CIFAR_TUTORIAL = (ROOT / "tests" / "model_corpus" / "tf_tutorial_cnn_cifar10.py").read_text()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_your_model_with_a_wrong_output_is_refused_and_the_offered_fix_makes_it_ready(env, lang):
+    """The TensorFlow tutorial's 10-way CIFAR model on the 2-class image set: the output is named, the fix is a
+    button, and after it the model is ready, with the loss that follows from its new output."""
+    at = run_page(PAGE, lang, train_strategy="own_model", train_dataset="synthetic", train_model_code=CIFAR_TUTORIAL)
+    assert_clean(at)
+    assert at.button(key="train_launch").disabled
+    assert [e.value for e in at.error] == [translate("model_check.output_mismatch", lang, received="(10,)", activation="None", classes=2, expected="Dense(1, sigmoid)")]  # fmt: skip
+    fix = at.button(key="train_fix_0")
+    assert fix.label == translate("fixes.replace_output", lang, layer='Dense(1, activation="sigmoid")')
+    fix.click().run()
+    assert 'model.add(layers.Dense(1, activation="sigmoid"))' in at.text_area(key="train_model_code").value
+    assert not at.error and not at.button(key="train_launch").disabled
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[translate("custom.loss", lang)] == translate("custom.loss_binary_crossentropy", lang)
+    assert metrics[translate("custom.input", lang)] == "(None, 32, 32, 3)"
+    assert any(translate("custom.image_size", lang, size=32) == c.value for c in at.caption)
+
+
+def test_your_model_on_mnist_takes_the_digit_shapes_and_a_too_large_batch_gets_a_smaller_one(env, monkeypatch):
+    monkeypatch.setenv("CNN_CLASSROOM_MAX_TRAINING_MEMORY_MB", "15")
+    mlp = "model = Sequential()\nmodel.add(Dense(512, input_dim=784, activation='relu'))\nmodel.add(Dense(10, activation='softmax'))"  # fmt: skip
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="MNIST (Keras download)", train_model_code=mlp, train_batch=1024)  # fmt: skip
+    assert_clean(at)
+    assert any(c.value.startswith("MNIST is given as (784,)") for c in at.caption)
+    assert [e.value.split(" needs")[0] for e in at.error] == ["Training this model at batch size 1024"]
+    fix = at.button(key="train_fix_0")
+    assert fix.label.startswith("Use batch size ")
+    fix.click().run()
+    assert at.number_input(key="train_batch").value == int(fix.label.rsplit(" ", 1)[1]) and not at.error
+
+
+def test_your_model_that_cannot_be_read_says_where(env):
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="synthetic", train_model_code="x = layers.Dense(")
+    assert_clean(at)
+    assert at.error[0].value.startswith("The editor cannot read this listing (line 1)")
+    assert at.button(key="train_launch").disabled
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="synthetic")
+    assert_clean(at)
+    assert any(i.value.startswith("Paste a model here") for i in at.info)
+
+
+def test_the_seed_comparisons_are_offered_with_their_claims_and_workloads(env):
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="synthetic")
+    assert_clean(at)
+    text = "\n".join(c.value for c in at.caption)
+    assert "712,202 parameters instead of 104,202" in text and "97.7%" in text and "3 epochs, batch 64, 1000 images per class" in text  # fmt: skip
+    assert at.button(key="train_compare_pooling") and at.button(key="train_compare_mlp_vs_cnn")
+    assert any(c.value.startswith("This pair needs an image folder") for c in at.caption)  # no cats_vs_dogs here
+
+
+def test_train_this_model_carries_the_editors_listing_to_the_lab():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/parameters.py").run()
+    code = at.text_area(key="params_code").value
+    at.button(key="params_train_this").click().run()
+    assert_clean(at)
+    assert at.selectbox(key="train_strategy").value == "own_model"
+    assert at.text_area(key="train_model_code").value == code
+    assert any(s.value == translate("custom.ready", "ko") for s in at.success)  # the default language

@@ -1,5 +1,6 @@
 """The Ray backend on a real local Ray cluster (2 CPUs): concurrent runs, stop, a killed worker, same results."""
 
+import json
 import os
 import shutil
 import signal
@@ -119,3 +120,15 @@ def test_a_queued_ray_run_waits_for_a_cpu_and_can_be_cancelled(store):
         stop(store, run_id)
     assert [finished(store, r).state for r in long_runs] == ["stopped", "stopped"]
     assert store.load(waiting).state == "stopped" and not store.load(waiting).epochs
+
+
+def test_a_learners_own_model_trains_as_a_ray_task(store):
+    """A listing rebuilt from the editor's graph on a Ray worker: the same folder as a local run, listing included."""
+    code = (Path(__file__).parent / "model_corpus" / "dlwp2_ch09_residual_block_function.py").read_text()
+    config = RunConfig(strategy="own_model", dataset="synthetic", image_size=32, epochs=2, batch_size=8,
+                       limit_per_class=8, model_code=code)  # fmt: skip
+    record = finished(store, launch(store, config, "own model on ray"))
+    assert (record.state, record.backend) == ("completed", "ray"), record.log_tail()
+    assert len(record.epochs) == 2 and record.test is not None
+    assert (record.path / "model_code.txt").read_text() == code
+    assert record.status["params"] == json.loads((record.path / "model_graph.json").read_text())["total_params"]

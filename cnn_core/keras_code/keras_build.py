@@ -104,7 +104,9 @@ def build_keras_graph(
         tensors[node.index] = built[id(layer)](inputs if len(inputs) > 1 else inputs[0])
     inputs, outputs = [tensors[i] for i in report.inputs], [tensors[i] for i in report.outputs]
     return keras.Model(  # one input or output as itself: a list of one makes Keras warn at every call
-        inputs=inputs[0] if len(inputs) == 1 else inputs, outputs=outputs[0] if len(outputs) == 1 else outputs, name="rebuilt"
+        inputs=inputs[0] if len(inputs) == 1 else inputs,
+        outputs=outputs[0] if len(outputs) == 1 else outputs,
+        name="rebuilt",
     )
 
 
