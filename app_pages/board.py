@@ -1,19 +1,22 @@
 """Class board: every learner's runs in one table and one chart, against the book's results."""
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.runs.board import board_csv, board_rows
-from cnn_core.training.registry import IMAGE_STRATEGIES, MNIST_STRATEGIES, STRATEGIES
+from cnn_core.training.registry import STRATEGIES
+from ui.challenge import challenge_section
 from ui.classroom import classroom, me
-from ui.common import labeler, t
+from ui.common import current_language, labeler, t
 from ui.follow import follow_mode_notice
 from ui.lecture import chart_height
-from ui.training import COLOURS, format_seconds, runs_now
+from ui.training import COLOURS, all_dataset_choices, format_seconds, runs_now
 from ui.url_state import Flag, Many, publish, restore
 
-ALL_STRATEGIES = (*IMAGE_STRATEGIES, *MNIST_STRATEGIES)
+ALL_STRATEGIES = tuple(STRATEGIES)
 URL_STATE = {"board_strategies": Many(len(ALL_STRATEGIES)), "board_hide_names": Flag()}
 restore("board", URL_STATE)
 st.title(t("board.title"))
@@ -29,7 +32,9 @@ chosen = c1.multiselect(
 hide_names = c2.toggle(t("board.hide_names"), key="board_hide_names", help=t("board.hide_names_help"))
 publish(URL_STATE)
 
-_, records = runs_now()
+store, records = runs_now()
+if not me().is_solo:  # the class challenge is class work
+    challenge_section(store, records, classroom().runs_hidden, hide_names, all_dataset_choices(current_language()))
 rows = board_rows(records, me(), classroom().runs_hidden, hide_names, chosen)
 if not rows:
     st.info(t("board.empty"))
@@ -67,8 +72,9 @@ shown = [s for s in ALL_STRATEGIES if any(r.strategy == s for r in rows)]
 fig = go.Figure()
 for i, strategy in enumerate(shown):
     book = STRATEGIES[strategy].book_accuracy
-    fig.add_shape(type="rect", x0=i - 0.4, x1=i + 0.4, y0=book - 0.01, y1=book + 0.01, fillcolor="#c8e6c9",
-                  opacity=0.7, line_width=0, layer="below")  # fmt: skip
+    if not math.isnan(book):  # a learner's own model has no book figure
+        fig.add_shape(type="rect", x0=i - 0.4, x1=i + 0.4, y0=book - 0.01, y1=book + 0.01, fillcolor="#c8e6c9",
+                      opacity=0.7, line_width=0, layer="below")  # fmt: skip
     points = [r for r in rows if r.strategy == strategy and r.accuracy is not None]
     fig.add_trace(
         go.Scatter(

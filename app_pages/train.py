@@ -7,8 +7,8 @@ import streamlit as st
 from cnn_core.classroom.room import ClassroomError
 from cnn_core.core.settings import load_settings
 from cnn_core.data.acquire import synthetic_counts
-from cnn_core.data.datasets import find_datasets, image_counts
-from cnn_core.data.reports import find_mnist_files, mnist_counts, short_label
+from cnn_core.data.datasets import image_counts
+from cnn_core.data.reports import mnist_counts
 from cnn_core.runs.jobs import configured_backend, launch
 from cnn_core.runs.story import queue_story, story_plan
 from cnn_core.training.custom_model import ModelCheckError, check_run, model_input_size
@@ -17,28 +17,14 @@ from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import IMAGE_STRATEGIES, PRESETS, get_strategy
 from cnn_core.training.run_config import BASES, CUSTOM, RunConfig, apply_preset, preset_changes, preset_epochs
 from cnn_core.training.run_store import ACTIVE_STATES, RunState
+from ui.challenge import submit_button
 from ui.classroom import me, visible
 from ui.common import current_language, labeler, show_error, t
 from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, show_launch_refusal
 from ui.data_flows import data_flows
 from ui.lecture import lecture_mode
-from ui.training import format_seconds, live_run_view, pick_run, runs_now, story_view
+from ui.training import dataset_choices, format_seconds, live_run_view, mnist_choices, pick_run, runs_now, story_view
 from ui.url_state import Choice, Num, Text, publish, restore
-
-
-@st.cache_data(ttl=30, show_spinner=False)
-def dataset_choices(roots: tuple[str, ...]) -> dict[str, str]:
-    """Display name -> folder for every dataset found under the data roots, plus the synthetic set."""
-    found = {d.name: str(d.path) for d in find_datasets([Path(r) for r in roots])}
-    return found | {"synthetic": "synthetic"}
-
-
-@st.cache_data(ttl=30, show_spinner=False)
-def mnist_choices(roots: tuple[str, ...], lang: str) -> dict[str, str]:
-    """Display name -> source for MNIST (your own model may train on it): local ``.npz`` files, then the download."""
-    folders = [Path(r) for r in roots]
-    found = {t("custom.mnist_file", name=short_label(p, folders)): str(p) for p in find_mnist_files(folders)}
-    return found | {t("custom.mnist_download"): "mnist"}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -226,6 +212,8 @@ if st.button(t("train.launch"), key="train_launch", type="primary", disabled=dis
     else:
         st.session_state["train_run_id"] = run_id
         st.toast(t("train.launched", run_id=run_id))
+if check is not None:
+    submit_button(store, model_code, model_names, model_blocks, disabled=not check.ok)
 
 st.divider()
 st.subheader(t("train.live_title"))

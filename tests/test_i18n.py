@@ -60,6 +60,7 @@ def _error_codes(pattern: str) -> set[str]:
         ("kernel_errors", r"KernelTextError\(\s*\"([a-z_]+)\""),
         ("code_errors", r"LayerCodeError\(\s*[a-z_.0-9]+,\s*\"([a-z_]+)\""),
         ("model_check", r"Problem\(\s*\"([a-z_]+)\""),
+        ("challenge_errors", r"ChallengeError\(\s*\"([a-z_]+)\""),
         ("fixes", r"Fix\(\s*\"([a-z_]+)\""),
         ("run_errors", r"TrainingDivergedError\(\s*\"([a-z_]+)\""),
         ("run_errors", r"\"catalog\": \"run_errors\", \"code\": \"([a-z_]+)\""),

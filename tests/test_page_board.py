@@ -113,3 +113,54 @@ def test_board_page_in_solo_mode_and_empty(tmp_path, monkeypatch):
     finished_run(store, SOLO, "scratch", 0.7, 0.7, "mine")
     at = run_page(PAGE)
     assert list(at.dataframe[0].value.iloc[:, 0]) == ["–"]
+
+
+@pytest.mark.slow
+def test_a_challenge_from_the_lecturers_form_to_a_ranked_board(classroom_env):
+    """The lecturer opens a challenge in the board's form; two learners submit their models from the training lab;
+    the submissions train as their runs and the board ranks them; the code stays the lecturer's until the end."""
+    from tests.helpers import ROOT, wait_until_ended
+
+    store = RunStore(classroom_env)
+    room = Classroom.beside(store.root)
+    ana, ben, prof = room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana"), room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ben"), room.join(KEYS["CNN_CLASSROOM_LECTURER_KEY"], "Prof")  # fmt: skip
+    at = run_page(PAGE, **{IDENTITY_KEY: prof})
+    at.text_input(key="challenge_title").set_value("Shapes in one epoch")
+    at.selectbox(key="challenge_dataset").set_value("synthetic")
+    at.number_input(key="challenge_epochs").set_value(1)
+    at.number_input(key="challenge_batch").set_value(8)
+    at.number_input(key="challenge_images").set_value(8)
+    at.number_input(key="challenge_max_params").set_value(100_000)
+    at.button(key="FormSubmitter:challenge_form-Open the challenge").click().run()
+    assert_clean(at)
+    challenge = room.challenge()
+    assert (challenge.title, challenge.dataset, challenge.epochs, challenge.max_params) == ("Shapes in one epoch", "synthetic", 1, 100_000)  # fmt: skip
+    assert any(s.value == "Challenge: Shapes in one epoch" for s in at.subheader)
+
+    residual = (ROOT / "tests" / "model_corpus" / "dlwp2_ch09_residual_block_function.py").read_text()
+    lab = run_page("app_pages/train.py", **{IDENTITY_KEY: ana}, train_strategy="own_model", train_dataset="synthetic", train_model_code=residual)  # fmt: skip
+    lab.button(key="train_challenge_submit").click().run()  # the book's residual net: over the budget
+    assert [e.value for e in lab.error] == ["This model has 297,697 parameters; the challenge allows at most 100,000."]  # fmt: skip
+    run_ids = []
+    for learner, filters in ((ana, 32), (ben, 16)):
+        code = residual.replace("filters=64", f"filters={filters}").replace("filters=128", f"filters={filters}")
+        lab = run_page("app_pages/train.py", **{IDENTITY_KEY: learner}, train_strategy="own_model", train_dataset="synthetic", train_model_code=code)  # fmt: skip
+        lab.button(key="train_challenge_submit").click().run()
+        assert_clean(lab)
+        run_ids.append(lab.session_state["train_run_id"])
+    codes = {run_id: store.load(run_id).config.model_code for run_id in run_ids}
+    records = wait_until_ended(store, *run_ids, timeout=240)
+    for record in records:
+        assert record.state == "completed" and record.meta["challenge"] == challenge.challenge_id, record.log_tail()
+    best_first = sorted(records, key=lambda r: (-r.test["accuracy"], r.status["params"]))
+    board = run_page(PAGE, **{IDENTITY_KEY: ben})
+    assert_clean(board)
+    ranking = board.dataframe[0].value
+    assert list(ranking["Member"]) == [r.owner["nickname"] for r in best_first] and list(ranking["Rank"]) == [1, 2]
+    assert list(ranking["Test accuracy"]) == [f"{r.test['accuracy']:.1%}" for r in best_first]
+    assert list(ranking["Code"]) == [r.run_id if r.owner["nickname"] == "Ben" else "–" for r in best_first]
+    assert board.code[0].value == codes[run_ids[1]].rstrip("\n")  # Ben reads his own code only, until the deadline
+    lecturer = run_page(PAGE, **{IDENTITY_KEY: prof})
+    assert list(lecturer.dataframe[0].value["Code"]) == [r.run_id for r in best_first]
+    lecturer.button(key="challenge_close").click().run()
+    assert list(run_page(PAGE, **{IDENTITY_KEY: ben}).dataframe[0].value["Code"]) == [r.run_id for r in best_first]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.classroom.room import Action, ClassroomError
 from cnn_core.core.settings import load_settings
+from cnn_core.data.datasets import find_datasets
+from cnn_core.data.reports import find_mnist_files, short_label
 from cnn_core.runs.jobs import configured_backend, queue_position, reconcile, stop, wait_seconds
 from cnn_core.runs.story import criteria, story_facts
 from cnn_core.training.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
@@ -278,3 +281,24 @@ def story_view(store: RunStore, run_ids: list[str], key: str) -> None:
         )
 
     view()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def dataset_choices(roots: tuple[str, ...]) -> dict[str, str]:
+    """Display name -> folder for every dataset found under the data roots, plus the synthetic set."""
+    found = {d.name: str(d.path) for d in find_datasets([Path(r) for r in roots])}
+    return found | {"synthetic": "synthetic"}
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def mnist_choices(roots: tuple[str, ...], lang: str) -> dict[str, str]:
+    """Display name -> source for MNIST (your own model may train on it): local ``.npz`` files, then the download."""
+    folders = [Path(r) for r in roots]
+    found = {t("custom.mnist_file", name=short_label(p, folders)): str(p) for p in find_mnist_files(folders)}
+    return found | {t("custom.mnist_download"): "mnist"}
+
+
+def all_dataset_choices(lang: str) -> dict[str, str]:
+    """Every dataset a learner's model or a challenge may train on: MNIST's sources, the image folders, synthetic."""
+    roots = tuple(str(r) for r in load_settings().data_roots)
+    return mnist_choices(roots, lang) | dataset_choices(roots)

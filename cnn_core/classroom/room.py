@@ -24,12 +24,14 @@ The rules, each stated once:
 
 The classroom folder is ``RUNS_DIR/.classroom/`` (beside the runs, so it is shared the way they are):
 ``secret`` (the signing key), ``members.json`` (id -> nickname, role), ``state.json`` (class-wide switches
-the lecturer sets), ``lecturer_view.json`` (the page and URL state the lecturer shows, for followers).
+the lecturer sets), ``lecturer_view.json`` (the page and URL state the lecturer shows, for followers),
+``challenge.json`` (the class challenge's rules, :mod:`cnn_core.classroom.challenge`).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -42,12 +44,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from cnn_core.classroom.challenge import Challenge
 from cnn_core.core.atomic import write_json_atomic, write_text_atomic
 from cnn_core.core.errors import CodedError
 
 logger = logging.getLogger(__name__)
 
 FOLDER_NAME = ".classroom"
+CHALLENGE_FILE = "challenge.json"
 ENV_KEYS = (
     "CNN_CLASSROOM_RUNS_DIR",
     "CNN_CLASSROOM_HOME",
@@ -451,6 +455,36 @@ class Classroom:
         require_lecturer(by, self.settings)
         with _LOCK:
             write_json_atomic(self.root / "state.json", self.state() | {"runs_hidden": bool(hidden)})
+
+    # -- the class challenge -----------------------------------------------------------------------------------
+
+    def challenge(self) -> Challenge | None:
+        """The current (or last) challenge; ``None`` when none was opened or its file is unreadable."""
+        try:
+            return Challenge.from_dict(json.loads((self.root / CHALLENGE_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, CodedError):
+            return None
+
+    def open_challenge(self, challenge: Challenge, by: Identity) -> Challenge:
+        """The lecturer opens ``challenge`` (it replaces the last one; its runs keep their challenge's id)."""
+        require_lecturer(by, self.settings)
+        opened = dataclasses.replace(challenge, opened_by=by.nickname)
+        with _LOCK:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.root / CHALLENGE_FILE, opened.to_dict())
+        logger.info("challenge %s %r opened by %r", opened.challenge_id, opened.title, by.nickname)
+        return opened
+
+    def close_challenge(self, by: Identity, at: float) -> Challenge | None:
+        """The lecturer ends the current challenge now (before its deadline)."""
+        require_lecturer(by, self.settings)
+        with _LOCK:
+            current = self.challenge()
+            if current is None or current.closed_at is not None:
+                return current
+            closed = current.closed(at)
+            write_json_atomic(self.root / CHALLENGE_FILE, closed.to_dict())
+        return closed
 
     # -- follow the lecturer --------------------------------------------------------------------------------
 

@@ -363,9 +363,11 @@ class RunStore:
         estimated_seconds: float | None = None,
         owner: Identity = SOLO,
         model_graph: dict | None = None,
+        challenge: str | None = None,
     ) -> str:
         """A new run folder in state ``queued``, owned by ``owner`` (with the estimate shown at launch, if any);
-        returns its id. A learner's own model also keeps its listing and ``model_graph``, the graph read from it."""
+        returns its id. A learner's own model also keeps its listing and ``model_graph``, the graph read from it; a
+        submission to a class challenge records the challenge's id in ``meta.json``."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = RunFolder(self.root / run_id)
         folder.path.mkdir(parents=True)
@@ -376,6 +378,8 @@ class RunStore:
         meta = {"name": validate_name(name or config.name), "created_at": now(), "owner": owner.as_owner()}
         if estimated_seconds is not None:
             meta["estimated_seconds"] = round(float(estimated_seconds), 1)
+        if challenge:
+            meta["challenge"] = challenge
         write_json_atomic(folder.meta, meta)
         self.set_status(run_id, state=RunState.QUEUED, created_at=now())
         return run_id
