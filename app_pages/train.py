@@ -39,7 +39,8 @@ STRATEGY_CHOICES = (*IMAGE_STRATEGIES, CUSTOM)
 URL_STATE = {
     "train_strategy": Choice(STRATEGY_CHOICES), "train_base": Choice(BASES), "train_preset": Choice(PRESETS),
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
-    "train_dataset": Text(200), "train_precision": Choice(("auto", "float32")),
+    "train_dataset": Text(200), "train_precision": Choice(("auto", "float32")), "train_model_code": Text(4000),
+    "train_model_names": Text(1000),
 }  # fmt: skip
 restore("train", URL_STATE)
 st.title(t("train.title"))
@@ -86,7 +87,7 @@ preset = c1.radio(
     PRESETS,
     help=t("help.train_preset"),
     key="train_preset",
-    format_func=labeler("train.preset_"),
+    format_func=labeler("custom.preset_" if strategy == CUSTOM else "train.preset_"),  # your model keeps its size
     horizontal=True,
 )
 epochs = c2.number_input(
@@ -189,8 +190,7 @@ m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=t(f"train.
 if check is None:
     m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
 else:
-    with m2:
-        check_panel(check, config.is_mnist, config.image_size, config.effective_batch_size)
+    check_panel(check, config.is_mnist, config.image_size, config.effective_batch_size)
 st.caption(t("train.workload_value", epochs=config.effective_epochs, images=n_train, size=config.image_size))
 changes = preset_changes(strategy, preset)
 if changes:

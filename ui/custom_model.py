@@ -88,20 +88,24 @@ def loss_text(check: ModelCheck) -> str:
 
 
 def check_panel(check: ModelCheck, is_mnist: bool, image_size: int, batch: int) -> None:
-    """What the launch check found: the model against the data, then each problem with its fix as a button."""
-    st.markdown(f"**{t('custom.check_title')}**")
+    """What the launch check found: the model against the data (one small table, readable on a phone and on a
+    projector), then each problem with its fix as a button, then the notes."""
     report = check.report
+    rows = [f"| **{t('custom.check_title')}** | |", "| --- | --- |"]
     if report is not None:
-        c1, c2, c3, c4, c5 = st.columns(5)
-        c1.metric(t("custom.input"), str((None, *check.input_shape)) if check.input_shape else "–")
-        c2.metric(t("custom.output"), str((None, *report.output_shape)))
-        c3.metric(t("custom.loss"), loss_text(check))
-        c4.metric(t("custom.params"), f"{report.total_params:,}")
-        c5.metric(t("custom.memory", batch=batch), f"{check.memory_bytes / 1024**2:,.0f} MB")
+        shape = str((None, *check.input_shape)) if check.input_shape else "–"
+        rows += [
+            f"| {t('custom.input')} | `{shape}` |",
+            f"| {t('custom.output')} | `{(None, *report.output_shape)}` |",
+            f"| {t('custom.loss')} | {loss_text(check)} |",
+            f"| {t('custom.params')} | {report.total_params:,} |",
+            f"| {t('custom.memory', batch=batch)} | {check.memory_bytes / 1024**2:,.0f} MB |",
+        ]
         if is_mnist and check.input_shape in MNIST_SHAPES:
-            st.caption(t("custom.mnist_shape", shape=str(check.input_shape)))
+            rows.append(f"| | {t('custom.mnist_shape', shape=str(check.input_shape))} |")
         elif not is_mnist:
-            st.caption(t("custom.image_size", size=image_size))
+            rows.append(f"| | {t('custom.image_size', size=image_size)} |")
+    st.markdown("\n".join(rows))
     for i, problem in enumerate(check.problems):
         st.error(problem_text(problem))
         _fix_button(problem, f"train_fix_{i}")

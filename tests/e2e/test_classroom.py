@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -316,3 +317,138 @@ def test_following_works_through_the_public_api_when_streamlits_internals_cannot
             ctx_f.close()
     finally:
         server.stop()
+
+
+def _choose(pg, key: str, option: str) -> None:
+    """Pick ``option`` (its visible text) in the selectbox or multiselect ``key``."""
+    pg.locator(f".st-key-{key} input").first.click()
+    pg.get_by_role("option", name=option, exact=True).first.click()
+    _settled(pg)
+
+
+def _type(pg, name: str, text: str, submit: str = "Control+Enter") -> None:
+    box = pg.get_by_role("textbox", name=name)
+    box.fill(text)
+    box.press(submit)
+    _settled(pg)
+
+
+def _own_model_form(pg, code: str, run_name: str = "") -> None:
+    """The training lab's "Your model" on the synthetic shapes, one epoch, with ``code`` pasted."""
+    _choose(pg, "train_strategy", "Your model")
+    _choose(pg, "train_dataset", "Synthetic shapes (offline demo, not photos)")
+    pg.get_by_role("radio", name="Lecture (minutes, the same lessons)").check()
+    _settled(pg)
+    epochs = pg.get_by_role("spinbutton", name=re.compile("^Epochs"))
+    epochs.fill("1")
+    epochs.press("Enter")
+    _settled(pg)
+    if run_name:
+        _type(pg, "Run name (optional)", run_name, submit="Enter")
+    _type(pg, "Your model's code (Keras)", code)
+
+
+def _ended(server, run_id: str, timeout: float = 180):
+    return wait_for(lambda: server.store.load(run_id).state in (RunState.COMPLETED, RunState.FAILED) and server.store.load(run_id), timeout=timeout)  # fmt: skip
+
+
+def _newest_run(server, owner_name: str, after: set[str]) -> str:
+    return wait_for(
+        lambda: next(
+            (r.run_id for r in server.store.list() if r.run_id not in after and r.owner.get("nickname") == owner_name),
+            None,
+        ),  # fmt: skip
+        timeout=30,
+    )
+
+
+def test_a_learners_own_model_fixed_trained_varied_compared_and_a_challenge_ranked(browser, classroom_server):
+    """Ana pastes the TensorFlow tutorial's CIFAR-10 model for the 2-class shapes, takes the offered output fix,
+    trains it and watches its curve; trains a variant with 16 first filters from the Runs page; compares the two
+    with the code difference shown. Ben cannot stop or delete her runs. Then the lecturer opens a challenge, both
+    submit, and the board ranks their submissions."""
+    server = classroom_server
+    cifar = (Path(__file__).parent.parent / "model_corpus" / "tf_tutorial_cnn_cifar10.py").read_text()
+    ctx_a, pa = _join(browser, server, CLASS_KEY, "Ana2", path="train")
+    ctx_b, pb = _join(browser, server, CLASS_KEY, "Ben2", path="runs")
+    ctx_l, pl = _join(browser, server, LECTURER_KEY, "Prof2", path="board")
+    try:
+        known = set(server.store.run_ids())
+        _own_model_form(pa, cifar, "tutorial fixed")
+        pa.get_by_text("The output layer gives (10,) with activation None; 2 classes need Dense(1, sigmoid).").wait_for(timeout=30_000)  # fmt: skip
+        pa.get_by_role("button", name='Make the output Dense(1, activation="sigmoid")').click()
+        pa.get_by_text("Ready to train.").wait_for(timeout=30_000)
+        pa.get_by_role("button", name="Launch training").click()
+        first = _newest_run(server, "Ana2", known)
+        pa.locator(".st-key-train_live [data-testid=stPlotlyChart]").first.wait_for(timeout=120_000)  # the curve
+        assert _ended(server, first).state == RunState.COMPLETED, server.store.load(first).log_tail()
+        assert 'model.add(layers.Dense(1, activation="sigmoid"))' in server.store.load(first).config.model_code
+
+        # Ben sees Ana's run read-only
+        pb.reload()
+        _settled(pb)
+        _select_run(pb, "tutorial fixed")
+        assert _disabled(pb, "runs_delete") and _disabled(pb, "runs_rename")
+
+        # a variant: the Runs page opens the listing in the editor, the editor sends it back to the lab
+        pa.goto(f"{server.url}/runs?lang=en")
+        _settled(pa)
+        _select_run(pa, "tutorial fixed")
+        _click(pa, "runs_variant")
+        pa.get_by_role("textbox", name="Keras code").wait_for(timeout=30_000)
+        variant = server.store.load(first).config.model_code.replace("layers.Conv2D(32,", "layers.Conv2D(16,", 1)
+        _type(pa, "Keras code", variant)
+        _click(pa, "params_train_this")
+        pa.get_by_role("textbox", name="Your model's code (Keras)").wait_for(timeout=30_000)
+        assert pa.get_by_role("textbox", name="Your model's code (Keras)").input_value() == variant
+        known = set(server.store.run_ids())
+        _own_model_form(pa, variant, "tutorial 16 filters")
+        pa.get_by_role("button", name="Launch training").click()
+        second = _newest_run(server, "Ana2", known)
+        assert _ended(server, second).state == RunState.COMPLETED, server.store.load(second).log_tail()
+
+        # the comparison shows both and the one line that differs
+        pa.goto(f"{server.url}/runs?lang=en")
+        _settled(pa)
+        pa.get_by_role("tab", name="Compare").click()
+        for name in ("tutorial fixed", "tutorial 16 filters"):
+            _choose(pa, "runs_compare", f"{name} · Your model · completed")
+        diff = pa.locator("[data-testid=stCode]").filter(has_text="+model.add(layers.Conv2D(16,")
+        diff.first.wait_for(timeout=30_000)
+        assert "-model.add(layers.Conv2D(32," in diff.first.inner_text()
+
+        # the class challenge, from the lecturer's form to the ranked board
+        pl.reload()
+        _settled(pl)
+        _type(pl, "Title", "Shapes, one epoch", submit="Enter")
+        _choose(pl, "challenge_dataset", "synthetic")
+        for label, value in (("^Epochs", "1"), ("^Batch size", "8"), ("^Images per class", "8")):
+            field = pl.get_by_role("spinbutton", name=re.compile(label))
+            field.fill(value)
+            field.press("Tab")
+        pl.get_by_role("button", name="Open the challenge").click()
+        pl.get_by_role("heading", name="Challenge: Shapes, one epoch").wait_for(timeout=30_000)
+        submissions = []
+        for pg, nickname in ((pa, "Ana2"), (pb, "Ben2")):
+            pg.goto(f"{server.url}/train?lang=en")
+            _settled(pg)
+            known = set(server.store.run_ids())
+            _own_model_form(pg, variant if nickname == "Ana2" else server.store.load(first).config.model_code)
+            pg.get_by_role("button", name="Submit to the challenge").click()
+            submissions.append(_newest_run(server, nickname, known))
+        for run_id in submissions:
+            record = _ended(server, run_id)
+            assert record.state == RunState.COMPLETED and record.meta["challenge"], record.log_tail()
+        pl.reload()
+        _settled(pl)
+        pl.locator(".st-key-challenge_code_run input").first.click()  # the lecturer reads every submission
+        options = pl.get_by_role("option")
+        options.first.wait_for(timeout=30_000)
+        ranked = sorted(options.all_inner_texts())
+        assert [o.split(" (")[0][:3] for o in ranked] == ["1. ", "2. "] and {o.split(" (")[0][3:] for o in ranked} == {"Ana2", "Ben2"}  # fmt: skip
+        pl.keyboard.press("Escape")
+        for pg in (pa, pb, pl):
+            _clean(pg)
+    finally:
+        for context in (ctx_a, ctx_b, ctx_l):
+            context.close()
