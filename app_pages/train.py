@@ -20,7 +20,7 @@ from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.challenge import submit_button
 from ui.classroom import me, visible
 from ui.common import current_language, labeler, show_error, t
-from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, show_launch_refusal
+from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, saved_models, show_launch_refusal
 from ui.data_flows import data_flows
 from ui.lecture import lecture_mode
 from ui.training import dataset_choices, format_seconds, live_run_view, mnist_choices, pick_run, runs_now, story_view
@@ -80,6 +80,7 @@ base = c3.selectbox(
 model_code, model_names, model_blocks = "", "", ()
 if strategy == CUSTOM:
     st.caption(t("custom.intro"))
+    saved_models(records)
     model_code, model_names, model_blocks = model_fields(lecture_mode())
 c1, c2, c3, c4 = st.columns(4)
 preset = c1.radio(
@@ -148,7 +149,7 @@ def comparisons() -> None:
     roots = tuple(str(r) for r in settings.data_roots)
     mnist_source = next(iter(mnist_choices(roots, current_language()).values()))
     image_folders = [folder for folder in dataset_choices(roots).values() if folder != "synthetic"]
-    comparisons_section(store, launch, me(), mnist_source, next(iter(image_folders), None))
+    comparisons_section(store, me(), mnist_source, next(iter(image_folders), None))
     pair_runs = st.session_state.get("train_pair_runs")  # launched from this browser only
     if pair_runs:
         pair_view(store, pair_runs, key="train_pair_view")

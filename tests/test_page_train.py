@@ -181,3 +181,19 @@ def test_train_this_model_carries_the_editors_listing_to_the_lab():
     assert at.selectbox(key="train_strategy").value == "own_model"
     assert at.text_area(key="train_model_code").value == code
     assert any(s.value == translate("custom.ready", "ko") for s in at.success)  # the default language
+
+
+def test_your_model_starts_from_a_saved_runs_model(env):
+    from cnn_core.training.comparisons import SEED001_MLP
+    from cnn_core.training.run_config import RunConfig
+    from cnn_core.training.run_store import RunStore
+
+    store = RunStore(env.runs)
+    mine = store.create(RunConfig("own_model", "mnist", model_code=SEED001_MLP), "my mlp")
+    store.create(RunConfig("feature_extraction", "synthetic"), "on a base")  # no listing: not offered
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="synthetic")
+    assert at.selectbox(key="train_saved_model").options == ["my mlp · Your model · queued"]
+    at.selectbox(key="train_saved_model").set_value(mine)
+    at.button(key="train_load_saved").click().run()
+    assert_clean(at)
+    assert at.text_area(key="train_model_code").value == SEED001_MLP

@@ -101,12 +101,8 @@ def challenge_section(store, records, runs_hidden: bool, hide_names: bool, datas
     )
     readable = {r.run_id: r for r in rows if r.code_visible}
     if readable:
-        run_id = st.selectbox(
-            t("challenge.read_code"),
-            list(readable),
-            key="challenge_code_run",
-            format_func=lambda i: f"{readable[i].rank or '–'}. {readable[i].member} ({i})",
-        )
+        labels = {i: f"{r.rank or '–'}. {r.member} ({i})" for i, r in readable.items()}
+        run_id = st.selectbox(t("challenge.read_code"), list(readable), key="challenge_code_run", format_func=labels.__getitem__)  # fmt: skip
         try:  # the engine decides again who may read it
             st.code(submission_code(store, run_id, challenge, viewer, now), language="python")
         except ChallengeError as err:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnn_core.classroom.room import ClassroomError
 from cnn_core.runs.board import run_rows
-from cnn_core.runs.jobs import reconcile
+from cnn_core.runs.jobs import launch, reconcile
 from cnn_core.training.comparisons import COMPARISONS, Comparison
 from cnn_core.training.custom_model import (
     MNIST_SHAPES,
@@ -20,7 +20,7 @@ from cnn_core.training.custom_model import (
 from cnn_core.training.run_config import CUSTOM
 from cnn_core.training.run_store import ACTIVE_STATES
 from ui.common import show_error, t
-from ui.training import curves_figure, format_seconds
+from ui.training import curves_figure, format_seconds, run_label
 
 CODE_KEY, NAMES_KEY, BLOCKS_KEY = "train_model_code", "train_model_names", "train_model_blocks"
 TRAIN_PAGE, EDITOR_PAGE = "app_pages/train.py", "app_pages/parameters.py"
@@ -45,6 +45,25 @@ def variant_button(listing: str | None, names_text: str, blocks: tuple[str, ...]
     help_text = t("runs.variant_help") if listing else t("runs.variant_unavailable")
     if st.button(t("runs.variant"), key="runs_variant", disabled=listing is None, help=help_text, on_click=carry):
         st.switch_page(EDITOR_PAGE)
+
+
+def saved_models(records) -> None:
+    """Pick a saved model: the listing of any run the viewer may see (theirs, the book's strategies' convnets)."""
+    listings = {r.run_id: r for r in records if r.config and run_listing(r.config)}
+    if not listings:
+        return
+
+    def load() -> None:
+        record = listings.get(st.session_state.get("train_saved_model"))
+        if record is not None:
+            config = record.config
+            st.session_state.update({CODE_KEY: run_listing(config), NAMES_KEY: config.model_names, BLOCKS_KEY: config.model_blocks})  # fmt: skip
+
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1.selectbox(
+        t("custom.saved"), list(listings), key="train_saved_model", format_func=lambda i: run_label(listings[i])
+    )
+    c2.button(t("custom.load_saved"), key="train_load_saved", on_click=load, width="stretch")
 
 
 def model_fields(lecture: bool) -> tuple[str, str, tuple[str, ...]]:
@@ -121,15 +140,15 @@ def show_launch_refusal(err: ModelCheckError) -> None:
     st.error(t(f"model_check.{err.code}", **{"line": "?", "message": "", **err.details}))
 
 
-def comparisons_section(store, launch, owner, mnist_source: str | None, image_folder: str | None) -> None:
+def comparisons_section(store, owner, mnist_source: str | None, image_folder: str | None) -> None:
     """One button per comparison from the seeds: both listings queued with the same workload."""
     st.subheader(t("custom.comparisons_title"))
     st.caption(t("custom.comparisons_intro"))
     for comparison in COMPARISONS.values():
-        _comparison_row(store, launch, owner, comparison, mnist_source if comparison.data == "mnist" else image_folder)
+        _comparison_row(store, owner, comparison, mnist_source if comparison.data == "mnist" else image_folder)
 
 
-def _comparison_row(store, launch, owner, comparison: Comparison, dataset: str | None) -> None:
+def _comparison_row(store, owner, comparison: Comparison, dataset: str | None) -> None:
     a, b = (t(f"comparisons.{c.key}") for c in comparison.contenders)
     with st.container(border=True):
         st.markdown(f"**{t(f'comparisons.{comparison.name}')}**")
