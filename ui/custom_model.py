@@ -60,9 +60,8 @@ def saved_models(records) -> None:
             st.session_state.update({CODE_KEY: run_listing(config), NAMES_KEY: config.model_names, BLOCKS_KEY: config.model_blocks})  # fmt: skip
 
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    c1.selectbox(
-        t("custom.saved"), list(listings), key="train_saved_model", format_func=lambda i: run_label(listings[i])
-    )
+    labels = {i: run_label(r) for i, r in listings.items()}  # in this run's language (format_func may run later)
+    c1.selectbox(t("custom.saved"), list(listings), key="train_saved_model", format_func=labels.__getitem__)
     c2.button(t("custom.load_saved"), key="train_load_saved", on_click=load, width="stretch")
 
 
