@@ -15,7 +15,15 @@ from cnn_core.training.custom_model import ModelCheckError, check_run, model_inp
 from cnn_core.training.estimate import estimate, workload
 from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import IMAGE_STRATEGIES, PRESETS, get_strategy
-from cnn_core.training.run_config import BASES, CUSTOM, RunConfig, apply_preset, preset_changes, preset_epochs
+from cnn_core.training.run_config import (
+    BASES,
+    CUSTOM,
+    OPTIMIZERS,
+    RunConfig,
+    apply_preset,
+    preset_changes,
+    preset_epochs,
+)
 from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.challenge import submit_button
 from ui.classroom import me, visible
@@ -40,7 +48,7 @@ URL_STATE = {
     "train_strategy": Choice(STRATEGY_CHOICES), "train_base": Choice(BASES), "train_preset": Choice(PRESETS),
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
     "train_dataset": Text(200), "train_precision": Choice(("auto", "float32")), "train_model_code": Text(4000),
-    "train_model_names": Text(1000),
+    "train_model_names": Text(1000), "train_optimizer": Choice(OPTIMIZERS), "train_images": Num(1, 100_000),
 }  # fmt: skip
 restore("train", URL_STATE)
 st.title(t("train.title"))
@@ -113,6 +121,14 @@ lr = c4.number_input(
     t("train.learning_rate"), 1e-7, 1.0, value=None, help=t("help.train_lr"), key="train_lr", format="%g",
     placeholder=str(entry.learning_rate or t("train.optimizer_default")),
 )  # fmt: skip
+optimizer = images = None
+if strategy == CUSTOM:  # your model: every setting of its workload
+    o1, o2 = st.columns(2)
+    optimizer = o1.selectbox(t("custom.optimizer"), OPTIMIZERS, key="train_optimizer", help=t("custom.optimizer_help"))
+    images = o2.number_input(
+        t("custom.images_per_class"), 1, 100_000, value=None, key="train_images", help=t("custom.images_help"),
+        placeholder=str(entry.workload(preset).limit_per_class or t("custom.all_images")),
+    )  # fmt: skip
 start_from = None
 if entry.continues:
     sources = [
@@ -169,6 +185,8 @@ try:
             epochs=epochs,
             batch_size=batch,
             learning_rate=lr,
+            optimizer=optimizer,
+            limit_per_class=images,
             start_from=start_from,
             name=name,
             precision=precision,
@@ -192,7 +210,14 @@ if check is None:
     m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
 else:
     check_panel(check, config.is_mnist, config.image_size, config.effective_batch_size)
-st.caption(t("train.workload_value", epochs=config.effective_epochs, images=n_train, size=config.image_size))
+st.caption(
+    t(
+        "train.workload_value",
+        epochs=config.effective_epochs,
+        images=n_train,
+        size=28 if config.is_mnist else config.image_size,
+    )
+)
 changes = preset_changes(strategy, preset)
 if changes:
     listed = "; ".join(t(f"train.setting_{field}", book=book, value=value) for field, book, value in changes)

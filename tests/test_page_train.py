@@ -197,3 +197,13 @@ def test_your_model_starts_from_a_saved_runs_model(env):
     at.button(key="train_load_saved").click().run()
     assert_clean(at)
     assert at.text_area(key="train_model_code").value == SEED001_MLP
+
+
+def test_your_models_workload_takes_its_optimizer_and_images_per_class(env):
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="MNIST (Keras download)", train_model_code=(ROOT / "cnn_core" / "training" / "comparisons.py").read_text().split('SEED001_MLP = """')[1].split('"""')[0])  # fmt: skip
+    assert_clean(at)
+    assert any(c.value == "5 epochs x 50000 images at 28 px" for c in at.caption)  # every image: the book preset
+    at.number_input(key="train_images").set_value(20).run()
+    assert any(c.value.startswith("5 epochs x 200 images") for c in at.caption)  # 20 of each of the 10 digits
+    at.selectbox(key="train_optimizer").set_value("adam").run()
+    assert_clean(at) and at.selectbox(key="train_optimizer").value == "adam"

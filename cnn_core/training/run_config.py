@@ -164,11 +164,13 @@ def preset_epochs(strategy: str, preset: str) -> int:
 
 def apply_preset(config: RunConfig, preset: str) -> RunConfig:
     """``config`` with a workload preset from the registry ("book" or "lecture"): its image size (not for a
-    learner's model, which sets its own) and images per class always; its epochs, batch size, learning rate and
+    learner's model, which sets its own) and images per class always (a learner's model: where it leaves them empty); its epochs, batch size, learning rate and
     early stopping where ``config`` leaves them empty."""
     workload = config.strategy_entry.workload(preset)  # ValueError for an unknown preset
     changes: dict[str, object] = {"limit_per_class": workload.limit_per_class}
-    if not config.is_custom:
+    if config.is_custom:  # a learner's model sets its own image size, and may set its images per class
+        changes["limit_per_class"] = config.limit_per_class or workload.limit_per_class
+    else:
         changes["image_size"] = workload.image_size
     for field in ("epochs", "batch_size", "learning_rate", "early_stopping_patience"):
         if getattr(config, field) is None and getattr(workload, field) is not None:
