@@ -272,3 +272,18 @@ def test_the_speed_of_a_learners_model_follows_its_multiply_adds():
     assert multiply_adds(book) == 3_100_032 and custom_throughput(3_100_032) == pytest.approx(3000)
     no_pool = read_model(COMPARISONS["pooling"].contenders[1].code)[1]
     assert custom_throughput(multiply_adds(no_pool)) < custom_throughput(multiply_adds(book)) / 5
+
+
+def test_imagenet_weights_a_listing_asks_for_are_copied_in_layer_by_layer():
+    """``VGG16(weights="imagenet")`` in a listing: the rebuilt base gets the base's weights, layer by layer (here a
+    stand-in VGG16 with its own random weights plays the downloaded one: the copy is what is tested)."""
+    code = (CORPUS[0].parent / "dlwp2_ch08_feature_extraction_augmented.py").read_text()
+    keras.backend.clear_session()
+    source = keras.applications.VGG16(weights=None, include_top=False)
+    asked = []
+    model = build_model(code, load_pretrained=lambda kind: asked.append(kind) or source)
+    assert asked == ["vgg16"]
+    for name in ("block1_conv1", "block3_conv2", "block5_conv3"):
+        for ours, theirs in zip(model.get_layer(name).get_weights(), source.get_layer(name).get_weights(), strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    assert not model.get_layer("block1_conv1").trainable  # conv_base.trainable = False, as the listing says

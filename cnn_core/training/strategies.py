@@ -226,14 +226,16 @@ def custom_loss(loss: custom_model.Loss | None):
 
 
 def pretrained_base(kind: str):
-    """The ImageNet-weighted Keras application a listing names (``vgg16``): weights from Keras's cache, never random."""
+    """The ImageNet-weighted Keras application a listing names (``vgg16``): weights from Keras's cache (downloaded
+    once online), never random: :class:`MissingWeightsError` naming the file otherwise."""
     import keras  # noqa: PLC0415
 
+    application = APPLICATIONS[kind]
     try:
-        return keras.applications.VGG16(weights="imagenet", include_top=False)
+        return getattr(keras.applications, application.constructor)(weights="imagenet", include_top=False)
     except Exception as err:  # noqa: BLE001 - offline downloads fail with several error types
         raise MissingWeightsError(
-            kind, str(KERAS_CACHE / APPLICATIONS[kind].weights_file), "connect to the internet once"
+            kind, str(KERAS_CACHE / application.weights_file), "connect to the internet once (Keras downloads it)"
         ) from err
 
 
