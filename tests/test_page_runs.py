@@ -1,5 +1,6 @@
 import pytest
 
+from cnn_core.core.settings import load_settings
 from tests.helpers import assert_clean, run_page
 
 PAGE = "app_pages/runs.py"
@@ -95,7 +96,7 @@ def test_two_of_your_models_compared_show_their_table_and_code_difference(env):
     from cnn_core.training.run_store import RunStore
     from tests.run_fixtures import EPOCHS
 
-    store = RunStore(env.runs)
+    store = RunStore(load_settings().runs_dir)  # this module's runs folder (its fixture's, when it ran first)
     ids = []
     for contender, config in zip(COMPARISONS["dropout"].contenders, COMPARISONS["dropout"].configs("synthetic"), strict=True):  # fmt: skip
         run_id = store.create(config, contender.key)
@@ -105,7 +106,7 @@ def test_two_of_your_models_compared_show_their_table_and_code_difference(env):
         ids.append(run_id)
     at = run_page(PAGE, runs_compare=ids)
     assert_clean(at)
-    table = at.dataframe[1].value
+    table = next(d.value for d in at.dataframe if "Train − validation accuracy (last epoch)" in d.value.columns)
     assert list(table["Name"]) == ["dropout_without", "dropout_with"] and set(table["Parameters"]) == {"978,753"}
     assert list(table["Train − validation accuracy (last epoch)"]) == ["+7.0%", "+7.0%"]  # 82% - 75%
     diff = next(c for c in at.code if c.language == "diff").value
@@ -120,7 +121,7 @@ def test_a_variant_opens_the_runs_listing_in_the_editor(env):
     from cnn_core.training.run_store import RunStore
     from tests.helpers import ROOT
 
-    store = RunStore(env.runs)
+    store = RunStore(load_settings().runs_dir)
     mine = store.create(RunConfig("own_model", "mnist", model_code=SEED001_MLP), "my mlp")
     based = store.create(RunConfig("feature_extraction", "synthetic"), "on a base")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()

@@ -43,7 +43,7 @@ def test_the_layout_is_named_once_and_documented():
     files = {getattr(folder, name).name for name in names}
     assert files == {
         "config.json", "meta.json", "status.json", "heartbeat.json", "progress.json", "epochs.jsonl", "dataset.json",
-        "best.keras", "test.json", "test_predictions.json", "train.log", "STOP",
+        "best.keras", "test.json", "test_predictions.json", "train.log", "STOP", "model_code.txt", "model_graph.json",
     }  # fmt: skip
     for file in files:
         assert file in run_store.__doc__, f"{file} missing from the layout docstring"
