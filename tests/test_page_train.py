@@ -167,7 +167,7 @@ def test_the_seed_comparisons_are_offered_with_their_claims_and_workloads(env):
     at = run_page(PAGE, train_strategy="own_model", train_dataset="synthetic")
     assert_clean(at)
     text = "\n".join(c.value for c in at.caption)
-    assert "712,202 parameters instead of 104,202" in text and "97.7%" in text and "3 epochs, batch 64, 1000 images per class" in text  # fmt: skip
+    assert "712,202 parameters instead of 104,202" in text and "97.7%" in text and "10 epochs, batch 64, 300 images per class" in text  # fmt: skip
     assert at.button(key="train_compare_pooling") and at.button(key="train_compare_mlp_vs_cnn")
     assert any(c.value.startswith("This pair needs an image folder") for c in at.caption)  # no cats_vs_dogs here
 
