@@ -337,7 +337,7 @@ def _own_model_form(pg, code: str, run_name: str = "") -> None:
     """The training lab's "Your model" on the synthetic shapes, one epoch, with ``code`` pasted."""
     _choose(pg, "train_strategy", "Your model")
     _choose(pg, "train_dataset", "Synthetic shapes (offline demo, not photos)")
-    pg.get_by_role("radio", name="Lecture (minutes, the same lessons)").check()
+    pg.get_by_text("Lecture (300 images per class)").click()
     _settled(pg)
     epochs = pg.get_by_role("spinbutton", name=re.compile("^Epochs"))
     epochs.fill("1")
@@ -380,7 +380,7 @@ def test_a_learners_own_model_fixed_trained_varied_compared_and_a_challenge_rank
         pa.get_by_text("Ready to train.").wait_for(timeout=30_000)
         pa.get_by_role("button", name="Launch training").click()
         first = _newest_run(server, "Ana2", known)
-        pa.locator(".st-key-train_live [data-testid=stPlotlyChart]").first.wait_for(timeout=120_000)  # the curve
+        pa.locator(".st-key-train_live_acc").first.wait_for(timeout=120_000)  # the curve drawn
         assert _ended(server, first).state == RunState.COMPLETED, server.store.load(first).log_tail()
         assert 'model.add(layers.Dense(1, activation="sigmoid"))' in server.store.load(first).config.model_code
 
