@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnn_core.runs.board import board_csv, board_rows
+from cnn_core.runs.board import accuracy_axis, board_csv, board_rows
 from cnn_core.training.registry import STRATEGIES
 from ui.challenge import challenge_section
 from ui.classroom import classroom, me
@@ -88,10 +88,11 @@ for i, strategy in enumerate(shown):
             name=t(f"strategies.{strategy}"),
         )
     )  # fmt: skip
+axis = accuracy_axis([r.accuracy for r in rows], [STRATEGIES[s].book_accuracy for s in shown])
 fig.update_layout(
     height=chart_height(380), margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
     xaxis={"tickvals": list(range(len(shown))), "ticktext": [t(f"strategies.{s}") for s in shown]},
-    yaxis={"title": t("board.accuracy_axis"), "tickformat": ".0%"},
+    yaxis={"title": t("board.accuracy_axis"), "tickformat": axis.tick_format, "range": [axis.low, axis.high]},
 )  # fmt: skip
 st.plotly_chart(fig, key="board_chart", width="stretch")
 st.caption(t("board.chart_note"))

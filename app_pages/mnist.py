@@ -9,7 +9,7 @@ from cnn_core.data.reports import DatasetError, find_mnist_files, load_mnist, sh
 from cnn_core.runs.jobs import launch
 from cnn_core.training.registry import MNIST_STRATEGIES, get_strategy
 from cnn_core.training.run_config import RunConfig
-from ui.classroom import me, visible
+from ui.classroom import me
 from ui.common import show_error, t
 from ui.grids import GRID_CSS, heat_grid_html
 from ui.training import live_run_view, runs_now
@@ -56,7 +56,6 @@ else:
 
 st.subheader(t("mnist.compare_title"))
 store, records = runs_now()
-records = visible(records)
 cols = st.columns(2)
 for col, strategy in zip(cols, MNIST_STRATEGIES, strict=True):
     with col:

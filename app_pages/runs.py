@@ -15,7 +15,7 @@ from cnn_core.training.curves import curves_png, epochs_replayed, metrics_csv
 from cnn_core.training.custom_model import run_listing
 from cnn_core.training.evaluation import evaluate_run, load_run_model, predict_image, wrong_examples
 from cnn_core.training.run_store import LIVE_STATES, RESULT_STATES, RunRecord
-from ui.classroom import allowed, me, owner_caption, visible
+from ui.classroom import allowed, me, owner_caption
 from ui.common import max_upload_bytes, show_error, t
 from ui.custom_model import code_difference_view, runs_table, variant_button
 from ui.photos import decode_upload
@@ -33,7 +33,6 @@ def load_model(path: str, mtime: float):
 
 st.title(t("runs.title"))
 store, records = runs_now()
-records = visible(records)  # in a class: everyone's runs, or only your own when the lecturer hid them
 
 rows = [
     {

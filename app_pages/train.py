@@ -26,7 +26,7 @@ from cnn_core.training.run_config import (
 )
 from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.challenge import submit_button
-from ui.classroom import me, visible
+from ui.classroom import me
 from ui.common import current_language, labeler, show_error, t
 from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, saved_models, show_launch_refusal
 from ui.data_flows import data_flows
@@ -55,7 +55,6 @@ st.title(t("train.title"))
 st.caption(t("train.intro"))
 settings = load_settings()
 store, records = runs_now()
-records = visible(records)
 
 c1, c2, c3 = st.columns(3)
 strategy = c1.selectbox(

@@ -164,3 +164,14 @@ def test_a_challenge_from_the_lecturers_form_to_a_ranked_board(classroom_env):
     assert list(lecturer.dataframe[0].value["Code"]) == [r.run_id for r in best_first]
     lecturer.button(key="challenge_close").click().run()
     assert list(run_page(PAGE, **{IDENTITY_KEY: ben}).dataframe[0].value["Code"]) == [r.run_id for r in best_first]
+
+
+def test_the_accuracy_axis_is_wider_than_the_band_and_its_ticks_tell_close_values_apart():
+    from cnn_core.runs.board import accuracy_axis
+
+    axis = accuracy_axis([0.975, 0.98], [0.977])  # runs around the book's 97.7% band
+    assert axis.low == pytest.approx(0.947) and axis.high == 1.0 and axis.tick_format == ".1%"
+    assert axis.low < 0.967 and axis.high > 0.987  # wider than the band on both sides
+    wide = accuracy_axis([0.55, 0.71, 0.93], [0.70, 0.98, float("nan")])
+    assert (wide.tick_format, wide.low, wide.high) == (".0%", pytest.approx(0.55 - 0.044), 1.0)  # margin: span / 10
+    assert accuracy_axis([], []) == accuracy_axis([None], [float("nan")])

@@ -23,7 +23,7 @@ from cnn_core.classroom.room import (
     ClassroomSettings,
     Identity,
     authorize,
-    may_see,
+    visible_to,
 )
 from cnn_core.core.settings import load_settings
 from ui.common import show_error, t
@@ -191,8 +191,7 @@ def member_box(identity: Identity) -> Identity:
 
 def visible(records: list) -> list:
     """The runs this member may see (all of them in solo mode, or unless the lecturer hid the class's runs)."""
-    identity, hidden = me(), classroom().runs_hidden
-    return [r for r in records if may_see(identity, r.meta, hidden)]
+    return visible_to(records, me(), classroom().runs_hidden)
 
 
 def allowed(record, action: Action) -> bool:

@@ -18,7 +18,7 @@ from cnn_core.runs.story import criteria, story_facts
 from cnn_core.training.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
 from cnn_core.training.registry import get_strategy
 from cnn_core.training.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
-from ui.classroom import allowed, me, owner_caption
+from ui.classroom import allowed, me, owner_caption, visible
 from ui.common import show_error, t
 from ui.lecture import chart_height
 
@@ -26,11 +26,12 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 
 
 def runs_now() -> tuple[RunStore, list[RunRecord]]:
-    """The runs folder and every run in it as it is now, from one :func:`~cnn_core.runs.jobs.reconcile` pass (each run
-    read once): the page's refresh is what notices a trainer that died (heartbeat silent and task gone) and marks
-    it interrupted."""
+    """The runs folder and every run in it this member may see (:func:`~cnn_core.classroom.room.visible_to`: in a
+    class, only their own when the lecturer hid the others'), as it is now, from one
+    :func:`~cnn_core.runs.jobs.reconcile` pass (each run read once): the page's refresh is what notices a trainer
+    that died (heartbeat silent and task gone) and marks it interrupted. Every page lists runs from here."""
     store = RunStore(load_settings().runs_dir)
-    return store, reconcile(store)
+    return store, visible(reconcile(store))
 
 
 def format_seconds(seconds: float | None) -> str:

@@ -19,7 +19,8 @@ The rules, each stated once:
 
 * :func:`authorize`: the owner or the lecturer may stop, rename or delete a run; a recorded run is nobody's
   to change; in solo mode anything goes.
-* :func:`may_see`: a learner sees their own runs, and the others' unless the lecturer hid them.
+* :func:`may_see`: a learner sees their own runs, and the others' unless the lecturer hid them (:func:`visible_to`
+  applies it to a list; the pages get their runs through it).
 * :func:`check_quota`: a learner has at most ``max_running + max_queued`` active runs (default 1 + 1).
 
 The classroom folder is ``RUNS_DIR/.classroom/`` (beside the runs, so it is shared the way they are):
@@ -224,6 +225,12 @@ def may_see(actor: Identity, meta: Mapping, runs_hidden: bool) -> bool:
     if actor.is_solo or actor.is_lecturer or meta.get("recorded") or not runs_hidden:
         return True
     return owner_of(meta)["id"] == actor.member_id
+
+
+def visible_to(records: Iterable, viewer: Identity, runs_hidden: bool) -> list:
+    """The runs (records with a ``meta``) ``viewer`` may see, in the order given: the one rule every page and helper
+    that lists runs goes through (:func:`may_see` for each)."""
+    return [r for r in records if may_see(viewer, r.meta, runs_hidden)]
 
 
 def check_quota(

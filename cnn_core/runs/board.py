@@ -142,3 +142,26 @@ def board_csv(rows: Sequence[BoardRow]) -> str:
     for row in rows:
         writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class AccuracyAxis:
+    low: float
+    high: float
+    tick_format: str
+
+
+def accuracy_axis(values: Iterable[float], bands: Iterable[float], band_half_width: float = 0.01) -> AccuracyAxis:
+    """The board's y-axis: from ``min - margin`` to ``max + margin`` over the runs' accuracies and the book's bands
+    (each band ``+-band_half_width``), ``margin = max(0.02, span / 10)``, clipped to [0, 1]; ticks with one decimal
+    (``.1%``) when the range is under 10 points, so that 97.5% and 98% never both read "98%"."""
+    points = [v for v in values if v is not None and not math.isnan(v)]
+    for band in bands:
+        if not math.isnan(band):
+            points += [band - band_half_width, band + band_half_width]
+    if not points:
+        return AccuracyAxis(0.0, 1.0, ".0%")
+    span = max(points) - min(points)
+    margin = max(0.02, span / 10)
+    low, high = max(0.0, min(points) - margin), min(1.0, max(points) + margin)
+    return AccuracyAxis(low, high, ".1%" if high - low < 0.10 else ".0%")
