@@ -252,3 +252,52 @@ def test_a_lecturer_email_added_later_makes_a_member_the_lecturer(tmp_path):
     assert (promoted.member_id, promoted.nickname, promoted.role) == (ta.member_id, "New TA", Role.LECTURER)
     unverified = room.join_school("idp|sub-10", "prof.kim@school.example", "Not Kim", email_verified=False)
     assert unverified.role == Role.LEARNER  # an email the provider did not verify makes no lecturer
+
+
+def test_wrong_keys_slow_down_and_never_sign_in_while_a_right_key_elsewhere_works(members):
+    """100 wrong keys from one client, each sent as soon as the throttle allows: the waits double after five
+    failures (up to 5 minutes), a try inside the wait is refused without looking at the key, nothing signs in; a
+    right key from another client works at once, and the guesser's right key works after its wait."""
+    from cnn_core.classroom.room import FREE_FAILURES, MAX_WAIT_S, THROTTLE
+
+    room = members[0]
+    guesser, other = ["session:guess", "address:10.0.0.9"], ["session:ok", "address:10.0.0.10"]
+    at, waits = 1_000.0, []
+    for _ in range(100):
+        wait = THROTTLE.wait_seconds(guesser, at)
+        waits.append(wait)
+        at += wait
+        with pytest.raises(ClassroomError) as err:
+            room.join("lecturer-only-?", "Eve", clients=guesser, at=at)
+        assert err.value.code == "wrong_key"
+    assert waits[:FREE_FAILURES] == [0.0] * FREE_FAILURES  # five free tries
+    assert waits[FREE_FAILURES : FREE_FAILURES + 4] == [1.0, 2.0, 4.0, 8.0] and max(waits) == MAX_WAIT_S
+    assert at - 1_000.0 > 100 * 60  # the 100 guesses took over an hour and a half
+    with pytest.raises(ClassroomError) as err:
+        room.join("lecturer-only-7", "Eve", clients=guesser, at=at + 1)  # even the right key waits its turn
+    assert err.value.code == "slow_down" and err.value.details["seconds"] > 0
+    assert room.join("blue-cat-42", "Zoe", clients=other, at=at + 1).nickname == "Zoe"  # another client: at once
+    assert room.join("lecturer-only-7", "Prof", clients=guesser, at=at + MAX_WAIT_S).is_lecturer
+    assert THROTTLE.wait_seconds(guesser, at + MAX_WAIT_S) == 0.0  # a right key clears the count
+
+
+def test_a_short_lecturer_key_is_refused_at_start_and_at_sign_in(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from cnn_core.classroom.room import MIN_LECTURER_KEY, weak_lecturer_key
+
+    env = os.environ | {"CNN_CLASSROOM_CLASS_KEY": "blue-cat-42", "CNN_CLASSROOM_LECTURER_KEY": "prof123"}
+    done = subprocess.run([sys.executable, "-m", "cnn_core.classroom.room"], env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2 and "has 7 characters; at least 12 are needed" in done.stdout
+    suggested = done.stdout.rsplit("=", 1)[1].strip()
+    assert len(suggested) >= MIN_LECTURER_KEY
+    strong = env | {"CNN_CLASSROOM_LECTURER_KEY": suggested}
+    assert subprocess.run([sys.executable, "-m", "cnn_core.classroom.room"], env=strong, timeout=60).returncode == 0
+    room = Classroom(tmp_path, ClassroomSettings("blue-cat-42", "prof123"))
+    assert weak_lecturer_key(room.settings)
+    with pytest.raises(ClassroomError) as err:
+        room.join("prof123", "Prof")
+    assert err.value.code == "weak_lecturer_key"
+    assert room.join("blue-cat-42", "Ana").role == Role.LEARNER  # the class itself still works

@@ -85,3 +85,14 @@ def test_school_sign_in_without_a_provider_says_what_is_missing(classroom_env, m
     assert any("[auth]" in w.value for w in at.warning)
     assert "follow" not in [w.key for w in at.sidebar.toggle]
     assert "classroom_sign_out" not in [b.key for b in at.button]
+
+
+def test_a_browser_that_guesses_keys_is_slowed_down(classroom):
+    at = app()
+    for _ in range(5):
+        at = join(at, "lecturer-only-1", "Eve")
+        assert any("not this class's key" in e.value for e in at.error)
+    at = join(at, KEYS["CNN_CLASSROOM_LECTURER_KEY"], "Eve")  # the right key, but this session must wait first
+    assert [e.value for e in at.error] == ["Too many wrong keys from here: wait 1 s before the next try."]
+    assert [t.value for t in at.title] == ["Join the class"]
+    assert join(app(), KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana").title[0].value != "Join the class"  # another browser

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -119,6 +120,13 @@ def me() -> Identity:
     return current_identity() or SOLO
 
 
+def join_clients() -> list[str]:
+    """Who is trying to join, for the engine's throttle on wrong keys: this browser session and its address."""
+    session = st.session_state.setdefault("_join_client", secrets.token_hex(8))
+    address = st.context.ip_address
+    return [f"session:{session}"] + ([f"address:{address}"] if address else [])
+
+
 def sign_in_gate() -> Identity:
     """The join form until this session has an identity; returns it (solo mode: at once). Stops the script
     while nobody has signed in, so no page runs for an anonymous visitor of a classroom server."""
@@ -143,7 +151,7 @@ def sign_in_gate() -> Identity:
                 submitted = st.form_submit_button(t("classroom.join"), type="primary", key="classroom_join_submit")
             if submitted:
                 try:
-                    identity = room.join(key, nickname)
+                    identity = room.join(key, nickname, clients=join_clients())
                 except ClassroomError as err:
                     show_error("classroom_errors", err)
         if room.settings.school_sign_in:

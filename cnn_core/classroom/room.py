@@ -37,9 +37,11 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -86,7 +88,7 @@ class Action(StrEnum):
 
 class ClassroomError(CodedError):
     """Refused by a classroom rule; ``code`` is one of ``not_owner``, ``recorded``, ``lecturer_only``, ``quota``,
-    ``wrong_key``, ``nickname``, ``nickname_taken``, ``signed_out``."""
+    ``wrong_key``, ``slow_down``, ``nickname``, ``nickname_taken``, ``signed_out``."""
 
     catalog = "classroom_errors"
 
@@ -259,6 +261,81 @@ def check_quota(
         )
 
 
+MIN_LECTURER_KEY = 12
+"""A lecturer key shorter than this is refused: a learner who knows the class key could guess it."""
+
+
+def weak_lecturer_key(settings: ClassroomSettings) -> str | None:
+    """Why this classroom's lecturer key may not be used (``None``: it may), with a generated key to use instead."""
+    key = settings.lecturer_key
+    if not settings.class_key or not key or len(key) >= MIN_LECTURER_KEY:
+        return None
+    return (
+        f"CNN_CLASSROOM_LECTURER_KEY has {len(key)} characters; at least {MIN_LECTURER_KEY} are needed. "
+        f"For example: CNN_CLASSROOM_LECTURER_KEY={secrets.token_urlsafe(15)}"
+    )
+
+
+def main() -> int:
+    """``python -m cnn_core.classroom.room``: exit 2 with the reason when the keys in the environment are unsafe
+    (``scripts/serve.sh`` runs it before starting the server)."""
+    problem = weak_lecturer_key(ClassroomSettings.from_env())
+    if problem:
+        print(problem)
+        return 2
+    return 0
+
+
+FREE_FAILURES = 5
+MAX_WAIT_S = 300.0
+
+
+class JoinThrottle:
+    """Wrong keys slow down: after :data:`FREE_FAILURES` wrong keys from a client (a browser session, a client
+    address), its next try must come ``2 ** (failures - FREE_FAILURES)`` seconds after its last failure (1 s, 2 s,
+    4 s, ... at most :data:`MAX_WAIT_S`); a try before that is refused with ``slow_down`` and never compared with a
+    key. A right key clears the client's count. Kept in memory: one server process serves the class."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_seconds(self, clients: Iterable[str], at: float) -> float:
+        """How long the slowest of ``clients`` must still wait before its next try (0: it may try now)."""
+        with self._lock:
+            waits = [
+                last + min(2.0 ** (count - FREE_FAILURES), MAX_WAIT_S) - at
+                for count, last in (self._failures.get(c, (0, 0.0)) for c in clients)
+                if count >= FREE_FAILURES
+            ]
+        return max([0.0, *waits])
+
+    def check(self, clients: Iterable[str], at: float) -> None:
+        clients = list(clients)
+        wait = self.wait_seconds(clients, at)
+        if wait > 0:
+            raise ClassroomError(
+                "slow_down",
+                f"Too many wrong keys: wait {wait:.0f} s. Received: clients={clients}",
+                seconds=math.ceil(wait),
+            )
+
+    def failed(self, clients: Iterable[str], at: float) -> None:
+        with self._lock:
+            for client in clients:
+                count, _ = self._failures.get(client, (0, 0.0))
+                self._failures[client] = (count + 1, at)
+
+    def succeeded(self, clients: Iterable[str]) -> None:
+        with self._lock:
+            for client in clients:
+                self._failures.pop(client, None)
+
+
+THROTTLE = JoinThrottle()
+"""This server's join throttle."""
+
+
 def validate_nickname(nickname: str) -> str:
     """1 to 24 printable characters (any script: 한글 is fine), no markup or path characters."""
     nickname = " ".join(str(nickname).split())
@@ -380,20 +457,28 @@ class Classroom:
         except (OSError, ValueError):
             return {}
 
-    def join(self, key: str, nickname: str) -> Identity:
+    def join(self, key: str, nickname: str, clients: Iterable[str] = (), at: float | None = None) -> Identity:
         """Sign in with the class key (a learner) or the lecturer key (the lecturer) and a nickname.
 
         A learner's nickname must be free (any case); the lecturer may sign in again under the same name from
-        another browser (the projector and a laptop). Raises :class:`ClassroomError` (``wrong_key``,
-        ``nickname``, ``nickname_taken``).
+        another browser (the projector and a laptop). ``clients`` name who is trying (the browser session, the
+        client address): after :data:`FREE_FAILURES` wrong keys from one of them, :data:`THROTTLE` makes it wait
+        longer and longer before its key is even looked at. Raises :class:`ClassroomError` (``slow_down``,
+        ``wrong_key``, ``nickname``, ``nickname_taken``).
         """
+        at = time.time() if at is None else at
+        THROTTLE.check(clients, at)
         key = str(key).strip()
         if self.settings.lecturer_key and hmac.compare_digest(key.encode(), self.settings.lecturer_key.encode()):
+            if weak_lecturer_key(self.settings):  # a server started without scripts/serve.sh's check
+                raise ClassroomError("weak_lecturer_key", f"The lecturer key is shorter than {MIN_LECTURER_KEY} characters. Received: {len(key)}", length=MIN_LECTURER_KEY)  # fmt: skip
             role = Role.LECTURER
         elif hmac.compare_digest(key.encode(), self.settings.class_key.encode()):
             role = Role.LEARNER
         else:
+            THROTTLE.failed(clients, at)
             raise ClassroomError("wrong_key", "That is not this class's key. Received: a key of the wrong value")
+        THROTTLE.succeeded(clients)
         nickname = validate_nickname(nickname)
         with _LOCK:
             members = self.members()
@@ -519,3 +604,7 @@ class Classroom:
 
 
 _LOCK = threading.Lock()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
