@@ -301,3 +301,29 @@ def test_a_short_lecturer_key_is_refused_at_start_and_at_sign_in(tmp_path):
         room.join("prof123", "Prof")
     assert err.value.code == "weak_lecturer_key"
     assert room.join("blue-cat-42", "Ana").role == Role.LEARNER  # the class itself still works
+
+
+def test_a_second_device_signs_in_with_a_one_time_code_that_expires(members):
+    room, jimin, alex, prof = members
+    code, expires = room.device_code(jimin, at=1_000.0)
+    assert len(code) == 8 and expires == 1_300.0 and set(code) <= set("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+    assert room.join_with_code(f" {code[:4].lower()}-{code[4:]} ", clients=["session:phone"], at=1_100.0) == jimin
+    with pytest.raises(ClassroomError) as err:  # used once
+        room.join_with_code(code, clients=["session:phone2"], at=1_101.0)
+    assert err.value.code == "bad_code"
+    late, _ = room.device_code(jimin, at=2_000.0)
+    with pytest.raises(ClassroomError):  # expired
+        room.join_with_code(late, at=2_301.0)
+    with pytest.raises(ClassroomError) as err:  # a nickname is no identity: only a signed-in member makes a code
+        room.device_code(Identity("made-up", "지민", Role.LEARNER))
+    assert err.value.code == "signed_out"
+    with pytest.raises(ClassroomError):
+        room.device_code(SOLO)
+    guesser = ["session:guess"]
+    for _ in range(5):
+        with pytest.raises(ClassroomError):
+            room.join_with_code("AAAAAAAA", clients=guesser, at=3_000.0)
+    fresh, _ = room.device_code(alex, at=3_000.0)
+    with pytest.raises(ClassroomError) as err:  # wrong codes count toward the same throttle as wrong keys
+        room.join_with_code(fresh, clients=guesser, at=3_000.5)
+    assert err.value.code == "slow_down"

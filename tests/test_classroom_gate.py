@@ -96,3 +96,27 @@ def test_a_browser_that_guesses_keys_is_slowed_down(classroom):
     assert [e.value for e in at.error] == ["Too many wrong keys from here: wait 1 s before the next try."]
     assert [t.value for t in at.title] == ["Join the class"]
     assert join(app(), KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana").title[0].value != "Join the class"  # another browser
+
+
+def test_a_second_device_joins_with_a_one_time_code_typed_or_from_the_link(classroom):
+    laptop = join(app(), KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana")
+    laptop.button(key="classroom_make_code").click().run()
+    assert_clean(laptop)
+    code, _ = laptop.session_state["_device_code"]
+    assert any(f"**{code[:4]}-{code[4:]}**" in m.value for m in laptop.sidebar.markdown)
+    phone = app()
+    phone.text_input(key="classroom_code").set_value(f"{code[:4]}-{code[4:]}")
+    phone = phone.button(key="classroom_code_submit").click().run()
+    assert_clean(phone)
+    assert any("Signed in as **Ana**" in m.value for m in phone.sidebar.markdown)
+    again = app()
+    again.text_input(key="classroom_code").set_value(code)
+    again = again.button(key="classroom_code_submit").click().run()
+    assert [e.value for e in again.error] == ["That code is unknown, already used or expired. Make a new one on your other device."]  # fmt: skip
+    laptop.button(key="classroom_make_code").click().run()
+    scanned = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    scanned.session_state["lang"] = "en"
+    scanned.query_params["join_code"] = laptop.session_state["_device_code"][0]  # the QR image's link
+    scanned = scanned.run()
+    assert any("Signed in as **Ana**" in m.value for m in scanned.sidebar.markdown)
+    assert "join_code" not in scanned.query_params

@@ -8,10 +8,13 @@ signed in while a shared link carries no identity. The rules themselves live in 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
+import time
 
+import segno
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -43,6 +46,10 @@ window.parent.document.cookie = %s;
 
 
 _ROOMS: dict[tuple[str, ...], Classroom] = {}
+
+
+JOIN_CODE_PARAM = "join_code"
+"""The query parameter of a second device's join link (the one-time code; it leaves the URL once tried)."""
 
 
 def classroom() -> Classroom:
@@ -120,6 +127,26 @@ def me() -> Identity:
     return current_identity() or SOLO
 
 
+def other_device(identity: Identity) -> None:
+    """A one-time code (and a QR image of the join link carrying it) that signs this member in on another device."""
+    st.caption(t("classroom.other_device_intro"))
+    if st.button(t("classroom.make_code"), key="classroom_make_code"):
+        st.session_state["_device_code"] = classroom().device_code(identity)
+    made = st.session_state.get("_device_code")
+    if made is None or made[1] <= time.time():
+        return
+    code, expires = made
+    st.markdown(
+        t("classroom.code_shown", code=f"{code[:4]}-{code[4:]}", minutes=max(1, round((expires - time.time()) / 60)))
+    )
+    origin = st.context.url.split("?")[0].rsplit("/", 1)[0] if st.context.url else ""
+    if origin:
+        link = f"{origin}/?{JOIN_CODE_PARAM}={code}"
+        image = io.BytesIO()
+        segno.make(link, error="m").save(image, kind="png", scale=5, border=2)
+        st.image(image.getvalue(), caption=t("classroom.code_qr_alt"), width=180)
+
+
 def join_clients() -> list[str]:
     """Who is trying to join, for the engine's throttle on wrong keys: this browser session and its address."""
     session = st.session_state.setdefault("_join_client", secrets.token_hex(8))
@@ -154,6 +181,17 @@ def sign_in_gate() -> Identity:
                     identity = room.join(key, nickname, clients=join_clients())
                 except ClassroomError as err:
                     show_error("classroom_errors", err)
+        if room.settings.class_key:
+            with st.form("classroom_code_join"):
+                code = st.text_input(t("classroom.code"), key="classroom_code", max_chars=20, value=st.query_params.get(JOIN_CODE_PARAM, ""))  # fmt: skip
+                with_code = st.form_submit_button(t("classroom.join_with_code"), key="classroom_code_submit")
+            if with_code or (st.query_params.get(JOIN_CODE_PARAM) and identity is None and not st.session_state.get("_code_tried")):  # fmt: skip
+                st.session_state["_code_tried"] = True  # a link's code is tried once, then typed
+                st.query_params.pop(JOIN_CODE_PARAM, None)
+                try:
+                    identity = room.join_with_code(code, clients=join_clients())
+                except ClassroomError as err:
+                    show_error("classroom_errors", err)
         if room.settings.school_sign_in:
             st.caption(t("classroom.school_intro" if room.settings.class_key else "classroom.school_only_intro"))
             if school_configured():
@@ -186,6 +224,9 @@ def member_box(identity: Identity) -> Identity:
                 room.set_runs_hidden(hidden, by=identity)
             except ClassroomError as err:
                 show_error("classroom_errors", err)
+    if not identity.via_school:  # a school account signs in on any device by itself
+        with box.expander(t("classroom.other_device")):
+            other_device(identity)
     if box.button(t("classroom.sign_out"), key="classroom_sign_out"):
         st.session_state.pop(IDENTITY_KEY, None)
         st.session_state.pop(TOKEN_KEY, None)

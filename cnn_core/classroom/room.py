@@ -88,7 +88,7 @@ class Action(StrEnum):
 
 class ClassroomError(CodedError):
     """Refused by a classroom rule; ``code`` is one of ``not_owner``, ``recorded``, ``lecturer_only``, ``quota``,
-    ``wrong_key``, ``slow_down``, ``nickname``, ``nickname_taken``, ``signed_out``."""
+    ``wrong_key``, ``slow_down``, ``bad_code``, ``weak_lecturer_key``, ``nickname``, ``nickname_taken``, ``signed_out``."""
 
     catalog = "classroom_errors"
 
@@ -285,6 +285,12 @@ def main() -> int:
         return 2
     return 0
 
+
+DEVICE_CODE_S = 300.0
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+_DEVICE_CODES: dict[tuple[str, str], tuple[Identity, float]] = {}
+"""Open one-time codes of this server, by (classroom folder, code's HMAC): the codes themselves are not kept."""
 
 FREE_FAILURES = 5
 MAX_WAIT_S = 300.0
@@ -528,6 +534,43 @@ class Classroom:
         if known is None:
             logger.info("%s %r joined the class with a school account", role, nickname)
         return Identity(member_id, nickname, role)
+
+    # -- a second device -----------------------------------------------------------------------------------------
+
+    def device_code(self, identity: Identity, at: float | None = None) -> tuple[str, float]:
+        """A one-time code that signs ``identity`` in on another device: 8 characters (no 0/O, 1/I), valid
+        :data:`DEVICE_CODE_S` seconds, used once; returns ``(code, expires_at)``. Only the member may make it (the
+        page asks for the signed-in identity); a nickname alone never signs anyone in."""
+        if not self.enabled or identity.is_solo or identity.member_id not in self.members():
+            raise ClassroomError("signed_out", "Sign in to the class first. Received: action=device_code", action="device_code")  # fmt: skip
+        at = time.time() if at is None else at
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        key = self._code_key(code)  # outside the lock: the secret may be read under it
+        with _LOCK:
+            for old in [k for k, (_, expires) in _DEVICE_CODES.items() if expires <= at]:
+                del _DEVICE_CODES[old]  # the expired ones
+            _DEVICE_CODES[key] = (identity, at + DEVICE_CODE_S)
+        return code, at + DEVICE_CODE_S
+
+    def join_with_code(self, code: str, clients: Iterable[str] = (), at: float | None = None) -> Identity:
+        """Sign in on another device with a code from :meth:`device_code`: once, before it expires. Wrong codes count
+        toward the same throttle as wrong keys. Raises :class:`ClassroomError` (``slow_down``, ``bad_code``)."""
+        at = time.time() if at is None else at
+        THROTTLE.check(clients, at)
+        key = self._code_key("".join(c for c in str(code).upper() if c.isalnum()))
+        with _LOCK:
+            entry = _DEVICE_CODES.pop(key, None)
+        if entry is None or entry[1] <= at or entry[0].member_id not in self.members():
+            THROTTLE.failed(clients, at)
+            raise ClassroomError(
+                "bad_code", "That code is unknown, used or expired. Received: a code of the wrong value"
+            )
+        THROTTLE.succeeded(clients)
+        logger.info("%r signed in on another device", entry[0].nickname)
+        return entry[0]
+
+    def _code_key(self, code: str) -> tuple[str, str]:
+        return str(self.root), hmac.new(self._secret(), code.encode(), hashlib.sha256).hexdigest()
 
     # -- class-wide state -----------------------------------------------------------------------------------
 
