@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -136,9 +137,11 @@ def start_server(port: int, env: dict, extra_args: tuple[str, ...] = ()) -> subp
         *extra_args,
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tls = "--server.sslCertFile" in extra_args  # the test's own self-signed certificate: not verified here
+    scheme, context = ("https", ssl._create_unverified_context()) if tls else ("http", None)  # noqa: S323
     for _ in range(200):
         try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+            if urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/_stcore/health", timeout=2, context=context).read() == b"ok":  # fmt: skip
                 return proc
         except OSError:
             time.sleep(0.3)

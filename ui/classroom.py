@@ -62,7 +62,9 @@ def classroom() -> Classroom:
 
 
 def _write_cookie(value: str, max_age: int) -> None:
-    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict"
+    """The identity cookie: ``SameSite=Strict``, and ``Secure`` when the page came over HTTPS (served with TLS)."""
+    secure = "; Secure" if (st.context.url or "").startswith("https://") else ""
+    cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
     components.html(COOKIE_JS % json.dumps(cookie), height=0)
 
 

@@ -24,7 +24,7 @@ CLASS_KEY, LECTURER_KEY = "blue-cat-42", "lecturer-only-7"
 class ClassServer(RestartableServer):
     """A dashboard in classroom mode that can be restarted on the same port with the same folders."""
 
-    def __init__(self, home: Path, **extra_env: str) -> None:
+    def __init__(self, home: Path, args: tuple[str, ...] = (), **extra_env: str) -> None:
         self.home = home
         env = (
             os.environ
@@ -38,7 +38,7 @@ class ClassServer(RestartableServer):
             }
             | extra_env
         )
-        super().__init__(env)
+        super().__init__(env, args)
         self.store = RunStore(home / "runs")
         self.room = Classroom.beside(home / "runs", ClassroomSettings(CLASS_KEY, LECTURER_KEY))
 
@@ -72,7 +72,7 @@ def _join(browser, server: ClassServer, key: str, nickname: str, path: str = "ru
     pg.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
     pg.get_by_label("Class key").fill(key)
     pg.get_by_label("Nickname").fill(nickname)
-    pg.get_by_role("button", name="Join").click()
+    pg.get_by_role("button", name="Join", exact=True).click()
     pg.get_by_text(f"Signed in as {nickname}").wait_for(timeout=30_000)
     _settled(pg)
     return context, pg
@@ -452,3 +452,28 @@ def test_a_learners_own_model_fixed_trained_varied_compared_and_a_challenge_rank
     finally:
         for context in (ctx_a, ctx_b, ctx_l):
             context.close()
+
+
+def test_a_class_served_over_tls_gets_a_secure_identity_cookie(browser, tmp_path):
+    """The README's TLS set-up with a certificate ``openssl`` makes here: the join page over HTTPS, the cookie
+    marked ``Secure`` (it never crosses the network in clear)."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)  # fmt: skip
+    server = ClassServer(tmp_path / "home", args=("--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key)))
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 1400, "height": 1000})
+    try:
+        pg = watch(context.new_page())
+        pg.goto(f"https://127.0.0.1:{server.port}/runs?lang=en")
+        pg.get_by_role("heading", name="Join the class").wait_for(timeout=60_000)
+        pg.get_by_label("Class key").fill(CLASS_KEY)
+        pg.get_by_label("Nickname").fill("Tess")
+        pg.get_by_role("button", name="Join", exact=True).click()
+        pg.get_by_text("Signed in as Tess").wait_for(timeout=30_000)
+        cookie = wait_for(lambda: next((c for c in context.cookies() if c["name"].startswith("cnn_classroom")), None), timeout=20)  # fmt: skip
+        assert cookie["secure"] and cookie["sameSite"] == "Strict"
+    finally:
+        context.close()
+        server.stop()
