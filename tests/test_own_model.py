@@ -119,7 +119,12 @@ def test_every_corpus_listing_trains_one_step_or_is_refused_with_the_mismatch_na
     assert outcome["dlwp2_ch08_feature_head"] == ("trained", "binary_crossentropy", ("use_shape",))
     assert outcome["dlwp2_ch08_fine_tuning"] == ("trained", "binary_crossentropy", ("random_start",))
     assert outcome["kerasio_sequential_named_layers"] == ("trained", "binary_crossentropy", ("add_output",))
-    assert outcome["dlwp2_ch09_residual_filters"] == ("refused", ("output_not_flat",), ())  # functional: no edit
+    assert outcome["dlwp2_ch09_residual_filters"] == (
+        "trained",
+        "binary_crossentropy",
+        ("add_output",),
+    )  # after x = add(...)
+    assert outcome["dlwp2_ch08_vgg16_conv_base"] == ("trained", "binary_crossentropy", ("add_output", "random_start"))
 
 
 def test_the_fixes_edit_only_what_they_name():
@@ -135,6 +140,17 @@ def test_the_fixes_edit_only_what_they_name():
     assert [p.code for p in check.problems] == ["input_mismatch", "output_mismatch"]
     assert "keras.Input(shape=(28, 28, 1))" in check.problems[0].fix.new_code
     assert "layers.Dense(10, activation=\"softmax\", name='head')" in check.problems[1].fix.new_code
+
+
+def test_an_output_layer_is_added_in_the_listings_own_variable():
+    listing = "inputs = keras.Input(shape=(32, 32, 3))\nx = layers.Conv2D(4, 3)(inputs)\ny = layers.Conv2D(4, 3)(inputs)\nout = layers.add([x, y])\nmodel = keras.Model(inputs=inputs, outputs=out, name='twin')"  # fmt: skip
+    fix = check_model(listing, DataShape("images", 2, 32), 32).problems[0].fix
+    assert fix.code == "add_output" and fix.new_code.splitlines()[-3:] == [
+        "out = layers.Flatten()(out)",
+        'out = layers.Dense(1, activation="sigmoid")(out)',
+        "model = keras.Model(inputs=inputs, outputs=out, name='twin')",
+    ]
+    assert check_model(fix.new_code, DataShape("images", 2, 32), 32).ok
 
 
 def test_the_loss_follows_the_output():

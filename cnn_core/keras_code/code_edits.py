@@ -118,3 +118,38 @@ def set_keyword(code: str, line: int, function: str, keyword: str, value: str) -
         return text[:start] + f"{inside}{separator}{keyword}={value})" + text[end:]
 
     return _edit(code, line, lambda call: _func_name(call) == function, change)
+
+
+def _statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
+    statements = [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == line]
+    return min(statements, key=lambda n: (n.end_lineno or n.lineno) - n.lineno) if statements else None
+
+
+def extend_output(code: str, output_line: int, model_line: int | None, calls: list[str]) -> str | None:
+    """``code`` with layer ``calls`` (``layers.Flatten()``) applied to the model's output, in the listing's own
+    variable: before the ``keras.Model(...)`` statement on ``model_line`` (reassigning its ``outputs`` name), or,
+    for a listing whose model is its last tensor (no ``keras.Model``), after the last line. ``None`` when the output
+    is not a plain name."""
+    try:
+        prepared = prepare_code(code)
+    except LayerCodeError:
+        return None
+    lines = prepared.text.split("\n")
+    if model_line is None:
+        statement = _statement_at(prepared.tree, output_line)
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):  # fmt: skip
+            return None
+        name = statement.targets[0].id
+        return "\n".join([*lines, *(f"{name} = {call}({name})" for call in calls)])
+    statement = _statement_at(prepared.tree, model_line)
+    model = next((c for c in ast.walk(statement) if isinstance(c, ast.Call) and _func_name(c) == "Model"), None) if statement else None  # fmt: skip
+    if model is None:
+        return None
+    outputs = next(
+        (k.value for k in model.keywords if k.arg == "outputs"), model.args[1] if len(model.args) > 1 else None
+    )
+    if not isinstance(outputs, ast.Name):
+        return None
+    indent = lines[model_line - 1][: len(lines[model_line - 1]) - len(lines[model_line - 1].lstrip())]
+    added = [f"{indent}{outputs.id} = {call}({outputs.id})" for call in calls]
+    return "\n".join([*lines[: statement.lineno - 1], *added, *lines[statement.lineno - 1 :]])

@@ -24,7 +24,8 @@ from cnn_core.core.errors import CodedError
 from cnn_core.data.acquire import synthetic_counts
 from cnn_core.data.datasets import image_counts
 from cnn_core.keras_code.book_models import cats_vs_dogs_convnet, mnist_convnet
-from cnn_core.keras_code.code_edits import replace_layer, set_input_shape, set_keyword
+from cnn_core.keras_code.code_edits import extend_output, replace_layer, set_input_shape, set_keyword
+from cnn_core.keras_code.code_writer import layer_call
 from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.keras_code.free_names import NameValueError, parse_names
 from cnn_core.keras_code.graph_report import GraphReport, NodeReport, analyze_graph
@@ -257,7 +258,13 @@ def _output_fix(parsed: ParsedGraph, report: GraphReport, code: str, classes: in
     else:
         stack = stack_of(report)
         flat = [Flatten()] if len(report.output_shape) > 1 else []
-        fix = Fix("add_output", details, _as_stack_code(stack, [*stack.layers, *flat, wanted])) if stack else None
+        if stack is not None:
+            fix = Fix("add_output", details, _as_stack_code(stack, [*stack.layers, *flat, wanted]))
+        else:  # branches and merges: the two layers added after the output, in the listing's own variable
+            model_line = parsed.model.line if parsed.model is not None and parsed.model.kind == "Functional" else None
+            calls = [layer_call(layer) for layer in (*flat, wanted)]
+            new_code = extend_output(code, parsed.nodes[last.index].line, model_line, calls)
+            fix = Fix("add_output", details, new_code) if new_code else None
     return fix
 
 
