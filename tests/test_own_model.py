@@ -124,7 +124,7 @@ def test_every_corpus_listing_trains_one_step_or_is_refused_with_the_mismatch_na
         "binary_crossentropy",
         ("add_output",),
     )  # after x = add(...)
-    assert outcome["dlwp2_ch08_vgg16_conv_base"] == ("trained", "binary_crossentropy", ("add_output", "random_start"))
+    assert outcome["dlwp2_ch08_vgg16_conv_base"] == ("trained", "binary_crossentropy", ("random_start", "add_output"))
 
 
 def test_the_fixes_edit_only_what_they_name():
@@ -193,6 +193,19 @@ def test_a_model_that_does_not_read_is_refused_with_the_readers_message():
     check = check_model("x = layers.Dense(", MNIST, 32)
     assert not check.ok and check.problems[0].code == "unreadable" and check.problems[0].error.code == "syntax"
     assert check_model("a = keras.Input((4,))\nb = keras.Input((4,))\nm = keras.Model([a, b], layers.Add()([a, b]))", MNIST, 32).problems[0].code == "not_one_input_and_output"  # fmt: skip
+
+
+def test_no_fix_rewrites_away_a_pretrained_base_or_a_frozen_layer():
+    """Writing a stack out again would drop ``weights="imagenet"`` and ``trainable = False``: such listings get the
+    message without that edit (the base's weights fix comes first; after it, nothing is lost)."""
+    base = (CORPUS[0].parent / "dlwp2_ch08_vgg16_conv_base.py").read_text()
+    problems = {p.code: p for p in check_model(base, DataShape("images", 2, 180), 2).problems}
+    assert problems["output_not_flat"].fix is None and problems["missing_weights"].fix.code == "random_start"
+    frozen = "inputs = keras.Input(shape=(32, 32, 3))\nconv = layers.Conv2D(4, 3)\nconv.trainable = False\nx = conv(inputs)\nmodel = keras.Model(inputs, x)"  # fmt: skip
+    check = check_model(frozen, DataShape("images", 2, 32), 2)
+    assert check.problems[0].code == "output_not_flat"
+    assert "conv.trainable = False" in check.problems[0].fix.new_code  # added after the output, the flag kept
+    assert not [n for n in check.notes if n.fix is not None]  # no Rescaling rewrite that would unfreeze it
 
 
 def test_missing_imagenet_weights_are_never_replaced_silently():

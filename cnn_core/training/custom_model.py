@@ -256,7 +256,7 @@ def _output_fix(parsed: ParsedGraph, report: GraphReport, code: str, classes: in
         new_code = replace_layer(code, _layer_line(parsed, last.index), "Dense", f'{units}, activation="{activation}"')
         fix = Fix("replace_output", details, new_code) if new_code else None
     else:
-        stack = stack_of(report)
+        stack = _rewritable_stack(parsed, report)
         flat = [Flatten()] if len(report.output_shape) > 1 else []
         if stack is not None:
             fix = Fix("add_output", details, _as_stack_code(stack, [*stack.layers, *flat, wanted]))
@@ -319,11 +319,19 @@ def _check_weights(parsed: ParsedGraph, code: str) -> list[Problem]:
     return problems
 
 
-def _notes(report: GraphReport, data: DataShape) -> list[Problem]:
+def _rewritable_stack(parsed: ParsedGraph, report: GraphReport) -> ParsedStack | None:
+    """The listing's layer stack when writing it out again loses nothing: a plain chain, no pretrained base (its
+    ``weights=`` would be lost) and no frozen layer (its ``trainable = False`` would be)."""
+    if _pretrained(parsed) or any(n.trainable_params != n.params for n in report.connected):
+        return None
+    return stack_of(report)
+
+
+def _notes(parsed: ParsedGraph, report: GraphReport, data: DataShape) -> list[Problem]:
     kinds = {n.kind for n in report.connected}
     notes = []
     if data.kind == "images" and "Rescaling" not in kinds:
-        stack = stack_of(report)
+        stack = _rewritable_stack(parsed, report)
         fix = None
         if stack is not None:
             fix = Fix("add_rescaling", {}, _as_stack_code(stack, [Rescaling(1.0 / 255), *stack.layers]))
@@ -370,7 +378,7 @@ def check_model(
         fits = int((caps.max_memory_bytes - training_memory_bytes(report, 0)) // per_image) if per_image else 0
         fix = Fix("smaller_batch", {"batch": fits}, batch_size=fits) if fits >= 1 else None
         problems.append(Problem("too_much_memory", details, fix))
-    notes = _notes(report, data)
+    notes = _notes(parsed, report, data)
     if verify_fixes:
 
         def again(fix: Fix) -> ModelCheck:
