@@ -1,6 +1,7 @@
 import csv
 import io
 
+import pytest
 from PIL import Image
 
 from cnn_core.training.curves import best_epoch, curves_png, epochs_replayed, eta_seconds, metrics_csv, overfitting_from
@@ -27,6 +28,15 @@ def test_eta():
     assert eta_seconds(progress, EPOCHS) == 45  # 4.5 epochs left x 10 s
     assert eta_seconds(None, EPOCHS) is None
     assert eta_seconds({"epoch": 1, "epochs": 2, "batch": 10, "batches": 20, "epoch_seconds": 5}, []) == 15
+
+
+def test_no_eta_before_the_speed_settles():
+    """At batch 1 of 19 the first batch's compilation dominates (a real run said 3:46 with 8 s left): no ETA until
+    3 batches and a quarter of the first epoch have run."""
+    first = {"epoch": 1, "epochs": 10, "batches": 19}
+    assert eta_seconds(first | {"batch": 1, "epoch_seconds": 12.0}, []) is None
+    assert eta_seconds(first | {"batch": 4, "epoch_seconds": 13.0}, []) is None  # 21% of the epoch
+    assert eta_seconds(first | {"batch": 5, "epoch_seconds": 13.5}, []) == pytest.approx((10 - 1 + 14 / 19) * 13.5 * 19 / 5)  # fmt: skip
 
 
 def test_csv_and_png():

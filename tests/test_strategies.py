@@ -138,3 +138,20 @@ def test_no_state_literal_is_repeated_outside_the_run_folder_module():
         if pattern.search(line)
     ]
     assert not offenders, offenders
+
+
+def test_the_feature_pass_reports_its_progress_as_its_own_phase(env):
+    """Feature extraction's first step (the frozen base over every image) says how far it is: the live view shows
+    "computing features: done / total images" instead of "Epoch 0/10, batch 0/?"."""
+    import keras
+
+    from cnn_core.training.pipelines import cached_features, image_splits
+
+    config = RunConfig("feature_extraction", "synthetic", image_size=32, batch_size=16, limit_per_class=10)
+    report, splits = image_splits(config)
+    base = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(2, 3), keras.layers.GlobalAveragePooling2D()])  # fmt: skip
+    seen = []
+    cached_features(base, "tiny", report, config, splits, on_images=lambda done, total: seen.append((done, total)))
+    total = sum(len(report.files[split]) for split in splits)
+    assert total == 60 and seen[-1] == (60, 60) and len(seen) > 3
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen})  # growing, batch by batch

@@ -157,19 +157,26 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
         progress = record.progress or {}
         epochs_total = progress.get("epochs") or record.config.effective_epochs
         fraction = 0.0
-        if progress.get("batches"):
-            fraction = ((progress["epoch"] - 1) + progress["batch"] / progress["batches"]) / epochs_total
-        st.progress(
-            min(max(fraction, 0.0), 1.0),
-            text=t(
-                "train.progress",
-                epoch=progress.get("epoch", 0),
-                epochs=epochs_total,
-                batch=progress.get("batch", 0),
-                batches=progress.get("batches", "?"),
-                eta=format_seconds(eta_seconds(progress, record.epochs)),
-            ),
-        )
+        if progress.get("phase") == Phase.FEATURES:  # the frozen base's pass over every image, before training
+            st.progress(
+                min(progress["done"] / max(progress["total"], 1), 1.0),
+                text=t("train.features_progress", done=progress["done"], total=progress["total"]),
+            )
+        elif record.state != RunState.QUEUED:
+            if progress.get("batches"):
+                fraction = ((progress["epoch"] - 1) + progress["batch"] / progress["batches"]) / epochs_total
+            eta = eta_seconds(progress, record.epochs)
+            st.progress(
+                min(max(fraction, 0.0), 1.0),
+                text=t(
+                    "train.progress",
+                    epoch=progress.get("epoch", 0),
+                    epochs=epochs_total,
+                    batch=progress.get("batch", 0),
+                    batches=progress.get("batches", "?"),
+                    eta=format_seconds(eta) if eta is not None else t("train.measuring"),
+                ),
+            )
         if record.state == RunState.QUEUED:
             everything = store.list()
             place = queue_position(everything, run_id)

@@ -54,15 +54,22 @@ def spread_labels(positions: Sequence[float], min_gap: float, low: float = 0.0, 
     return out
 
 
+SETTLE_BATCHES = 3
+SETTLE_FRACTION = 0.25
+
+
 def eta_seconds(progress: dict | None, epochs: Sequence[dict]) -> float | None:
-    """Remaining seconds from the mean finished-epoch time and the current batch position."""
+    """Remaining seconds from the mean finished-epoch time and the current batch position; before the first epoch
+    ends, from the epoch's own pace, but only once the speed has settled (at least :data:`SETTLE_BATCHES` batches and
+    :data:`SETTLE_FRACTION` of the epoch: the first batches carry the compilation). ``None``: not known yet (the page
+    says "measuring…")."""
     if not progress or not progress.get("batches") or not progress.get("epochs"):
         return None
     done = [e["seconds"] for e in epochs if e.get("seconds")]
     fraction = progress["batch"] / progress["batches"]
     if done:
         per_epoch = sum(done) / len(done)
-    elif fraction > 0:
+    elif progress["batch"] >= SETTLE_BATCHES and fraction >= SETTLE_FRACTION:
         per_epoch = progress.get("epoch_seconds", 0) / fraction
     else:
         return None

@@ -66,18 +66,20 @@ def first_per_class(x: np.ndarray, y: np.ndarray, limit: int) -> tuple[np.ndarra
     return x[keep], y[keep]
 
 
-def cached_features(base, base_name: str, report: DatasetReport, config: RunConfig, splits) -> dict:
+def cached_features(base, base_name: str, report: DatasetReport, config: RunConfig, splits, on_images=None) -> dict:
     """Run the frozen base once per split; cache the features on disk (keyed by data, base, weights, size and the
     precision it computes in; stored as float32).
 
     Plain ``.npy`` files (labels first, features last, each renamed into place), mapped copy-on-write: the
     training tensors then share the page cache's memory instead of copying ~740 MB (see ``as_tensor``).
+    ``on_images(done, total)`` is called after each batch the base computes (images so far, images in all splits).
     """
     compute = str(getattr(base, "compute_dtype", "float32"))  # bfloat16 features differ from float32 ones a little
     key = hashlib.sha1(f"{report.signature()}|{base_name}|imagenet|{config.image_size}|{compute}".encode()).hexdigest()[:20]  # fmt: skip
     cache = home_dir() / "cache" / "features"
     cache.mkdir(parents=True, exist_ok=True)
     out = {}
+    done, total = 0, sum(len(report.files.get(split) or []) for split in splits)
     for split, ds in splits.items():
         x_path, y_path = cache / f"{key}-{split}-x.npy", cache / f"{key}-{split}-y.npy"
         if x_path.exists() and y_path.exists():
@@ -87,6 +89,9 @@ def cached_features(base, base_name: str, report: DatasetReport, config: RunConf
             for images, y in ds:
                 features.append(np.asarray(base.predict_on_batch(images), dtype=np.float32))
                 labels.append(y.numpy())
+                if on_images is not None:  # the page shows the pass as its own phase
+                    done += len(y)
+                    on_images(done, total)
             for path, array in ((y_path, np.concatenate(labels)), (x_path, np.concatenate(features))):
                 tmp = path.with_name(f".{path.stem}.tmp.npy")
                 np.save(tmp, array)

@@ -79,6 +79,8 @@ ENDED_STATES = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.STOPPED,
 class Phase(StrEnum):
     """What the trainer is doing, in ``progress.json``."""
 
+    FEATURES = "features"
+    """The frozen base's pass over every image before training (``done``/``total`` images)."""
     TRAIN = "train"
     TESTING = "testing"
 
