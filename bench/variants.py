@@ -26,7 +26,7 @@ from cnn_core.core.i18n import translate  # noqa: E402
 from cnn_core.core.settings import PROJECT_ROOT  # noqa: E402
 from cnn_core.runs.jobs import launch  # noqa: E402
 from cnn_core.training.comparisons import COMPARISONS  # noqa: E402
-from cnn_core.training.run_store import ACTIVE_STATES, RunStore  # noqa: E402
+from cnn_core.training.run_store import ACTIVE_STATES, RunState, RunStore  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -70,7 +70,7 @@ def main() -> int:
         )
         for run_id in run_ids:
             r = store.load(run_id)
-            if r.state != "completed":
+            if r.state != RunState.COMPLETED:
                 print(f"   {r.name}: {r.state} {r.status.get('error', '')[:200]}")
                 continue
             last, largest = gaps(r.epochs)

@@ -320,9 +320,18 @@ def test_following_works_through_the_public_api_when_streamlits_internals_cannot
 
 
 def _choose(pg, key: str, option: str) -> None:
-    """Pick ``option`` (its visible text) in the selectbox or multiselect ``key``."""
-    pg.locator(f".st-key-{key} input").first.click()
-    pg.get_by_role("option", name=option, exact=True).first.click()
+    """Pick ``option`` (its visible text) in the selectbox or multiselect ``key`` (again if a rerun redrew the list
+    while it was open)."""
+    for attempt in range(3):
+        _settled(pg)
+        pg.locator(f".st-key-{key} input").first.click()
+        try:
+            pg.get_by_role("option", name=option, exact=True).first.click(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - the list was redrawn under the pointer: open it again
+            pg.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     _settled(pg)
 
 
