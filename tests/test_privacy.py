@@ -7,17 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from cnn_core.classroom.room import Classroom
 from cnn_core.training.comparisons import SEED000_MNIST_CONVNET
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunState, RunStore
-from tests.helpers import ROOT, run_page
+from tests.helpers import ROOT
 from tests.run_fixtures import EPOCHS, tiny_model
 from tests.test_page_board import KEYS
 from ui.classroom import IDENTITY_KEY
 
-PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py"))
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py") if not p.name.startswith("_"))
 SECRET = "ana-secret"
 
 
@@ -35,7 +36,7 @@ def hidden_class(classroom_env):
     room = Classroom.beside(store.root)
     ana, ben, prof = (room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ana"), room.join(KEYS["CNN_CLASSROOM_CLASS_KEY"], "Ben"), room.join(KEYS["CNN_CLASSROOM_LECTURER_KEY"], "Prof"))  # fmt: skip
     for name, config in (
-        (f"{SECRET} cats", RunConfig("scratch", "synthetic", image_size=32, epochs=5)),
+        (f"{SECRET} cats", RunConfig("feature_extraction", "synthetic", image_size=32, epochs=5)),
         (f"{SECRET} mnist", RunConfig("mnist_cnn", "mnist", epochs=5)),
         (f"{SECRET} own", RunConfig("own_model", "mnist", model_code=SEED000_MNIST_CONVNET)),
     ):
@@ -50,10 +51,18 @@ def hidden_class(classroom_env):
     return ana, ben, prof
 
 
+def visit(page: str, who):
+    """``page`` as ``who`` sees it, through the app's navigation (a page may link to others)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state[IDENTITY_KEY] = who
+    return at.run().switch_page(page).run()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: Path(p).stem)
 def test_a_learner_finds_no_trace_of_hidden_runs(hidden_class, page):
     ana, ben, prof = hidden_class
-    at = run_page(page, timeout=60, **{IDENTITY_KEY: ben})
+    at = visit(page, ben)
     assert not at.exception, [e.value for e in at.exception]
     text = page_text(at)
     assert SECRET not in text
@@ -65,5 +74,5 @@ def test_the_owner_and_the_lecturer_still_see_them_where_runs_are_listed(hidden_
     ana, ben, prof = hidden_class
     for who in (ana, prof):
         for page in ("app_pages/runs.py", "app_pages/inside.py"):
-            assert SECRET in page_text(run_page(page, timeout=60, **{IDENTITY_KEY: who})), (who.nickname, page)
-        assert "Ana" in page_text(run_page("app_pages/board.py", timeout=60, **{IDENTITY_KEY: who}))
+            assert SECRET in page_text(visit(page, who)), (who.nickname, page)
+        assert "Ana" in page_text(visit("app_pages/board.py", who))
