@@ -45,7 +45,7 @@ from tests.graph_grammar import random_listing
 from tests.test_model_corpus import CORPUS, given, header
 
 CLASSES = 2  # cats vs dogs
-RANDOM_GRAPHS = 400
+RANDOM_GRAPHS = 300
 
 
 def data_for(input_shape: tuple[int, ...]) -> DataShape:
@@ -218,7 +218,7 @@ def test_missing_imagenet_weights_are_never_replaced_silently():
 
 @pytest.mark.slow
 def test_random_graphs_rebuild_with_the_editors_shapes_and_counts_and_train_or_are_refused():
-    """400 random listings of the editor's grammar: a report (then Keras's shapes and counts equal ours layer by
+    """300 random listings of the editor's grammar: a report (then Keras's shapes and counts equal ours layer by
     layer, and one training step) or the reader's coded message; never another exception."""
     trained, refused = 0, {}
     for seed in range(RANDOM_GRAPHS):
@@ -245,7 +245,7 @@ def test_random_graphs_rebuild_with_the_editors_shapes_and_counts_and_train_or_a
             warnings.simplefilter("ignore")  # Keras's notes on softmax over one unit and on input structures
             model.train_on_batch(x, y)
         trained += 1
-    assert trained >= 100 and sum(refused.values()) == RANDOM_GRAPHS - trained, refused
+    assert trained >= 75 and sum(refused.values()) == RANDOM_GRAPHS - trained, refused
 
 
 def test_the_launch_check_is_well_under_a_second():

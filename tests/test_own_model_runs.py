@@ -80,18 +80,20 @@ def test_a_model_over_the_cap_is_refused_before_any_process_or_folder(store, mon
     assert store.run_ids() == [] and started == []
 
 
-def test_a_run_out_of_memory_ends_failed_with_its_reason_and_the_next_run_trains(store, monkeypatch):
+def test_a_run_out_of_memory_ends_failed_with_its_reason_and_the_other_run_trains(store, monkeypatch):
     """A Dense layer of 1.2 billion weights passes raised caps, then meets the trainer's 3 GB address space."""
     monkeypatch.setenv("CNN_CLASSROOM_MAX_MODEL_PARAMS", str(10**10))
     monkeypatch.setenv("CNN_CLASSROOM_MAX_TRAINING_MEMORY_MB", str(10**6))
     monkeypatch.setenv("CNN_CLASSROOM_TRAINER_MEMORY_MB", "3000")
     huge = "inputs = keras.Input(shape=(64, 64, 3))\nx = layers.Flatten()(inputs)\nx = layers.Dense(100000)(x)\noutputs = layers.Dense(1, activation='sigmoid')(x)\nmodel = keras.Model(inputs, outputs)"  # fmt: skip
-    record = finished(store, launch(store, RunConfig(model_code=huge, image_size=64, **QUICK), backend=LocalBackend(1)))
+    small = mended_listing("dlwp2_ch09_residual_block_function.py", 32)
+    both = LocalBackend(2)  # the huge run and a small one side by side
+    failing = launch(store, RunConfig(model_code=huge, image_size=64, **QUICK), backend=both)
+    other = launch(store, RunConfig(model_code=small, image_size=32, **QUICK), backend=both)
+    record, after = finished(store, failing), finished(store, other)
     assert record.state == "failed", record.log_tail()
     assert record.status["reason"] == {"catalog": "run_errors", "code": "out_of_memory", "details": {}}
-    small = mended_listing("dlwp2_ch09_residual_block_function.py", 32)
-    after = finished(store, launch(store, RunConfig(model_code=small, image_size=32, **QUICK), backend=LocalBackend(1)))
-    assert after.state == "completed", after.log_tail()  # the machine carries on
+    assert after.state == "completed", after.log_tail()  # the machine and the other run carry on
 
 
 def test_a_listing_the_launch_did_not_check_is_refused_by_the_trainer(store):

@@ -28,6 +28,9 @@ from tests.image_samples import samples
 PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "runs", "mnist", "inside", "transfer"]
 MODES = {"normal": ({"width": 1400, "height": 1000}, 14), "lecture": ({"width": 1280, "height": 720}, 8)}
 """Viewport and the most controls exercised per page visit (the crawl must fit in CI)."""
+SLOW_PAGES = {"augmentation": 0.5}
+"""Pages whose every action reruns real Keras layers on images (~5 s on 2 cores): a share of the budget, so that the
+crawl fits in CI (their controls are all set by ``test_url_round_trip`` and the page's own tests)."""
 SKIPPED = re.compile(
     r"^(lang|lecture|projector|train_launch|train_story|mnist_launch.*|data_.*|runs_delete.*|runs_rename.*|.*_download.*|inside_pattern_go)$"
 )
@@ -170,6 +173,7 @@ def exercise(page, key: str, kind: str) -> int:
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p or "home")
 def test_crawl(server, browser, path, lang, mode):
     viewport, budget = MODES[mode]
+    budget = round(budget * SLOW_PAGES.get(path, 1.0))
     context = browser.new_context(viewport=viewport)
     page = watch(context.new_page())
     page.set_default_timeout(10_000)
