@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cnn_core.training import comparisons
-from tests.conftest import ROOT
 
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 
 def seed(number: str) -> str:
