@@ -4,6 +4,7 @@ import logging
 
 import streamlit as st
 
+from ui.accessibility import apply_base_style, page_menu
 from ui.classroom import current_identity, member_box, sign_in_gate
 from ui.common import language_selector, t
 from ui.errors import run_guarded
@@ -21,6 +22,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if lecture_from_url() else "auto",  # presenter layout for lecturer links
 )
+apply_base_style()
+menu = st.sidebar.container()  # the page menu, above the switches
 language_selector()
 lecture_toggle()
 
@@ -55,7 +58,10 @@ PAGES = {
     ],
 }
 # the page is chosen before the sign-in gate, so a link opened by someone not yet signed in keeps its page
-page = st.navigation(PAGES, position="sidebar" if current_identity() is not None else "hidden")
+page = st.navigation(PAGES, position="hidden")  # drawn as links instead: see ui.accessibility
+if current_identity() is not None:
+    with menu:
+        page_menu(PAGES)
 identity = member_box(sign_in_gate())  # classroom mode: no page runs without a signed identity
 set_current_page(page.url_path)
 following = follow_toggle(identity)

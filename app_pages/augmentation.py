@@ -141,27 +141,33 @@ with st.spinner(t("aug.loading_keras")):
     grid = augmented_grid(aug, image, int(grid_side) ** 2, int(seed))
 
 left, right = st.columns([1, 3])
-left.image(image, caption=t("aug.original", size=size), width="stretch")
+left.image(image, caption=t("aug.original", size=size), alt=t("alt.aug_original", size=size), width="stretch")
 with right:
     for row in range(int(grid_side)):
         cols = st.columns(int(grid_side))
-        for col, view in zip(cols, grid[row * int(grid_side) : (row + 1) * int(grid_side)], strict=True):
-            col.image(view, width="stretch")
+        first = row * int(grid_side)
+        for n, (col, view) in enumerate(zip(cols, grid[first : first + int(grid_side)], strict=True), first + 1):
+            col.image(view, alt=t("alt.aug_view", n=n, count=len(grid), seed=seed), width="stretch")
 st.caption(t("aug.grid_caption", count=int(grid_side) ** 2, seed=seed))
 
-st.subheader(t("aug.epochs_title"))
+st.header(t("aug.epochs_title"))
 st.caption(t("aug.epochs_intro"))
 epochs = st.slider(t("aug.epochs"), 2, 12, 6, help=t("help.aug_epochs"), key="aug_epochs")
 views = augmented_epochs(aug, image, int(epochs), int(seed))
 for start in range(0, len(views), 6):
     cols = st.columns(6)
     for offset, (col, view) in enumerate(zip(cols, views[start : start + 6], strict=False)):
-        col.image(view, caption=t("aug.epoch_n", n=start + offset + 1), width="stretch")
+        col.image(
+            view,
+            caption=t("aug.epoch_n", n=start + offset + 1),
+            alt=t("alt.aug_epoch", n=start + offset + 1),
+            width="stretch",
+        )
 identical = all(np.array_equal(views[0], v) for v in views[1:])
 if identical:
     st.info(t("aug.no_randomness"))
 
-st.subheader(t("aug.code_title"))
+st.header(t("aug.code_title"))
 st.code(pipeline_code(aug), language="python")
 st.caption(t("aug.code_note"))
 

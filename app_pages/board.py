@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnn_core.runs.board import accuracy_axis, board_csv, board_rows
 from cnn_core.training.registry import STRATEGIES
+from ui.accessibility import show_chart
 from ui.challenge import challenge_section
 from ui.classroom import classroom, me
 from ui.common import current_language, labeler, t
@@ -94,5 +95,18 @@ fig.update_layout(
     xaxis={"tickvals": list(range(len(shown))), "ticktext": [t(f"strategies.{s}") for s in shown]},
     yaxis={"title": t("board.accuracy_axis"), "tickformat": axis.tick_format, "range": [axis.low, axis.high]},
 )  # fmt: skip
-st.plotly_chart(fig, key="board_chart", width="stretch")
+groups = []
+for strategy in shown:
+    scores = [r.accuracy for r in rows if r.strategy == strategy and r.accuracy is not None]
+    if not scores:
+        continue
+    book = STRATEGIES[strategy].book_accuracy
+    values = {"strategy": t(f"strategies.{strategy}"), "count": len(scores), "low": f"{min(scores):.1%}",
+              "high": f"{max(scores):.1%}"}  # fmt: skip
+    groups.append(
+        t("a11y.board_strategy_own", **values)
+        if math.isnan(book)
+        else t("a11y.board_strategy", **values, book=f"{book:.1%}")
+    )
+show_chart(fig, key="board_chart", summary=t("a11y.board_summary", strategies="; ".join(groups) or "–"))
 st.caption(t("board.chart_note"))

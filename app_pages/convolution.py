@@ -138,7 +138,7 @@ def shape_and_steps() -> None:
         st.code(code_prefix + layer_call(layer), language="python")
 
     # --- Step-through ---------------------------------------------------------------------
-    st.subheader(t("conv.step_title"))
+    st.header(t("conv.step_title"))
     if not revealed:
         st.info(t("guess.hidden"))
     elif max(height, width) > STEP_LIMIT or channels > 3:
@@ -229,7 +229,7 @@ def shape_and_steps() -> None:
 @page_fragment("conv_multi", URL_STATE)
 def multi_channel() -> None:
     # --- Multi-channel ----------------------------------------------------------------------
-    st.subheader(t("conv.multi_title"))
+    st.header(t("conv.multi_title"))
     st.caption(t("conv.multi_intro"))
     mc_x = demo_values((8, 8, 3), seed=3, low=0, high=9)
     mc_k = demo_values((3, 3, 3, 6), seed=4, low=-1, high=1)
@@ -243,13 +243,13 @@ def multi_channel() -> None:
     )
     st.markdown(t("conv.multi_shape", out=str(mc_out.shape)))
     for ch, name in enumerate(("R", "G", "B")):
-        a, b, c = st.columns([3, 1.6, 2.6])
         partial = conv2d(mc_x[:, :, ch], mc_k[:, :, ch, f_index])[:, :, 0]
-        a.markdown(grid_html(mc_x[:, :, ch], caption=t("conv.multi_input", channel=name)), unsafe_allow_html=True)
-        b.markdown(
-            grid_html(mc_k[:, :, ch, f_index], caption=t("conv.multi_slice", channel=name)), unsafe_allow_html=True
+        grids = (
+            grid_html(mc_x[:, :, ch], caption=t("conv.multi_input", channel=name)),
+            grid_html(mc_k[:, :, ch, f_index], caption=t("conv.multi_slice", channel=name)),
+            grid_html(partial, caption=t("conv.multi_partial", channel=name)),
         )
-        c.markdown(grid_html(partial, caption=t("conv.multi_partial", channel=name)), unsafe_allow_html=True)
+        st.markdown(grid_row_html(grids), unsafe_allow_html=True)  # wraps where the three do not fit side by side
     st.markdown(
         grid_html(mc_out[:, :, f_index], caption=t("conv.multi_sum", filter=f_index + 1)),
         unsafe_allow_html=True,
@@ -260,7 +260,7 @@ def multi_channel() -> None:
 @page_fragment("conv_photo", URL_STATE)
 def photo_section() -> None:
     # --- Photo ------------------------------------------------------------------------------
-    st.subheader(t("conv.photo_title"))
+    st.header(t("conv.photo_title"))
     photo_rgb = photo_picker("conv_photo")
     if photo_rgb is not None:
         photo = to_grayscale(photo_rgb)
@@ -295,9 +295,19 @@ def photo_section() -> None:
             return
         p1, p2, p3 = st.columns(3)
         # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
-        p1.image(photo_png, caption=t("conv.photo_input", shape=str((*photo.shape, 1))), output_format="PNG")
-        p2.image(map_png, caption=t("conv.photo_map", lo=f"{lo:.0f}", hi=f"{hi:.0f}"), output_format="PNG")
-        p3.image(relu_png, caption=t("conv.photo_relu"), output_format="PNG")
+        p1.image(
+            photo_png,
+            caption=t("conv.photo_input", shape=str((*photo.shape, 1))),
+            alt=t("alt.conv_input", shape=str((*photo.shape, 1))),
+            output_format="PNG",
+        )
+        p2.image(
+            map_png,
+            caption=t("conv.photo_map", lo=f"{lo:.0f}", hi=f"{hi:.0f}"),
+            alt=t("alt.conv_map", lo=f"{lo:.0f}", hi=f"{hi:.0f}"),
+            output_format="PNG",
+        )
+        p3.image(relu_png, caption=t("conv.photo_relu"), alt=t("alt.conv_relu"), output_format="PNG")
         st.caption(t("conv.photo_note"))
     publish(URL_STATE)
 

@@ -116,11 +116,18 @@ with tab_maps:
     chosen = layers[position]
     maps = inspect_model.activations(net, chosen.name, image)
     left, right = st.columns([1, 3])
-    left.image(image, caption=t("inside.input", size=size), width="stretch")
+    left.image(image, caption=t("inside.input", size=size), alt=t("alt.inside_input", size=size), width="stretch")
     right.image(
         inspect_model.channel_grid(maps, max_channels=64),
         caption=t(
             "inside.maps_caption",
+            shown=min(64, maps.shape[-1]),
+            total=maps.shape[-1],
+            layer=chosen.name,
+            shape=str(maps.shape),
+        ),
+        alt=t(
+            "alt.inside_maps",
             shown=min(64, maps.shape[-1]),
             total=maps.shape[-1],
             layer=chosen.name,
@@ -139,7 +146,11 @@ with tab_filters:
         st.markdown(t("inside.first_filters", n=len(kernels), kh=kernels.shape[1], kw=kernels.shape[2]))
         cols = st.columns(16)
         for i, kernel in enumerate(kernels[:32]):
-            cols[i % 16].image(np.kron(kernel, np.ones((12, 12, 1), dtype=np.uint8)), width="stretch")
+            cols[i % 16].image(
+                np.kron(kernel, np.ones((12, 12, 1), dtype=np.uint8)),
+                alt=t("alt.inside_filter", n=i + 1, total=len(kernels), kh=kernels.shape[1], kw=kernels.shape[2]),
+                width="stretch",
+            )
     conv_layers = [c for c in layers if c.kind in ("Conv2D", "DepthwiseConv2D")]
     c1, c2 = st.columns(2)
     layer_names = [c.name for c in conv_layers]
@@ -159,6 +170,7 @@ with tab_filters:
         st.image(
             pattern(source, mtime, layer_name, int(index)),
             caption=t("inside.pattern_caption", layer=layer_name, index=index),
+            alt=t("alt.inside_pattern", layer=layer_name, index=index),
             width=256,
         )
 
@@ -171,10 +183,11 @@ with tab_cam:
         classes = class_names(runs[choice])
         label = classes[cls] if cls < len(classes) else str(cls)
     a, b = st.columns(2)
-    a.image(image, caption=t("inside.input", size=size), width="stretch")
+    a.image(image, caption=t("inside.input", size=size), alt=t("alt.inside_input", size=size), width="stretch")
     b.image(
         inspect_model.overlay(image, heat),
         caption=t("inside.cam_caption", label=label, p=f"{score:.1%}", shape=str(heat.shape)),
+        alt=t("alt.inside_cam", label=label, p=f"{score:.1%}"),
         width="stretch",
     )
     st.caption(t("inside.cam_note"))

@@ -45,21 +45,27 @@ else:
     except (DatasetError, OSError, ValueError) as err:
         st.error(t("mnist.unreadable", message=str(err)))
         st.stop()
-    st.subheader(t("mnist.samples"))
+    st.header(t("mnist.samples"))
     cols = st.columns(10)
     for i, col in enumerate(cols):
-        col.image(255 - digits[i], caption=str(labels[i]), width="stretch", clamp=True)
+        col.image(
+            255 - digits[i],
+            caption=str(labels[i]),
+            alt=t("alt.mnist_digit", index=i, label=int(labels[i])),
+            width="stretch",
+            clamp=True,
+        )
     index = st.number_input(t("mnist.digit_index"), 0, len(digits) - 1, 0, key="mnist_index")
     st.markdown(t("mnist.matrix", label=int(labels[index])))
     st.markdown(GRID_CSS + heat_grid_html(digits[index]), unsafe_allow_html=True)
     st.caption(t("mnist.matrix_note"))
 
-st.subheader(t("mnist.compare_title"))
+st.header(t("mnist.compare_title"))
 store, records = runs_now()
 cols = st.columns(2)
 for col, strategy in zip(cols, MNIST_STRATEGIES, strict=True):
     with col:
-        st.markdown(f"#### {t(f'strategies.{strategy}')}")
+        st.markdown(f"### {t(f'strategies.{strategy}')}")
         st.caption(t(f"mnist.{strategy}_desc", book=f"{get_strategy(strategy).book_accuracy:.1%}"))
         if st.button(t("mnist.launch"), key=f"mnist_launch_{strategy}"):
             try:

@@ -15,6 +15,7 @@ from cnn_core.keras_code.graph_report import GraphReport, analyze_code, graph_to
 from cnn_core.keras_code.layer_code import edit_stack, stack_of
 from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last, last_conv_field
 from cnn_core.keras_code.layer_table import LAYER_TYPES
+from ui.accessibility import show_chart
 from ui.common import labeler, show_error, t
 from ui.custom_model import train_this_button
 from ui.follow import page_fragment
@@ -84,13 +85,20 @@ def graph_rows(graph: GraphReport) -> SimpleNamespace:
     return SimpleNamespace(rows=tuple(n for n in graph.connected if n.kind != "InputLayer" and not n.shared))
 
 
-def params_chart(frames: dict[str, StackReport | SimpleNamespace]) -> None:
+def params_chart(frames: dict[str, StackReport | SimpleNamespace], key: str) -> None:
     """A bar per layer and model; the Vega-Lite spec is cached, since building it through Altair costs ~15 ms."""
     rows = tuple(
         (label, r.index, f"{r.index + 1}. {r.kind}", r.params) for label, report in frames.items() for r in report.rows
     )
     spec = params_chart_spec(rows, t("params.col_layer"), t("params.col_params"), chart_height(300))
-    st.vega_lite_chart(spec, width="stretch")
+    models = []
+    for label, report in frames.items():
+        if report.rows:
+            top = max(report.rows, key=lambda r: r.params)
+            total = sum(r.params for r in report.rows)
+            models.append(t("a11y.params_model", model=label, total=total, layer=f"{top.index + 1}. {top.kind}", params=top.params))  # fmt: skip
+    table = [{t("a11y.col_run"): label, t("params.col_layer"): layer, t("params.col_params"): params} for label, _, layer, params in rows]  # fmt: skip
+    show_chart(spec, key=key, summary=t("a11y.params_summary", models="; ".join(models)), table=table)  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -112,7 +120,7 @@ def params_chart_spec(rows: tuple[tuple[str, int, str, int], ...], x_title: str,
 
 
 # --- The book's MNIST convnet with and without pooling ------------------------------------
-st.subheader(t("params.book_title"))
+st.header(t("params.book_title"))
 with_pool = analyze_stack((28, 28, 1), mnist_convnet(True).layers)
 without = analyze_stack((28, 28, 1), mnist_convnet(False).layers)
 m1, m2, m3 = st.columns(3)
@@ -123,7 +131,7 @@ tab_with, tab_without, tab_chart = st.tabs([t("params.with_pooling"), t("params.
 tab_with.dataframe(report_frame(with_pool), hide_index=True, width="stretch")
 tab_without.dataframe(report_frame(without), hide_index=True, width="stretch")
 with tab_chart:
-    params_chart({t("params.with_pooling"): with_pool, t("params.without_pooling"): without})
+    params_chart({t("params.with_pooling"): with_pool, t("params.without_pooling"): without}, "params_book_chart")
 fields = {
     pooled: last_conv_field((28, 28, 1), mnist_convnet(pooled).layers) for pooled in (True, False)
 }  # the last convolution's receptive field, with and without pooling
@@ -139,7 +147,7 @@ tab_chart.caption(
 )
 
 # --- Cats vs dogs and VGG16 -------------------------------------------------------------------
-st.subheader(t("params.cats_title"))
+st.header(t("params.cats_title"))
 cats = BOOK_MODELS["cats_vs_dogs_convnet"]()
 cats_report = analyze_stack(cats.input_shape, cats.layers)
 st.metric(t("params.cats_total"), f"{cats_report.total_params:,}")
@@ -150,7 +158,7 @@ with st.expander(t("params.show_layers")):
 @page_fragment("params_vgg", URL_STATE)
 def vgg_section() -> None:
     """VGG16's conv base: its three controls rerun only this section."""
-    st.subheader(t("params.vgg_title"))
+    st.header(t("params.vgg_title"))
     # Horizontal containers, not st.columns: each column is one more message on every rerun of this section.
     v1 = v2 = v3 = st.container(horizontal=True)
     vgg_size = v1.number_input(
@@ -211,7 +219,7 @@ vgg_section()
 @page_fragment("params_editor", URL_STATE)
 def layer_editor() -> None:
     """The code editor and its reports: an edit reruns only the editor."""
-    st.subheader(t("params.editor_title"))
+    st.header(t("params.editor_title"))
     st.caption(t("params.editor_intro"))
     if "params_code" not in st.session_state:
         st.session_state["params_code"] = stack_to_code((28, 28, 1), mnist_convnet(True).layers)
@@ -276,7 +284,7 @@ def layer_editor() -> None:
         receptive_field_picture(graph)
     rows = graph_rows(graph)
     if rows.rows:
-        params_chart({t("params.editor_model"): rows})
+        params_chart({t("params.editor_model"): rows}, "params_editor_chart")
     with st.expander(t("params.generated_code")):
         stack = stack_of(graph)
         if stack is not None:

@@ -118,7 +118,7 @@ def pooling_body() -> None:
     # One element for the explanation and its legends: each element is one more message on every rerun.
     st.markdown("\n\n".join([explain, *map(small_note, legends)]))
 
-    st.subheader(t("pool.channels_title"))
+    st.header(t("pool.channels_title"))
     s1 = s2 = s3 = st.container(horizontal=True)
     sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, help=t("help.pool_shape_h"), key="pool_shape_h")
     sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, help=t("help.pool_shape_w"), key="pool_shape_w")
@@ -129,7 +129,7 @@ def pooling_body() -> None:
     except ShapeError as err:
         show_error("errors", err)
 
-    st.subheader(t("pool.photo_title"))
+    st.header(t("pool.photo_title"))
     photo = photo_picker("pool_photo")
     if photo is not None:
         try:
@@ -139,8 +139,18 @@ def pooling_body() -> None:
             st.stop()
         p1 = p2 = st.container(horizontal=True)
         # output_format="PNG": Streamlit would otherwise re-encode every PNG as JPEG on every rerun.
-        p1.image(before_png, caption=t("pool.photo_before", shape=str(photo.shape)), output_format="PNG")
-        p2.image(after_png, caption=t("pool.photo_after", shape=str(pooled_shape)), output_format="PNG")
+        p1.image(
+            before_png,
+            caption=t("pool.photo_before", shape=str(photo.shape)),
+            alt=t("alt.pool_before", shape=str(photo.shape)),
+            output_format="PNG",
+        )
+        p2.image(
+            after_png,
+            caption=t("pool.photo_after", shape=str(pooled_shape)),
+            alt=t("alt.pool_after", mode=t(f"pool.mode_{mode}"), shape=str(pooled_shape)),
+            output_format="PNG",
+        )
         st.caption(t("pool.photo_note"))
     publish(URL_STATE)
 

@@ -19,7 +19,7 @@ from ui.classroom import allowed, me, owner_caption
 from ui.common import max_upload_bytes, show_error, t
 from ui.custom_model import code_difference_view, runs_table, variant_button
 from ui.photos import decode_upload
-from ui.training import curves_figure, format_seconds, live_run_view, pick_run, run_label, runs_now
+from ui.training import curves_chart, format_seconds, live_run_view, pick_run, run_label, runs_now
 from ui.url_state import Choice, Many, Text, publish, restore
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
@@ -138,7 +138,7 @@ with tab_run:
 
         evaluation = evaluate_run(record)
         if evaluation is not None:
-            st.subheader(t("runs.evaluation"))
+            st.header(t("runs.evaluation"))
             e1, e2 = st.columns([1, 2])
             e1.metric(t("runs.test_accuracy"), f"{evaluation.accuracy:.1%}")
             e1.dataframe(
@@ -155,7 +155,14 @@ with tab_run:
                 caption = t(
                     "runs.wrong_caption", true=example.true, predicted=example.predicted, p=f"{example.probability:.0%}"
                 )
-                cols[i % 6].image(example.image, caption=caption, width="stretch")
+                alt = t(
+                    "alt.wrong",
+                    n=i + 1,
+                    true=example.true,
+                    predicted=example.predicted,
+                    p=f"{example.probability:.0%}",
+                )
+                cols[i % 6].image(example.image, caption=caption, alt=alt, width="stretch")
             if record.checkpoint.exists() and record.config and not record.config.is_mnist:
                 upload = st.file_uploader(
                     t("runs.predict_upload"), type=None, key="runs_predict_upload", help=t("photo.upload_help")
@@ -168,7 +175,7 @@ with tab_run:
                     else:
                         model = load_model(str(record.checkpoint), record.checkpoint.stat().st_mtime)
                         prediction = predict_image(model, image, record.config.image_size, evaluation.classes)
-                        st.image(image, width=240)
+                        st.image(image, alt=t("alt.upload", width=image.shape[1], height=image.shape[0]), width=240)
                         st.success(t("runs.prediction", label=prediction.label, p=f"{prediction.probability:.1%}"))
 
 with tab_compare:
@@ -188,8 +195,8 @@ with tab_compare:
         runs_table(chosen)
         if len(chosen) == 2:
             code_difference_view(*chosen)
-        st.plotly_chart(curves_figure(chosen, "accuracy"), key="runs_compare_acc", width="stretch")
-        st.plotly_chart(curves_figure(chosen, "loss", bands=False), key="runs_compare_loss", width="stretch")
+        curves_chart(chosen, "accuracy", key="runs_compare_acc")
+        curves_chart(chosen, "loss", key="runs_compare_loss", bands=False)
         st.caption(t("runs.bands_note"))
 
 with tab_replay:
@@ -213,8 +220,8 @@ with tab_replay:
                 text=t("train.progress_short", epoch=len(shown_epochs), epochs=len(source.epochs)),
             )
             a, b = st.columns(2)
-            a.plotly_chart(curves_figure([view], "loss", single=True), key="replay_loss", width="stretch")
-            b.plotly_chart(curves_figure([view], "accuracy", single=True), key="replay_acc", width="stretch")
+            curves_chart([view], "loss", key="replay_loss", where=a, single=True)
+            curves_chart([view], "accuracy", key="replay_acc", where=b, single=True)
             if len(shown_epochs) == len(source.epochs) and source.test:
                 st.success(t("runs.replay_done", accuracy=f"{source.test['accuracy']:.1%}"))
 

@@ -241,7 +241,7 @@ if check is not None:
     submit_button(store, model_code, model_names, model_blocks, disabled=not check.ok)
 
 st.divider()
-st.subheader(t("train.live_title"))
+st.header(t("train.live_title"))
 run_id = st.session_state.get("train_run_id")  # only a run launched from this browser: never someone else's
 if run_id is None and not me().is_solo:  # a class member's own newest active run, after a reload
     run_id = next((r.run_id for r in records if r.owner["id"] == me().member_id and r.state in ACTIVE_STATES), None)
@@ -255,7 +255,7 @@ if strategy == CUSTOM:
     st.stop()  # the book's story is about the book's strategies
 
 st.divider()
-st.subheader(t("train.story_title"))
+st.header(t("train.story_title"))
 st.caption(t("train.story_intro"))
 plan = story_plan(datasets[dataset_name], base, counts, records)
 st.caption(t("train.story_estimate", total=format_seconds(sum(p.estimate.seconds for p in plan))))

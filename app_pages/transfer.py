@@ -21,22 +21,25 @@ scenario = choose_scenario(size, domain)
 
 cells = []
 for row_domain in ("similar", "different"):
-    row = [f"<th>{t(f'transfer.domain_{row_domain}')}</th>"]
+    row = [f"<th scope='row'>{t(f'transfer.domain_{row_domain}')}</th>"]
     for col_size in ("small", "large"):
         s = SCENARIOS[(col_size, row_domain)]
         chosen = s == scenario
-        style = "background:#fff3cd;border:3px solid #ef6c00;" if chosen else ""
+        style = "background:#fff3cd;color:#000;border:3px solid #ef6c00;" if chosen else ""
         row.append(
             f'<td style="{style}padding:.6rem;vertical-align:top"><b>{t("transfer.scenario_n", n=s.number)}</b><br>{t(f"transfer.short_{s.number}")}</td>'
         )
     cells.append("<tr>" + "".join(row) + "</tr>")
-header = "<tr><th></th>" + "".join(f"<th>{t(f'transfer.size_{c}')}</th>" for c in ("small", "large")) + "</tr>"
+corner = f"<th scope='col'>{t('transfer.corner')}</th>"
+header = (
+    f"<tr>{corner}" + "".join(f"<th scope='col'>{t(f'transfer.size_{c}')}</th>" for c in ("small", "large")) + "</tr>"
+)
 st.markdown(
     f'<table style="width:100%;border-collapse:collapse" class="transfer-matrix">{header}{"".join(cells)}</table>',
     unsafe_allow_html=True,
 )
 
-st.subheader(t("transfer.scenario_n", n=scenario.number))
+st.header(t("transfer.scenario_n", n=scenario.number))
 st.markdown(t(f"transfer.advice_{scenario.number}"))
 low, high = scenario.frozen_fraction
 m1, m2, m3 = st.columns(3)

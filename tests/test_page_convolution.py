@@ -23,7 +23,7 @@ def test_changing_kernel_changes_output_shape_and_formula():
     at.number_input(key="conv_k").set_value(5).run()
     assert metric(at, "Output (h, w, filters)") == "(1, 1, 1)"
     formulas = [m.value for m in at.markdown if m.value.startswith("**Height**")]
-    assert len(formulas) == 1 and formulas[0].count("$$") == 4, formulas
+    assert len(formulas) == 1 and formulas[0].count("$\\displaystyle") == 2, formulas
     assert r"\frac{5 + 2\cdot0 - 1\cdot(5-1) - 1}{1}" in formulas[0]
 
 

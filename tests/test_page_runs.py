@@ -24,7 +24,7 @@ def test_finished_run_evaluation_and_downloads(runs):
     captions = [c for img in at.image for c in img.captions]
     assert sorted(captions) == ["cat → dog (90%)", "dog → cat (90%)"]
     assert len(at.get("download_button")) == 3
-    confusion = at.dataframe[1].value
+    confusion = next(d.value for d in at.dataframe if d.value.shape == (2, 2))
     assert confusion.values.tolist() == [[2, 1], [1, 2]]
 
 
@@ -55,6 +55,12 @@ def test_compare_and_replay(runs):
     assert len(options) >= 2  # our runs with epochs, plus the recorded runs shipped with the app
     at.multiselect(key="runs_compare").set_value([runs["completed"]]).run()
     assert_clean(at)
+    # each chart's text alternative: the best epoch in words and every epoch in a table beside it
+    summaries = [c.value for c in at.caption if c.value.startswith(("Accuracy per epoch", "Loss per epoch"))]
+    compared = [s for s in summaries if "finished demo: best validation" in s]  # the replay tab draws its own two
+    assert len(compared) == 2 and all("best validation" in s for s in summaries), summaries
+    epochs = [d.value for d in at.dataframe if "Epoch" in d.value.columns]
+    assert len(epochs) == len(summaries) and all("finished demo" in set(f["Run"]) for f in epochs[:2])
     at.selectbox(key="runs_replay").set_value(runs["completed"]).run()
     at.button(key="runs_replay_start").click().run()
     assert_clean(at)

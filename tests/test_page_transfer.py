@@ -10,10 +10,10 @@ PAGE = "app_pages/transfer.py"
 def test_matrix_highlights_the_chosen_scenario(lang):
     at = run_page(PAGE, lang)
     assert_clean(at)
-    assert at.subheader[0].value.endswith("1")
+    assert at.header[0].value.endswith("1")
     at.radio(key="transfer_size").set_value("large")
     at.radio(key="transfer_domain").set_value("different").run()
-    assert at.subheader[0].value.endswith("4")
+    assert at.header[0].value.endswith("4")
     matrix = next(m.value for m in at.markdown if "transfer-matrix" in m.value)
     assert matrix.count("border:3px solid") == 1
 

@@ -72,7 +72,7 @@ def challenge_section(store, records, runs_hidden: bool, hide_names: bool, datas
     if challenge is None:
         return
     now = time.time()
-    st.subheader(t("challenge.heading", title=challenge.title))
+    st.header(t("challenge.heading", title=challenge.title))
     state = t("challenge.open_until", left=format_seconds(challenge.deadline - now)) if challenge.is_open(now) else t("challenge.ended")  # fmt: skip
     st.caption(f"{state} · {challenge_rules(challenge)}")
     if challenge.is_open(now) and (viewer.is_lecturer or viewer.is_solo):

@@ -146,7 +146,7 @@ def other_device(identity: Identity) -> None:
         link = f"{origin}/?{JOIN_CODE_PARAM}={code}"
         image = io.BytesIO()
         segno.make(link, error="m").save(image, kind="png", scale=5, border=2)
-        st.image(image.getvalue(), caption=t("classroom.code_qr_alt"), width=180)
+        st.image(image.getvalue(), caption=t("classroom.code_qr_alt"), alt=t("alt.qr"), width=180)
 
 
 def join_clients() -> list[str]:

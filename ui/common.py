@@ -68,12 +68,16 @@ def small_note(text: str) -> str:
 
 
 def axis_formulas(axes: Iterable[tuple[str, str, str | None]]) -> str:
-    """One markdown element for the per-axis formulas: each axis's name in bold, its rule as display LaTeX
-    (what ``st.latex`` would draw) and an optional note. One element, not two or three per axis: every element is
-    one more message on each rerun of a section that a whole class of followers reruns together."""
+    """One markdown element for the per-axis formulas: each axis's name in bold, its rule in display style and an
+    optional note. One element, not two or three per axis: every element is one more message on each rerun of a
+    section that a whole class of followers reruns together.
+
+    The rule is inline maths in ``\\displaystyle`` (it looks like ``st.latex``), not a display block: KaTeX breaks
+    inline maths after ``=`` and binary operators, so on a phone or a projector with the sidebar open the formula
+    wraps and its result stays on screen, where a display block would run off the right edge."""
     blocks = []
     for name, latex, note in axes:
-        blocks.append(f"**{name}**\n\n$$\n{latex}\n$$")
+        blocks.append(f"**{name}**\n\n$\\displaystyle {latex}$")
         if note:
             blocks.append(small_note(note))
     return "\n\n".join(blocks)

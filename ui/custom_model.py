@@ -20,7 +20,7 @@ from cnn_core.training.custom_model import (
 from cnn_core.training.run_config import CUSTOM
 from cnn_core.training.run_store import ACTIVE_STATES
 from ui.common import show_error, t
-from ui.training import curves_figure, format_seconds, run_label
+from ui.training import curves_chart, format_seconds, run_label
 
 CODE_KEY, NAMES_KEY, BLOCKS_KEY = "train_model_code", "train_model_names", "train_model_blocks"
 TRAIN_PAGE, EDITOR_PAGE = "app_pages/train.py", "app_pages/parameters.py"
@@ -141,7 +141,7 @@ def show_launch_refusal(err: ModelCheckError) -> None:
 
 def comparisons_section(store, owner, mnist_source: str | None, image_folder: str | None) -> None:
     """One button per comparison from the seeds: both listings queued with the same workload."""
-    st.subheader(t("custom.comparisons_title"))
+    st.header(t("custom.comparisons_title"))
     st.caption(t("custom.comparisons_intro"))
     for comparison in COMPARISONS.values():
         _comparison_row(store, owner, comparison, mnist_source if comparison.data == "mnist" else image_folder)
@@ -226,8 +226,8 @@ def pair_view(store, run_ids: list[str], key: str) -> None:
         with_epochs = [r for r in shown if r.epochs]
         if with_epochs:
             a, b = st.columns(2)
-            a.plotly_chart(curves_figure(with_epochs, "accuracy", bands=False), key=f"{key}_acc", width="stretch")
-            b.plotly_chart(curves_figure(with_epochs, "loss", bands=False), key=f"{key}_loss", width="stretch")
+            curves_chart(with_epochs, "accuracy", key=f"{key}_acc", where=a, bands=False)
+            curves_chart(with_epochs, "loss", key=f"{key}_loss", where=b, bands=False)
         if len(shown) == 2:
             code_difference_view(*shown)
 

@@ -7,17 +7,18 @@ from collections.abc import Iterable
 import numpy as np
 
 from cnn_core.concepts.convolution import format_number
+from cnn_core.core.contrast import readable_text_on
 
 GRID_CSS = """
 <style>
 table.cnn-grid {border-collapse: collapse; margin: 0 0 .5rem 0; font-family: ui-monospace, monospace;}
 table.cnn-grid td {border: 1px solid #bbb; min-width: 2.1em; height: 2.1em; text-align: center;
   font-size: .85rem; padding: 0 .2em;}
-table.cnn-grid td.pad {background: #eceff1; color: #90a4ae;}
+table.cnn-grid td.pad {background: #eceff1; color: #546e7a;}
 table.cnn-grid td.win {background: #ffe082; font-weight: 600;}
 table.cnn-grid td.pad.win {background: #ffecb3;}
 table.cnn-grid td.done {background: #e3f2fd;}
-table.cnn-grid td.todo {color: #bbb;}
+table.cnn-grid td.todo {color: #6b6b6b; font-style: italic;}
 /* Highlights last and with the most specific selectors: a cell can be done, in the window and the winner at once. */
 table.cnn-grid td.cur, table.cnn-grid td.cur.done {background: #1565c0; color: #fff; font-weight: 700;}
 table.cnn-grid td.best, table.cnn-grid td.best.done, table.cnn-grid td.best.win {background: #bf360c; color: #fff; font-weight: 700;}
@@ -69,17 +70,18 @@ def add_class(classes: dict[tuple[int, int], str], cells: Iterable[tuple[int, in
 
 
 def heat_grid_html(values: np.ndarray, vmax: float = 255.0) -> str:
-    """A compact table of integers shaded like the image they are (0 white, ``vmax`` black)."""
+    """A compact table of integers shaded like the image they are (0 white, ``vmax`` black), each number in black or
+    white, whichever contrasts more with its cell (WCAG AA)."""
     rows = []
     for row in values:
         cells = []
         for v in row:
             level = int(255 - 255 * min(max(float(v) / vmax, 0.0), 1.0))
-            colour = "#fff" if level < 128 else "#333"
+            colour = readable_text_on((level, level, level))
             cells.append(f'<td style="background:rgb({level},{level},{level});color:{colour}">{int(v)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        '<table class="cnn-grid cnn-heat" style="font-size:.55rem">'
+        '<div class="cnn-scroll"><table class="cnn-grid cnn-heat" style="font-size:.55rem">'
         + "".join(rows)
-        + "</table><style>table.cnn-heat td{min-width:1.6em;height:1.4em;padding:0;font-size:.55rem}</style>"
+        + "</table></div><style>table.cnn-heat td{min-width:1.6em;height:1.4em;padding:0;font-size:.55rem}</style>"
     )

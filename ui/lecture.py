@@ -44,7 +44,7 @@ PROJECTOR_CSS = """
 [data-testid="stAppViewContainer"] *, [data-testid="stSidebar"] * {color: #fff;}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {color: #ffeb3b !important;}
 a, a * {color: #80d8ff !important;}
-[data-testid*="Caption"], [data-testid*="Caption"] *, [data-testid="stTooltipIcon"] * {color: #e0e0e0 !important;}
+[data-testid*="Caption"], [data-testid*="Caption"] *, [data-testid="stTooltipIcon"] *, p.cnn-menu-section {color: #e0e0e0 !important;}
 [data-testid="stNumberInputContainer"] button {background: #212121 !important;}
 input:disabled {-webkit-text-fill-color: #9e9e9e;}
 button[data-testid^="stBaseButton"] {background: #212121 !important; border: 2px solid #fff !important;}
@@ -52,6 +52,11 @@ button[data-testid="stBaseButton-primary"] {background: #ffeb3b !important;}
 button[data-testid="stBaseButton-primary"] * {color: #000 !important;}
 input, textarea, [data-baseweb="select"] > div {background: #111 !important; color: #fff !important;}
 table.cnn-grid td {border-color: #fff; background: #000; color: #fff;}
+code, pre, [data-testid="stCode"] pre, [data-testid="stCode"] pre * {background: #1a1a1a !important; color: #fff !important;}
+[data-testid="stAlertContainer"] {background: #1a1a1a !important; border: 1px solid #fff;}
+label:has(input:disabled) *, [aria-disabled="true"] p, [data-baseweb="radio"]:has(input:disabled) p,
+.stElementContainer:has(input:disabled, [aria-disabled="true"]) [data-testid="stWidgetLabel"] * {color: #bdbdbd !important;}
+[data-testid="stTable"] th, [data-testid="stTable"] td {background: #000 !important; color: #fff !important;}
 table.cnn-grid td.pad {background: #263238; color: #b0bec5;}
 table.cnn-grid td.win {background: #ffeb3b; color: #000;}
 table.cnn-grid td.done {background: #0d47a1; color: #fff;}

@@ -10,6 +10,7 @@ from cnn_core.concepts.receptive_field import ReceptiveField
 from cnn_core.keras_code.evaluator import LayerCodeError, Repair
 from cnn_core.keras_code.free_names import NameValueError, format_names, parse_names, parse_value, suggest_value
 from cnn_core.keras_code.graph_report import GraphReport, graph_dot, line_ranges
+from ui.accessibility import show_chart
 from ui.common import t
 from ui.lecture import lecture_mode
 
@@ -92,9 +93,13 @@ def field_text(field: ReceptiveField) -> str:
 
 def model_graph(graph: GraphReport) -> None:
     """The connected graph drawn (boxes with kind and parameters, edges with shapes)."""
-    st.graphviz_chart(
-        graph_dot(graph, t("params.params_word"), large=lecture_mode()), width="content"
-    )  # natural size: stretched, one box fills a projector
+    summary = t(
+        "a11y.graph_summary",
+        layers=len([n for n in graph.connected if n.kind != "InputLayer"]),
+        input=", ".join(str((None, *shape)) for shape in graph.input_shapes),
+        output=str((None, *graph.output_shape)),
+    )
+    show_chart(graph_dot(graph, t("params.params_word"), large=lecture_mode()), key="model_graph", summary=summary)
     st.caption(t("params.graph_legend"))
 
 
@@ -129,7 +134,17 @@ def receptive_field_picture(graph: GraphReport) -> None:
         size=field_text(field),
         jump=field.rows.jump,
     )
-    st.image(field_image(mask), caption=caption, width=min(360, max(120, 12 * width)))
+    alt = t(
+        "alt.rf",
+        layer=chosen,
+        row=row,
+        col=col,
+        rows=int(rows.max() - rows.min() + 1) if rows.size else 0,
+        cols=int(cols.max() - cols.min() + 1) if cols.size else 0,
+        height=height,
+        width=width,
+    )
+    st.image(field_image(mask), caption=caption, alt=alt, width=min(360, max(120, 12 * width)))
 
 
 def field_image(mask: np.ndarray) -> np.ndarray:

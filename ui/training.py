@@ -18,6 +18,7 @@ from cnn_core.runs.story import criteria, story_facts
 from cnn_core.training.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
 from cnn_core.training.registry import get_strategy
 from cnn_core.training.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
+from ui.accessibility import show_chart
 from ui.classroom import allowed, me, owner_caption, visible
 from ui.common import show_error, t
 from ui.lecture import chart_height
@@ -71,6 +72,45 @@ def display_name(record: RunRecord) -> str:
             epochs=len(record.epochs),
         )
     return record.name
+
+
+def curves_chart(
+    records: list[RunRecord],
+    metric: str,
+    *,
+    key: str,
+    where: st.delta_generator.DeltaGenerator | None = None,
+    bands: bool = True,
+    single: bool = False,
+) -> None:
+    """:func:`curves_figure` drawn with its text alternative: each run's best validation epoch in words, and every
+    epoch's training and validation ``metric`` as a table."""
+    value = (lambda v: f"{v:.1%}") if metric == "accuracy" else (lambda v: f"{v:.4f}")
+    rows, summaries = [], []
+    for record in records:
+        name = display_name(record)
+        for e in record.epochs:
+            rows.append(
+                {
+                    t("a11y.col_run"): name,
+                    t("a11y.col_epoch"): e["epoch"],
+                    t("train.training"): value(e[metric]) if e.get(metric) is not None else "–",
+                    t("train.validation"): value(e[f"val_{metric}"]) if e.get(f"val_{metric}") is not None else "–",
+                }
+            )
+        best = best_epoch(record.epochs)
+        if best and best.get(f"val_{metric}") is not None:
+            summaries.append(
+                t(
+                    "a11y.curves_run",
+                    run=name,
+                    value=value(best[f"val_{metric}"]),
+                    epoch=best["epoch"],
+                    epochs=len(record.epochs),
+                )
+            )
+    summary = t(f"a11y.curves_{metric}", runs="; ".join(summaries) or "–")
+    show_chart(curves_figure(records, metric, bands, single), key=key, summary=summary, table=rows, where=where)
 
 
 def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, single: bool = False) -> go.Figure:
@@ -204,8 +244,8 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
             st.code(record.status.get("log_tail") or record.log_tail(), language=None)
     if record.epochs:
         a, b = st.columns(2)
-        a.plotly_chart(curves_figure([record], "loss", single=True), key=f"{key}_loss", width="stretch")
-        b.plotly_chart(curves_figure([record], "accuracy", single=True), key=f"{key}_acc", width="stretch")
+        curves_chart([record], "loss", key=f"{key}_loss", where=a, single=True)
+        curves_chart([record], "accuracy", key=f"{key}_acc", where=b, single=True)
         start = overfitting_from(record.epochs)
         if start is not None:
             st.caption(t("train.overfitting_note", epoch=start))
@@ -272,7 +312,7 @@ def story_view(store: RunStore, run_ids: list[str], key: str) -> None:
         )
         with_epochs = [r for r in shown if r.epochs]
         if with_epochs:
-            st.plotly_chart(curves_figure(with_epochs, "accuracy"), key=f"{key}_acc", width="stretch")
+            curves_chart(with_epochs, "accuracy", key=f"{key}_acc")
         marks = {True: "✓", False: "✗", None: "…"}
         st.dataframe(
             [

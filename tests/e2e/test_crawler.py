@@ -5,9 +5,14 @@ every tab, shuffles them with a fixed seed and exercises up to a bounded number:
 number boxes set to their minimum and maximum, sliders to both ends, every option of selects and radios
 picked, switches flipped, the test images uploaded (a photo, a GIF, a text file). After every action the
 page must settle with no exception, no error-boundary message, no console error and no server path in
-its text. Lecturer mode runs at 1280x720 (a projector) and also checks that no formula, button or select
-overflows its box and that every metric value is at least as large as its label. The controls found and
-exercised per page are printed at the end of the run (``tests/e2e/conftest.py``).
+its text. Lecturer mode runs at 1280x720 (a projector) and also checks that every metric value is at least as
+large as its label. The controls found and exercised per page are printed at the end of the run
+(``tests/e2e/conftest.py``).
+
+The accessibility checks ride on the same visits (``tests/e2e/accessibility.py``): axe-core on the page as it
+opens (and, in lecturer mode, again with the projector theme switched on from the sidebar), every chart with its
+text alternative, and after the controls the layout at 1400x1000 and 1280x720 with the sidebar open and closed,
+and at 390x844 (a phone): nothing cut off, no sideways scrolling, touch targets of 24 x 24 px.
 
 Buttons that start trainings (one run or the whole story), build or download datasets, or delete runs are left out, and so are the
 global language, lecturer and projector switches: their effects have tests of their own, and they would
@@ -22,11 +27,12 @@ import re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.e2e.accessibility import axe_violations, charts_without_alternative, check_layouts, set_sidebar
 from tests.e2e.conftest import CRAWL_COVERAGE, watch
 from tests.image_samples import samples
 
-PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "runs", "mnist", "inside", "transfer"]
-MODES = {"normal": ({"width": 1400, "height": 1000}, 14), "lecture": ({"width": 1280, "height": 720}, 5)}
+PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "runs", "board", "mnist", "inside", "transfer"]
+MODES = {"normal": ({"width": 1400, "height": 1000}, 11), "lecture": ({"width": 1280, "height": 720}, 4)}
 """Viewport and the most controls exercised per page visit (the crawl must fit in CI; lecturer mode's own check is
 the projector layout, done on every visit before any control is touched)."""
 SLOW_PAGES = {"augmentation": 0.5}
@@ -90,12 +96,21 @@ def broken_images(page, wait_ms: int = 5_000) -> list[str]:
     return []
 
 
+LAYOUTS = {
+    "normal": [("desktop", True), ("desktop", False), ("projector", False), ("projector", True), ("phone", False)],
+    "lecture": [("projector", False), ("projector", True), ("desktop", True), ("desktop", False)],
+}
+"""(viewport, sidebar open) states checked after the controls, from the visit's own viewport outwards."""
+
+
+def check_accessible(page, where: str) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"{where}: axe-core found " + "\n".join(violations)
+    missing = charts_without_alternative(page)
+    assert not missing, f"{where}: charts without a text alternative {missing}"
+
+
 def check_projector_layout(page, where: str) -> None:
-    overflowing = page.evaluate(
-        """() => [...document.querySelectorAll('.katex-display, button p, [data-testid=stWidgetLabel] p, [data-baseweb=select] div, [data-testid=stTable] table')]
-             .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 40))"""
-    )
-    assert not overflowing, f"{where}: overflowing {overflowing}"
     small = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid=stMetric]')].filter(m => m.offsetParent !== null).map(m => {
              const size = e => parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize);
@@ -184,6 +199,7 @@ def test_crawl(server, browser, path, lang, mode):
     settle(page)
     where = f"{path or 'home'}/{lang}/{mode}"
     check(page, where)
+    check_accessible(page, where)
     if mode == "lecture":
         check_projector_layout(page, where)
     rng = random.Random(f"{path}-{lang}-{mode}")
@@ -210,5 +226,15 @@ def test_crawl(server, browser, path, lang, mode):
         exercised += done > 0
     if mode == "lecture":
         check_projector_layout(page, where)
+    problems = check_layouts(page, where, LAYOUTS[mode])
+    if mode == "lecture":  # the projector theme, switched on from the sidebar as a lecturer would
+        page.set_viewport_size(viewport)
+        set_sidebar(page, True)
+        page.locator(".st-key-projector label").first.click()
+        settle(page)
+        check(page, f"{where}/projector")
+        check_accessible(page, f"{where}/projector")
+        problems += check_layouts(page, f"{where}/projector", [("projector", True)])
+    assert not problems, "\n".join(problems)
     CRAWL_COVERAGE[where] = (len(found), exercised, tab_count)
     context.close()
