@@ -1,7 +1,7 @@
 """The whole story with the lecture presets, through the real runner: does each strategy show its lesson in time?
 
 Run: .venv/bin/python bench/lecture.py [--dataset ../shared/data/cats_vs_dogs_small] [--runs-dir DIR]
-         [--set scratch:epochs=25,image_size=96 ...]
+         [--set scratch:epochs=25,image_size=96 ...] [--repeat N] [--fresh]
 
 Queues the five lecture-preset runs (scratch, scratch_augmented, feature extraction 3a and 3b, fine-tuning after 3b)
 exactly as the training lab's "Queue the whole story" button does, one at a time on the local backend, and prints
@@ -9,6 +9,8 @@ per strategy: wall time, the estimate made before launch, test accuracy, best va
 train-validation gap, whether validation loss turned up, then every criterion of ``cnn_core.runs.story`` with ✓/✗.
 ``--runs-dir`` keeps the runs (default ``~/.cnn_classroom/bench-lecture``): a second invocation's estimates are
 calibrated on the first one's runs. ``--set`` tries a variant of a preset without editing the registry.
+``--fresh --repeat 2`` is the estimate check: the story on an empty runs folder (cold: no history, no cached
+features), then again beside those runs (warm); every estimate should be within +-30% of the wall time it took.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def main() -> int:
     parser.add_argument("--runs-dir", default=str(home_dir() / "bench-lecture"))
     parser.add_argument("--base", default="efficientnet_lite0")
     parser.add_argument("--set", action="append", default=[], help="strategy:key=value,... (a preset variant)")
+    parser.add_argument("--repeat", type=int, default=1, help="the story this many times, each beside the last")
+    parser.add_argument("--fresh", action="store_true", help="start from an empty runs folder (a cold machine)")
     args = parser.parse_args()
     dataset = Path(args.dataset).resolve()
     if not (dataset / "train").is_dir():
@@ -54,10 +58,22 @@ def main() -> int:
         return 2
     os.environ.setdefault("CNN_CLASSROOM_DATA_DIRS", str(dataset.parent))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    store = RunStore(Path(args.runs_dir))
-    history = store.list()
-    plan = story_plan(str(dataset), args.base, image_counts(dataset), history, name="lecture bench: ")
-    variants = parse_sets(args.set)
+    runs_dir = Path(args.runs_dir)
+    if args.fresh:
+        runs_dir = runs_dir / time.strftime("fresh-%Y%m%d-%H%M%S")
+    store = RunStore(runs_dir)
+    within, counted = 0, 0
+    for round_ in range(1, args.repeat + 1):
+        print(f"=== round {round_} of {args.repeat}: {len(store.list())} runs in {runs_dir} before it", flush=True)
+        good, n = story_round(store, dataset, args.base, parse_sets(args.set))
+        within, counted = within + good, counted + n
+    print(f"estimates within +-30% of the wall time: {within} of {counted}")
+    return 0
+
+
+def story_round(store: RunStore, dataset: Path, base: str, variants: dict) -> tuple[int, int]:
+    """One story (five lecture presets) beside the runs already in ``store``; returns (estimates within 30%, runs)."""
+    plan = story_plan(str(dataset), base, image_counts(dataset), store.list(), name="lecture bench: ")
     plan = [
         dataclasses.replace(p, config=dataclasses.replace(p.config, **variants.get(p.config.strategy, {})))
         for p in plan
@@ -72,11 +88,13 @@ def main() -> int:
         time.sleep(1)
     total = time.perf_counter() - started
     records = [store.load(i) for i in ids]
+    within = 0
     print(f"\n{'strategy':30} {'state':9} {'wall s':>6} {'est. s':>6} {'est/wall':>8} {'test':>6} {'best val':>8} "
           f"{'max gap':>7} {'end gap':>7} {'val loss up':>11} {'epochs':>6}")  # fmt: skip
     for r in records:
         f = curve_facts(r)
         wall, est = r.status.get("wall_seconds") or 0, r.estimated_seconds or 0
+        within += bool(wall) and abs(est / wall - 1) <= 0.30
         print(f"{f.strategy:30} {r.state:9} {wall:6.0f} {est:6.0f} {est / wall if wall else 0:8.2f} "
               f"{(f.test_accuracy or 0):6.1%} {(f.best_val_accuracy or 0):8.1%} {(f.max_gap or 0):7.1%} {(f.final_gap or 0):7.1%} "
               f"{'yes' if f.val_loss_turns_up else 'no':>11} {f.epochs:6d}")  # fmt: skip
@@ -84,7 +102,7 @@ def main() -> int:
     for c in criteria(story_facts(records)):
         mark = {True: "✓", False: "✗", None: "…"}[c.holds]
         print(f"{mark} {c.strategy:30} {c.key:30} {c.value}")
-    return 0
+    return within, len(records)
 
 
 if __name__ == "__main__":

@@ -327,3 +327,11 @@ def test_a_second_device_signs_in_with_a_one_time_code_that_expires(members):
     with pytest.raises(ClassroomError) as err:  # wrong codes count toward the same throttle as wrong keys
         room.join_with_code(fresh, clients=guesser, at=3_000.5)
     assert err.value.code == "slow_down"
+
+
+def test_the_one_time_codes_lifetime_is_a_setting_within_bounds():
+    assert ClassroomSettings.from_env({}).device_code_seconds == 300.0
+    assert ClassroomSettings.from_env({"CNN_CLASSROOM_DEVICE_CODE_SECONDS": "12"}).device_code_seconds == 12.0
+    assert ClassroomSettings.from_env({"CNN_CLASSROOM_DEVICE_CODE_SECONDS": "1"}).device_code_seconds == 5.0
+    assert ClassroomSettings.from_env({"CNN_CLASSROOM_DEVICE_CODE_SECONDS": "86400"}).device_code_seconds == 3600.0
+    assert ClassroomSettings.from_env({"CNN_CLASSROOM_DEVICE_CODE_SECONDS": "soon"}).device_code_seconds == 300.0

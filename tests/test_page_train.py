@@ -137,7 +137,7 @@ def test_your_model_with_a_wrong_output_is_refused_and_the_offered_fix_makes_it_
     table = next(m.value for m in at.markdown if translate("custom.check_title", lang) in m.value)
     assert f"| {translate('custom.loss', lang)} | {translate('custom.loss_binary_crossentropy', lang)} |" in table
     assert f"| {translate('custom.input', lang)} | `(None, 32, 32, 3)` |" in table
-    assert f"| | {translate('custom.image_size', lang, size=32)} |" in table
+    assert f"| {translate('custom.data_row', lang)} | {translate('custom.image_size', lang, size=32)} |" in table
 
 
 def test_your_model_on_mnist_takes_the_digit_shapes_and_a_too_large_batch_gets_a_smaller_one(env, monkeypatch):
@@ -145,7 +145,7 @@ def test_your_model_on_mnist_takes_the_digit_shapes_and_a_too_large_batch_gets_a
     mlp = "model = Sequential()\nmodel.add(Dense(512, input_dim=784, activation='relu'))\nmodel.add(Dense(10, activation='softmax'))"  # fmt: skip
     at = run_page(PAGE, train_strategy="own_model", train_dataset="MNIST (Keras download)", train_model_code=mlp, train_batch=1024)  # fmt: skip
     assert_clean(at)
-    assert any("| | MNIST is given as (784,) per digit" in m.value for m in at.markdown)
+    assert any("| Data | MNIST is given as (784,) per digit" in m.value for m in at.markdown)
     assert [e.value.split(" needs")[0] for e in at.error] == ["Training this model at batch size 1024"]
     fix = at.button(key="train_fix_0")
     assert fix.label.startswith("Use batch size ")

@@ -131,7 +131,7 @@ def me() -> Identity:
 
 def other_device(identity: Identity) -> None:
     """A one-time code (and a QR image of the join link carrying it) that signs this member in on another device."""
-    st.caption(t("classroom.other_device_intro"))
+    st.caption(t("classroom.other_device_intro", minutes=max(1, round(classroom().settings.device_code_seconds / 60))))
     if st.button(t("classroom.make_code"), key="classroom_make_code"):
         st.session_state["_device_code"] = classroom().device_code(identity)
     made = st.session_state.get("_device_code")

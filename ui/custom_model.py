@@ -109,7 +109,7 @@ def check_panel(check: ModelCheck, is_mnist: bool, image_size: int, batch: int) 
     """What the launch check found: the model against the data (one small table, readable on a phone and on a
     projector), then each problem with its fix as a button, then the notes."""
     report = check.report
-    rows = [f"| **{t('custom.check_title')}** | |", "| --- | --- |"]
+    rows = [f"| **{t('custom.check_title')}** | {t('custom.check_value')} |", "| --- | --- |"]
     if report is not None:
         shape = str((None, *check.input_shape)) if check.input_shape else "–"
         rows += [
@@ -120,9 +120,9 @@ def check_panel(check: ModelCheck, is_mnist: bool, image_size: int, batch: int) 
             f"| {t('custom.memory', batch=batch)} | {check.memory_bytes / 1024**2:,.0f} MB |",
         ]
         if is_mnist and check.input_shape in MNIST_SHAPES:
-            rows.append(f"| | {t('custom.mnist_shape', shape=str(check.input_shape))} |")
+            rows.append(f"| {t('custom.data_row')} | {t('custom.mnist_shape', shape=str(check.input_shape))} |")
         elif not is_mnist:
-            rows.append(f"| | {t('custom.image_size', size=image_size)} |")
+            rows.append(f"| {t('custom.data_row')} | {t('custom.image_size', size=image_size)} |")
     st.markdown("\n".join(rows))
     for i, problem in enumerate(check.problems):
         st.error(problem_text(problem))

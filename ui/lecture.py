@@ -58,6 +58,9 @@ label:has(input:disabled) *, [aria-disabled="true"] p, [data-baseweb="radio"]:ha
 .stElementContainer:has(input:disabled, [aria-disabled="true"]) [data-testid="stWidgetLabel"] * {color: #bdbdbd !important;}
 [data-testid="stTable"] th, [data-testid="stTable"] td {background: #000 !important; color: #fff !important;}
 table.cnn-grid td.pad {background: #263238; color: #b0bec5;}
+table.cnn-grid td.todo {color: #bdbdbd;}
+table.cnn-grid td.pad.win {background: #ffeb3b; color: #000;}
+div.cnn-cap {color: #e0e0e0 !important;}
 table.cnn-grid td.win {background: #ffeb3b; color: #000;}
 table.cnn-grid td.done {background: #0d47a1; color: #fff;}
 table.cnn-grid td.best, table.cnn-grid td.best.done, table.cnn-grid td.best.win {background: #ff3d00; color: #fff;}

@@ -127,13 +127,15 @@ SOLO = Identity("local", "", Role.SOLO)
 class ClassroomSettings:
     """The mode and its limits, read from the environment (``CNN_CLASSROOM_CLASS_KEY``,
     ``CNN_CLASSROOM_LECTURER_KEY``, ``CNN_CLASSROOM_MAX_RUNNING_PER_LEARNER``, ``CNN_CLASSROOM_MAX_QUEUED_PER_LEARNER``,
-    ``CNN_CLASSROOM_LECTURER_EMAILS``: comma-separated, turns on the school sign-in)."""
+    ``CNN_CLASSROOM_LECTURER_EMAILS``: comma-separated, turns on the school sign-in;
+    ``CNN_CLASSROOM_DEVICE_CODE_SECONDS``: how long a second device's one-time code is valid, 5 s to 1 h)."""
 
     class_key: str = ""
     lecturer_key: str = ""
     max_running: int = 1
     max_queued: int = 1
     lecturer_emails: tuple[str, ...] = ()
+    device_code_seconds: float = 300.0
 
     @property
     def enabled(self) -> bool:
@@ -174,7 +176,16 @@ class ClassroomSettings:
                     {e.strip().casefold() for e in env.get("CNN_CLASSROOM_LECTURER_EMAILS", "").split(",") if e.strip()}
                 )
             ),
+            device_code_seconds=code_seconds(env.get("CNN_CLASSROOM_DEVICE_CODE_SECONDS", "")),
         )
+
+
+def code_seconds(text: str) -> float:
+    """A one-time code's lifetime from its setting: 5 s to 1 h, 300 s when unset or not a number."""
+    try:
+        return min(max(float(text), MIN_CODE_S), MAX_CODE_S)
+    except ValueError:
+        return DEVICE_CODE_S
 
 
 def classroom_enabled() -> bool:
@@ -287,6 +298,7 @@ def main() -> int:
 
 
 DEVICE_CODE_S = 300.0
+MIN_CODE_S, MAX_CODE_S = 5.0, 3600.0
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 _DEVICE_CODES: dict[tuple[str, str], tuple[Identity, float]] = {}
@@ -539,7 +551,7 @@ class Classroom:
 
     def device_code(self, identity: Identity, at: float | None = None) -> tuple[str, float]:
         """A one-time code that signs ``identity`` in on another device: 8 characters (no 0/O, 1/I), valid
-        :data:`DEVICE_CODE_S` seconds, used once; returns ``(code, expires_at)``. Only the member may make it (the
+        ``settings.device_code_seconds`` (5 minutes unless set), used once; returns ``(code, expires_at)``. Only the member may make it (the
         page asks for the signed-in identity); a nickname alone never signs anyone in."""
         if not self.enabled or identity.is_solo or identity.member_id not in self.members():
             raise ClassroomError("signed_out", "Sign in to the class first. Received: action=device_code", action="device_code")  # fmt: skip
@@ -549,8 +561,8 @@ class Classroom:
         with _LOCK:
             for old in [k for k, (_, expires) in _DEVICE_CODES.items() if expires <= at]:
                 del _DEVICE_CODES[old]  # the expired ones
-            _DEVICE_CODES[key] = (identity, at + DEVICE_CODE_S)
-        return code, at + DEVICE_CODE_S
+            _DEVICE_CODES[key] = (identity, at + self.settings.device_code_seconds)
+        return code, at + self.settings.device_code_seconds
 
     def join_with_code(self, code: str, clients: Iterable[str] = (), at: float | None = None) -> Identity:
         """Sign in on another device with a code from :meth:`device_code`: once, before it expires. Wrong codes count

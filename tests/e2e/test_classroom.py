@@ -19,6 +19,9 @@ from tests.helpers import wait_for
 from tests.ws_client import Session
 
 CLASS_KEY, LECTURER_KEY = "blue-cat-42", "lecturer-only-7"
+CODE_SECONDS = 12
+"""A second device's one-time code lives this long on the test's server (5 minutes by default)."""
+PAGES_WITH_RUNS = ("runs", "board", "train", "mnist", "inside")
 
 
 class ClassServer(RestartableServer):
@@ -56,7 +59,7 @@ class ClassServer(RestartableServer):
 
 @pytest.fixture(scope="module")
 def classroom_server(tmp_path_factory):
-    server = ClassServer(tmp_path_factory.mktemp("class"))
+    server = ClassServer(tmp_path_factory.mktemp("class"), CNN_CLASSROOM_DEVICE_CODE_SECONDS=str(CODE_SECONDS))
     yield server
     server.stop()
 
@@ -156,6 +159,88 @@ def test_learners_cannot_touch_each_others_runs_but_the_lecturer_can(browser, cl
             _clean(pg)
     finally:
         for context in (ctx_a, ctx_b, ctx_l):
+            context.close()
+
+
+def _texts_with_every_select_open(pg) -> str:
+    """The page's text, every tab's, and the options of every select it shows (options exist only while open)."""
+    texts = [pg.inner_text("body")]
+    for i in range(pg.locator("[role=tab]:visible").count()):
+        pg.locator("[role=tab]:visible").nth(i).click()
+        _settled(pg)
+        texts.append(pg.inner_text("[data-testid=stMain]"))
+        for field in pg.locator("[data-testid=stMain] [data-baseweb=select] input:visible").all():
+            if field.is_enabled():
+                field.click()
+                texts += pg.locator("[role=option]").all_inner_texts()
+                pg.keyboard.press("Escape")
+    return "\n".join(texts)
+
+
+def test_hidden_runs_stay_hidden_on_every_page_and_a_second_device_joins_with_a_one_time_code(
+    browser, classroom_server
+):
+    server = classroom_server
+    ctx_a, pa = _join(browser, server, CLASS_KEY, "Hana")
+    ctx_b, pb = _join(browser, server, CLASS_KEY, "Minho")
+    lecturer = server.room.join(LECTURER_KEY, "Lee")
+    contexts = [ctx_a, ctx_b]
+    try:
+        hana, minho = server.member("Hana"), server.member("Minho")
+        for owner, name in ((hana, "hana-secret-run"), (minho, "minho-own-run")):
+            run_id = server.run_of(owner, name, RunState.COMPLETED)
+            server.store.writer(run_id).epoch({"epoch": 1, "loss": 0.6, "accuracy": 0.6, "val_loss": 0.6, "val_accuracy": 0.6})  # fmt: skip
+        server.room.set_runs_hidden(True, lecturer)
+        seen = {}
+        for path in PAGES_WITH_RUNS:
+            pb.goto(f"{server.url}/{path}?lang=en")
+            pb.get_by_text("Signed in as Minho").wait_for(timeout=30_000)
+            _settled(pb)
+            seen[path] = _texts_with_every_select_open(pb)
+            assert "hana-secret-run" not in seen[path], f"Minho sees Hana's run on {path}"
+        assert "minho-own-run" in seen["runs"] and "minho-own-run" in seen["board"]  # the check can see a run
+        pa.goto(f"{server.url}/runs?lang=en")
+        _settled(pa)
+        assert "hana-secret-run" in _texts_with_every_select_open(pa)  # and the owner sees hers
+
+        # a second device: a one-time code from the signed-in laptop signs Minho in on a new browser, once
+        def make_code() -> str:
+            pb.locator("[data-testid=stSidebar] summary", has_text="Use on another device").click()
+            pb.locator(".st-key-classroom_make_code button").click()
+            shown = pb.get_by_text(re.compile(r"Your code: [A-Z2-9]{4}-[A-Z2-9]{4}"))
+            shown.wait_for(timeout=20_000)
+            assert pb.locator("img[alt='QR code of the join link with your one-time code']").count() == 1
+            return re.search(r"([A-Z2-9]{4})-([A-Z2-9]{4})", shown.inner_text()).expand(r"\1\2")
+
+        def join_with(code: str):
+            context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            contexts.append(context)
+            phone = watch(context.new_page())
+            phone.goto(f"{server.url}/?join_code={code}&lang=en")
+            phone.get_by_role("heading").first.wait_for(timeout=60_000)
+            _settled(phone)
+            return phone
+
+        code = make_code()
+        phone = join_with(code)
+        phone.get_by_text("Signed in as Minho").wait_for(timeout=30_000)
+        assert server.member("Minho") == minho  # the same member, not a new one
+        reused = join_with(code)
+        reused.get_by_text("That code is unknown, already used or expired").wait_for(timeout=30_000)
+        assert reused.get_by_text("Signed in as").count() == 0
+        pb.reload()
+        pb.get_by_text("Signed in as Minho").wait_for(timeout=30_000)
+        _settled(pb)
+        late = make_code()
+        time.sleep(CODE_SECONDS + 1)
+        expired = join_with(late)
+        expired.get_by_text("That code is unknown, already used or expired").wait_for(timeout=30_000)
+        assert expired.get_by_text("Signed in as").count() == 0
+        for pg in (pa, pb, phone):
+            _clean(pg)
+    finally:
+        server.room.set_runs_hidden(False, lecturer)
+        for context in contexts:
             context.close()
 
 

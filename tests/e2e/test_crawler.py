@@ -31,7 +31,19 @@ from tests.e2e.accessibility import axe_violations, charts_without_alternative, 
 from tests.e2e.conftest import CRAWL_COVERAGE, watch
 from tests.image_samples import samples
 
-PAGES = ["", "convolution", "pooling", "parameters", "augmentation", "train", "runs", "board", "mnist", "inside", "transfer"]
+PAGES = [
+    "",
+    "convolution",
+    "pooling",
+    "parameters",
+    "augmentation",
+    "train",
+    "runs",
+    "board",
+    "mnist",
+    "inside",
+    "transfer",
+]
 MODES = {"normal": ({"width": 1400, "height": 1000}, 11), "lecture": ({"width": 1280, "height": 720}, 4)}
 """Viewport and the most controls exercised per page visit (the crawl must fit in CI; lecturer mode's own check is
 the projector layout, done on every visit before any control is touched)."""
