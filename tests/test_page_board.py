@@ -96,7 +96,7 @@ def test_board_page_for_the_lecturer(classroom, lang):
     if lang == "en":  # the chart's text alternative says what its dots say
         book = f"{STRATEGIES['scratch'].book_accuracy:.1%}"
         summary = [c.value for c in at.caption if c.value.startswith("Each dot is one run's accuracy")]
-        assert summary == [f"Each dot is one run's accuracy, grouped by strategy: 1. Small convnet from scratch: 2 runs from 69.0% to 70.0% (the book: {book}). The table above lists every run."], summary  # fmt: skip
+        assert summary == [f"Each dot is one run's accuracy, grouped by strategy: 1. Small convnet from scratch: 69.0% to 70.0% over 2 run(s) (the book: {book}). The table above lists every run."], summary  # fmt: skip
 
 
 def test_board_page_for_a_learner_when_runs_are_hidden(classroom):

@@ -76,7 +76,7 @@ LAYOUT = """(phone) => {
     const targets = 'button, [role=tab], [role=slider], [role=switch], [role=checkbox], [role=radio], ' +
       '[data-testid=stTooltipHoverTarget], [data-baseweb=select], input, textarea, [data-testid=stPageLink] a';
     for (const e of document.querySelectorAll(targets)) {
-      if (e.matches('[data-baseweb=select] input')) continue;  // the select around it is the target
+      if (e.matches('input[aria-autocomplete]')) continue;  // a select's text field: the select is the target
       const hidden = e.parentElement && getComputedStyle(e.parentElement).clipPath === 'inset(50%)';
       const target = hidden || e.matches('input[type=checkbox], input[type=radio]') ? e.closest('label') || e.parentElement.parentElement : e;
       if (!visible(target)) continue;
