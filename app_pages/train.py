@@ -201,8 +201,8 @@ except ValueError as err:
 check = check_run(config) if config.is_custom else None
 
 counts = dataset_counts(datasets[dataset_name])
-n_train, n_other = workload(config, counts)
-expected = estimate(config, n_train, n_other, history=records)
+n_train, n_validation, n_test = workload(config, counts)
+expected = estimate(config, n_train, n_validation, history=records, n_test=n_test)
 m1, m2 = st.columns(2)
 m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=t(f"train.estimate_{expected.basis}"))
 if check is None:

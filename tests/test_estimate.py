@@ -4,8 +4,11 @@ from cnn_core.training.estimate import (
     FEATURE_PASS_IMAGES_PER_SECOND,
     MEASURED_IMAGES_PER_SECOND,
     STARTUP_SECONDS,
+    estimate,
     estimate_seconds,
+    features_probably_cached,
     throughput,
+    workload,
 )
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunRecord
@@ -54,3 +57,31 @@ def test_the_estimate_knows_the_precision(monkeypatch):
     fast, slow = (estimate_module.estimate_seconds(c, 2000, 1000) for c in (auto, forced))
     speedup = auto.strategy_entry.precision_speedup["bf16"]
     assert (slow - estimate_module.STARTUP_SECONDS) / (fast - estimate_module.STARTUP_SECONDS) == pytest.approx(speedup)
+
+
+def test_test_images_are_evaluated_once_and_the_limit_leaves_the_test_split_whole():
+    config = RunConfig("scratch", "d", image_size=180, epochs=30, limit_per_class=500)
+    seconds = estimate_seconds(config, 1000, 1000, n_test=2000)
+    assert seconds == pytest.approx(STARTUP_SECONDS + (30 * (1000 + 1000 / 3) + 2000 / 3) / 49)
+    counts = {"train": {"cat": 1000, "dog": 1000}, "validation": {"cat": 500, "dog": 500}, "test": {"cat": 1000, "dog": 1000}}  # fmt: skip
+    assert workload(config, counts) == (1000, 1000, 2000)
+
+
+def _finished_run(config, feature_pass_seconds, wall):
+    epochs = [{"epoch": i, "seconds": 2.0, "images_per_second": 500.0} for i in range(1, 11)]
+    status = {"state": "completed", "wall_seconds": wall, "feature_pass_seconds": feature_pass_seconds}
+    return RunRecord("20261125-000000-aaaaaa", None, config, status, {}, epochs=epochs, test={"accuracy": 0.9})
+
+
+def test_a_feature_pass_counts_only_while_the_features_are_not_cached():
+    config = RunConfig("feature_extraction", "d", image_size=128, epochs=10, limit_per_class=300)
+    cold = _finished_run(config, feature_pass_seconds=20.0, wall=20.0 + 20.0 + 5.0)  # pass + 10 epochs + fixed
+    warm = _finished_run(config, feature_pass_seconds=0.1, wall=0.1 + 20.0 + 5.0)
+    history = [cold, warm]
+    assert features_probably_cached(config, history)
+    cached = estimate(config, 600, 600, history)
+    assert cached.basis == "same_runs" and cached.seconds == pytest.approx(5.05 + 10 * 600 / 500, abs=0.1)
+    uncached = estimate(config, 600, 600, history, features_cached=False)
+    assert uncached.seconds == pytest.approx(cached.seconds + 20.0)
+    other_data = RunConfig("feature_extraction", "other", image_size=128, epochs=10, limit_per_class=300)
+    assert not features_probably_cached(other_data, history)

@@ -156,8 +156,8 @@ def story_plan(
     plan = []
     for strategy in STORY:
         config = apply_preset(RunConfig(strategy=strategy, dataset=dataset, base=base, name=f"{name}{strategy}"[:120]), "lecture")  # fmt: skip
-        n_train, n_other = workload(config, counts)
-        plan.append(PlannedRun(config, estimate(config, n_train, n_other, history)))
+        n_train, n_validation, n_test = workload(config, counts)
+        plan.append(PlannedRun(config, estimate(config, n_train, n_validation, history, n_test=n_test)))
     return plan
 
 

@@ -35,15 +35,15 @@ registry's ``mnist_cnn`` and ``scratch`` speeds): the two points :func:`custom_t
 FALLBACK_IMAGES_PER_SECOND = 50.0
 
 
-def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int, int]:
-    """``(training images, validation + test images)`` the run will use: per class and split
-    ``min(count, limit_per_class)`` (all of them without a limit), any number of classes."""
+def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int, int, int]:
+    """``(training, validation, test images)`` the run will use: per class ``min(count, limit_per_class)`` of the
+    training and validation splits (all of them without a limit), the whole test split, any number of classes."""
     limit = config.limit_per_class
 
-    def used(split: str) -> int:
-        return sum(min(n, limit) if limit else n for n in counts.get(split, {}).values())
+    def used(split: str, limited: bool = True) -> int:
+        return sum(min(n, limit) if limit and limited else n for n in counts.get(split, {}).values())
 
-    return used("train"), used("validation") + used("test")
+    return used("train"), used("validation"), used("test", limited=False)
 
 
 def custom_throughput(multiply_adds: int) -> float:
@@ -100,22 +100,31 @@ def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: 
 
 
 def estimate_seconds(
-    config: RunConfig, n_train: int, n_other: int = 0, history: Iterable[RunRecord] = (), features_cached: bool = False
+    config: RunConfig,
+    n_train: int,
+    n_validation: int = 0,
+    history: Iterable[RunRecord] = (),
+    features_cached: bool = False,
+    n_test: int = 0,
 ) -> float:
-    """``startup + epochs * n_train / throughput`` (+ one base pass over all images for uncached features).
-
-    Validation images (``n_other``) cost about a third of a training image each.
-    """
+    """``startup + (epochs * (n_train + n_validation / 3) + n_test / 3) / throughput`` (+ one pass of the base over
+    all the images when its features are not cached): an evaluated image costs about a third of a trained one, the
+    validation images are evaluated every epoch and the test images once."""
     precision = expected_precision(config.precision, config.strategy_entry.precision_speedup)
     ips = throughput(config, list(history), precision)
-    work = config.effective_epochs * (n_train + n_other / 3) / ips
-    feature_pass = config.strategy_entry.feature_pass
-    if feature_pass and not features_cached:
-        pass_speedups = config.strategy_entry.feature_pass_speedup
-        speedup = pass_speedups.get(expected_precision(config.precision, pass_speedups), 1.0)
-        base_ips = feature_pass.get(config.base, 30.0) * speedup * (REFERENCE_SIZE / config.image_size) ** 2
-        work += (n_train + n_other) / base_ips
+    work = (config.effective_epochs * (n_train + n_validation / 3) + n_test / 3) / ips
+    if config.strategy_entry.feature_pass and not features_cached:
+        work += feature_pass_seconds(config, n_train + n_validation + n_test)
     return STARTUP_SECONDS + work
+
+
+def feature_pass_seconds(config: RunConfig, images: int) -> float:
+    """``images / (base images per second * precision speed-up * (180 / image size)^2)``: the frozen base's one pass
+    over the images, by the cost model."""
+    pass_speedups = config.strategy_entry.feature_pass_speedup
+    speedup = pass_speedups.get(expected_precision(config.precision, pass_speedups), 1.0)
+    base_ips = config.strategy_entry.feature_pass.get(config.base, 30.0) * speedup
+    return images / (base_ips * (REFERENCE_SIZE / config.image_size) ** 2)
 
 
 @dataclass(frozen=True)
@@ -150,33 +159,59 @@ def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecor
     return [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
 
 
-def estimate(
-    config: RunConfig, n_train: int, n_other: int = 0, history: Sequence[RunRecord] = (), features_cached=False
-) -> Estimate:
-    """The expected wall time of ``config`` on ``n_train`` training and ``n_other`` validation + test images.
+def features_probably_cached(config: RunConfig, history: Iterable[RunRecord]) -> bool:
+    """Whether the frozen base's features for ``config`` are most likely on disk: a run of this machine already
+    computed them (same strategy kind, base, data, image size and images per class), and they are kept for
+    every later run."""
+    if not config.strategy_entry.feature_pass:
+        return False
+    same = ("dataset", "base", "image_size", "limit_per_class", "strategy")
+    return any(r.config and all(getattr(r.config, f) == getattr(config, f) for f in same) for r in _finished(history))
 
-    With finished runs of the same kind: ``fixed + first-epoch extra + epochs * n_train * seconds per image``,
-    each the median of those runs (an epoch's seconds include its validation pass; with early stopping, the
-    epochs are as many as those runs trained). Otherwise
-    :func:`estimate_seconds` times :func:`machine_speed`.
+
+def estimate(
+    config: RunConfig,
+    n_train: int,
+    n_validation: int = 0,
+    history: Sequence[RunRecord] = (),
+    features_cached: bool | None = None,
+    n_test: int = 0,
+) -> Estimate:
+    """The expected wall time of ``config`` on ``n_train`` training, ``n_validation`` validation and ``n_test``
+    test images. ``features_cached`` (feature extraction) is guessed from the history when not given.
+
+    With finished runs of the same kind: ``fixed + feature pass + first-epoch extra + epochs * n_train * seconds
+    per image``, each the median of those runs (an epoch's seconds include its validation pass; with early
+    stopping, the epochs are as many as those runs trained; the feature pass as long as it took in the run that
+    computed it, none when the features are cached). Otherwise :func:`estimate_seconds` times
+    :func:`machine_speed`.
     """
+    if features_cached is None:
+        features_cached = features_probably_cached(config, history)
     same = _same_kind(config, history)
     if same:
-        per_image, first_extra, fixed = [], [], []
+        per_image, first_extra, fixed, passes = [], [], [], []
         for r in same:
             steady = [1 / e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
             steady_seconds = statistics.median(e["seconds"] for e in r.epochs[1:])
             per_image.append(statistics.median(steady))
             first_extra.append(max(0.0, r.epochs[0]["seconds"] - steady_seconds))
-            fixed.append(max(0.0, r.status["wall_seconds"] - sum(e["seconds"] for e in r.epochs)))
+            feature_pass = float(r.status.get("feature_pass_seconds") or 0.0)
+            passes.append(feature_pass)
+            fixed.append(max(0.0, r.status["wall_seconds"] - sum(e["seconds"] for e in r.epochs) - feature_pass))
         epochs = config.effective_epochs
         if config.early_stopping_patience or config.strategy_entry.early_stopping_patience:
             epochs = min(epochs, round(statistics.median(len(r.epochs) for r in same)))  # where they stopped
-        # Features a base computed once are cached for every later run of the same kind: the cheapest run's fixed
-        # cost is the one to expect (the median would mix in the first, cold run).
-        expected_fixed = min(fixed) if config.strategy_entry.feature_pass else statistics.median(fixed)
-        seconds = expected_fixed + statistics.median(first_extra) + epochs * n_train * statistics.median(per_image)
+        feature_pass = 0.0
+        if config.strategy_entry.feature_pass and not features_cached:  # the slowest pass: one that computed
+            feature_pass = max(passes) or feature_pass_seconds(config, n_train + n_validation + n_test)
+        seconds = (
+            statistics.median(fixed)
+            + feature_pass
+            + statistics.median(first_extra)
+            + epochs * n_train * statistics.median(per_image)
+        )
         return Estimate(seconds, "same_runs")
-    modelled = estimate_seconds(config, n_train, n_other, features_cached=features_cached)
+    modelled = estimate_seconds(config, n_train, n_validation, features_cached=features_cached, n_test=n_test)
     speed = machine_speed(history)
     return Estimate(modelled * speed, "machine") if speed else Estimate(modelled, "model")

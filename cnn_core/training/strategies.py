@@ -92,10 +92,12 @@ def train_feature_extraction(run: TrainingRun) -> RunResult:
     run.writer.set_status(feature_pass_precision=pass_precision)
     with precision_policy(pass_precision):
         base, _ = load_base(config.base, config.image_size)
+    started = time.perf_counter()
     features = cached_features(
         base, config.base, report, config, splits,
         on_images=lambda done, total: run.writer.progress(phase=Phase.FEATURES, done=done, total=total),
     )  # fmt: skip
+    run.writer.set_status(feature_pass_seconds=round(time.perf_counter() - started, 2))  # ~0 when cached
     keras.utils.set_random_seed(config.seed)  # the same head and batches whether or not features were cached
     head = models.feature_classifier(features["train"][0].shape[1:])
     train = array_batches(*features["train"], config.effective_batch_size, shuffle=True, seed=config.seed)
