@@ -26,8 +26,9 @@ def test_estimate_is_throughput_times_work():
 
 
 def test_smaller_images_are_faster_and_history_wins():
-    small = RunConfig("scratch", "d", image_size=90)
-    assert throughput(small) == 4 * throughput(RunConfig("scratch", "d"))
+    small = RunConfig("scratch", "d", image_size=90)  # half the side: the measured exponent, not the pixel count
+    exponent = small.strategy_entry.size_exponent
+    assert exponent > 2 and throughput(small) == pytest.approx(2**exponent * throughput(RunConfig("scratch", "d")))
     config = RunConfig("feature_extraction", "d")
     assert throughput(config, [_record(config, [500.0, 700.0, 600.0])]) == 600.0
     other = RunConfig("feature_extraction", "d", base="vgg16")

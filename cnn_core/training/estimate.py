@@ -3,8 +3,8 @@
 :func:`estimate` uses, in this order: this machine's finished runs of the same strategy, base and image size
 (their measured seconds per image, first-epoch extra and fixed cost); else the registry's cost model (measured
 on a 2-core CPU by ``bench/training.py``) scaled by this machine's speed, the median ratio of measured to
-modelled epoch times over its finished runs; else the cost model as it is. Other image sizes scale with the
-pixel count. The runs table shows each run's estimate next to its measured time.
+modelled epoch times over its finished runs; else the cost model as it is. Other image sizes scale with each
+strategy's measured exponent (the registry's ``size_exponent``). The runs table shows each run's estimate next to its measured time.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ MEASURED_IMAGES_PER_SECOND = {
 """Steady-state training images per second on 2 CPU cores at 180 px (MNIST at 28 px), from the registry."""
 FEATURE_PASS_IMAGES_PER_SECOND = {base: ips for s in STRATEGIES.values() for base, ips in s.feature_pass.items()}
 """One pass of the frozen base over the images (feature extraction's first step, skipped when cached)."""
-STARTUP_SECONDS = 5.0
+STARTUP_SECONDS = 7.0
+"""A run's wall time outside its epochs and its test pass: starting the trainer, importing TensorFlow, reading and
+resizing the images (7-9 s measured by ``bench/lecture.py --fresh`` on 2 cores)."""
 CUSTOM_CALIBRATION = ((3_100_032, 3_000.0), (415_288_960, 49.0))
 """``(multiply-adds, images per second)`` of the book's MNIST convnet and cats-vs-dogs convnet at 180 px (the
 registry's ``mnist_cnn`` and ``scratch`` speeds): the two points :func:`custom_throughput` draws its line through."""
@@ -96,7 +98,7 @@ def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: 
     )
     if config.is_mnist:
         return base
-    return base * (REFERENCE_SIZE / config.image_size) ** 2
+    return base * (REFERENCE_SIZE / config.image_size) ** entry.size_exponent
 
 
 def estimate_seconds(

@@ -69,6 +69,11 @@ class Strategy:
     images_per_second: Mapping[str | None, float] = field(default_factory=dict)
     """The estimate's cost model: steady-state training images per second on 2 CPU cores at 180 px (MNIST at
     28 px), by base (``None`` for strategies without one), measured by ``bench/training.py``."""
+    size_exponent: float = 2.0
+    """Training throughput scales as ``(180 / image size) ** size_exponent``: measured per strategy from the
+    runner's epoch times at the lecture preset's size (``bench/lecture.py --fresh``: ``(training + validation / 3)
+    images / epoch seconds``) against the 180-px figure above; 2.0 (the pixel count) where not measured. It is
+    steeper than the pixel count where the model itself shrinks with the image (the book's convnet)."""
     feature_pass: Mapping[str, float] = field(default_factory=dict)
     """Images per second of one pass of the frozen base over every image, before training (skipped when the
     features are cached); empty for strategies that do not precompute features."""
@@ -112,11 +117,11 @@ STRATEGIES: dict[str, Strategy] = {
     for s in (
         Strategy("scratch", "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
                  book_convnet=True, images_per_second={None: 49.0},
-                 lecture=Workload(80, 500, 15, None, None, 4), precision_speedup={"bf16": 2.0},
+                 lecture=Workload(80, 500, 15, None, None, 4), precision_speedup={"bf16": 2.0}, size_exponent=2.85,
                  listing="cats_vs_dogs_convnet"),
         Strategy("scratch_augmented", "images", 100, 32, "rmsprop", None, 0.83,
                  "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0},
-                 lecture=Workload(80, None, 8), precision_speedup={"bf16": 2.35},
+                 lecture=Workload(80, None, 8), precision_speedup={"bf16": 2.35}, size_exponent=2.38,
                  listing="cats_vs_dogs_augmented"),
         Strategy("feature_extraction", "images", 20, 32, "rmsprop", None, 0.977,
                  "binary_crossentropy", pretrained_base=True, images_per_second={_LITE0: 2000.0, _VGG: 800.0},
@@ -125,11 +130,11 @@ STRATEGIES: dict[str, Strategy] = {
         Strategy("feature_extraction_augmented", "images", 50, 32, "rmsprop",
                  None, 0.977, "binary_crossentropy", pretrained_base=True,
                  images_per_second={_LITE0: 64.0, _VGG: 12.0}, lecture=Workload(128, 300, 4),
-                 precision_speedup={"bf16": 1.45}),
+                 precision_speedup={"bf16": 1.45}, size_exponent=1.37),
         Strategy("fine_tuning", "images", 30, 32, "rmsprop", 1e-5, 0.98, "binary_crossentropy",
                  pretrained_base=True, continues="feature_extraction_augmented",
                  images_per_second={_LITE0: 40.0, _VGG: 9.0}, lecture=Workload(128, 300, 3),
-                 precision_speedup={"bf16": 1.2}),
+                 precision_speedup={"bf16": 1.2}, size_exponent=3.1),
         Strategy("mnist_mlp", "mnist", 30, 200, "adam", None, 0.977, "categorical_crossentropy",
                  early_stopping_patience=10, images_per_second={None: 40_000.0}, lecture=Workload(28, None, 30),
                  precision_speedup={"bf16": 1.7}, listing="mnist_mlp"),
