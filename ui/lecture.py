@@ -44,6 +44,7 @@ PROJECTOR_CSS = """
 [data-testid="stAppViewContainer"] *, [data-testid="stSidebar"] * {color: #fff;}
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {color: #ffeb3b !important;}
 a, a * {color: #80d8ff !important;}
+:focus-visible {outline-color: #ffeb3b !important;}
 [data-testid*="Caption"], [data-testid*="Caption"] *, [data-testid="stTooltipIcon"] *, p.cnn-menu-section {color: #e0e0e0 !important;}
 [data-testid="stNumberInputContainer"] button {background: #212121 !important;}
 input:disabled {-webkit-text-fill-color: #9e9e9e;}

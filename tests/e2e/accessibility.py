@@ -109,6 +109,43 @@ def layout_problems(page, phone: bool = False) -> list[str]:
     return page.evaluate(LAYOUT, phone)
 
 
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const s = getComputedStyle(e);
+  const ring = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+  const name = (e.getAttribute('aria-label') || e.innerText || e.value || e.tagName).trim().slice(0, 30);
+  return [ring, name, e.getBoundingClientRect().width > 0];
+}"""
+
+
+def focus_problems(page, presses: int = 8) -> list[str]:
+    """Tab through ``presses`` stops from the top of the page (the skip link, the sidebar) and as many from the top
+    of the page's own content: each must show a focus ring (WCAG 2.4.7), and the keyboard must reach controls in
+    both (2.1.1)."""
+    problems = []
+    starts = {
+        "the top": "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }",
+        "the content": "() => { const m = document.querySelector('[data-testid=stMainBlockContainer]');"
+        " m.setAttribute('tabindex', '-1'); m.focus(); }",
+    }
+    for where, start in starts.items():
+        page.evaluate(start)
+        reached = 0
+        for _ in range(presses):
+            page.keyboard.press("Tab")
+            found = page.evaluate(FOCUSED)
+            if found is None:
+                continue
+            ring, name, shown = found
+            reached += 1
+            if shown and not ring:
+                problems.append(f"no focus ring on {name!r}")
+        if reached == 0:
+            problems.append(f"the keyboard reaches no control from {where}")
+    return problems
+
+
 def set_sidebar(page, open_: bool) -> None:
     """Open or close the sidebar with its own buttons (as a person would)."""
     sidebar = page.locator("[data-testid=stSidebar]")

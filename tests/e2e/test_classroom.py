@@ -193,7 +193,7 @@ def test_hidden_runs_stay_hidden_on_every_page_and_a_second_device_joins_with_a_
         for path in PAGES_WITH_RUNS:
             frames.clear()
             pb.goto(f"{server.url}/{path}?lang=en")
-            pb.get_by_text("Signed in as Minho").wait_for(timeout=30_000)
+            pb.get_by_text("Signed in as Minho").wait_for(timeout=90_000)  # Inside loads a model first
             _settled(pb)
             sent = b"".join(frames)
             assert b"minho-own-run" in sent or path != "runs", path  # the check can see a run's name

@@ -11,7 +11,7 @@ large as its label. The controls found and exercised per page are printed at the
 
 The accessibility checks ride on the same visits (``tests/e2e/accessibility.py``): axe-core on the page as it
 opens (and, in lecturer mode, again with the projector theme switched on from the sidebar), every chart with its
-text alternative, and after the controls the layout at 1400x1000 and 1280x720 with the sidebar open and closed,
+text alternative, a focus ring on each of the first tab stops, and after the controls the layout at 1400x1000 and 1280x720 with the sidebar open and closed,
 and at 390x844 (a phone): nothing cut off, no sideways scrolling, touch targets of 24 x 24 px.
 
 Buttons that start trainings (one run or the whole story), build or download datasets, or delete runs are left out, and so are the
@@ -27,7 +27,13 @@ import re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.accessibility import axe_violations, charts_without_alternative, check_layouts, set_sidebar
+from tests.e2e.accessibility import (
+    axe_violations,
+    charts_without_alternative,
+    check_layouts,
+    focus_problems,
+    set_sidebar,
+)
 from tests.e2e.conftest import CRAWL_COVERAGE, watch
 from tests.image_samples import samples
 
@@ -212,6 +218,8 @@ def test_crawl(server, browser, path, lang, mode):
     where = f"{path or 'home'}/{lang}/{mode}"
     check(page, where)
     check_accessible(page, where)
+    unfocused = focus_problems(page)
+    assert not unfocused, f"{where}: {unfocused}"
     if mode == "lecture":
         check_projector_layout(page, where)
     rng = random.Random(f"{path}-{lang}-{mode}")
