@@ -78,6 +78,9 @@ def _join(browser, server: ClassServer, key: str, nickname: str, path: str = "ru
     pg.get_by_role("button", name="Join", exact=True).click()
     pg.get_by_text(f"Signed in as {nickname}").wait_for(timeout=30_000)
     _settled(pg)
+    # the identity cookie is written by a component's script after the page shows the name: a page opened before
+    # it lands would find nobody signed in
+    wait_for(lambda: any(c["name"].startswith("cnn_classroom") for c in context.cookies()), timeout=30, what="cookie")
     return context, pg
 
 
