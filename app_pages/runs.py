@@ -146,7 +146,7 @@ with tab_run:
                     evaluation.matrix,
                     index=[f"{t('runs.true')} {c}" for c in evaluation.classes],
                     columns=[f"{t('runs.predicted')} {c}" for c in evaluation.classes],
-                ),
+                ).rename_axis(f"{t('runs.true')} \\ {t('runs.predicted')}"),  # a named corner: no empty header
             )
             e2.markdown(t("runs.misclassified", n=len(evaluation.wrong)))
             cols = e2.columns(6)

@@ -57,10 +57,11 @@ def test_compare_and_replay(runs):
     assert_clean(at)
     # each chart's text alternative: the best epoch in words and every epoch in a table beside it
     summaries = [c.value for c in at.caption if c.value.startswith(("Accuracy per epoch", "Loss per epoch"))]
-    compared = [s for s in summaries if "finished demo: best validation" in s]  # the replay tab draws its own two
-    assert len(compared) == 2 and all("best validation" in s for s in summaries), summaries
+    # the compare tab's two; the other tabs draw their own (of whichever run they open with)
+    compared = [s for s in summaries if "finished demo: best validation" in s]
+    assert len(compared) >= 2 and all("best validation" in s for s in summaries), summaries
     epochs = [d.value for d in at.dataframe if "Epoch" in d.value.columns]
-    assert len(epochs) == len(summaries) and all("finished demo" in set(f["Run"]) for f in epochs[:2])
+    assert len(epochs) == len(summaries) and sum("finished demo" in set(f["Run"]) for f in epochs) >= 2
     at.selectbox(key="runs_replay").set_value(runs["completed"]).run()
     at.button(key="runs_replay_start").click().run()
     assert_clean(at)

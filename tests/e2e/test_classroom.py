@@ -214,7 +214,7 @@ def test_hidden_runs_stay_hidden_on_every_page_and_a_second_device_joins_with_a_
             pb.locator(".st-key-classroom_make_code button").click()
             shown = pb.get_by_text(re.compile(r"Your code: [A-Z2-9]{4}-[A-Z2-9]{4}"))
             shown.wait_for(timeout=20_000)
-            assert pb.locator("img[alt='QR code of the join link with your one-time code']").count() == 1
+            pb.locator("img[alt='QR code of the join link with your one-time code']").wait_for(timeout=20_000)
             return re.search(r"([A-Z2-9]{4})-([A-Z2-9]{4})", shown.inner_text()).expand(r"\1\2")
 
         def join_with(code: str):
