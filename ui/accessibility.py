@@ -50,6 +50,7 @@ label:has(input:disabled) *, [aria-disabled="true"] p, [data-baseweb="radio"]:ha
 [data-testid="stRadio"] label, [data-testid="stCheckbox"] label {{min-height: 24px; align-items: center;}}
 [data-testid="stPageLink"] a {{min-height: 24px;}}
 [data-baseweb="tab-list"] ~ button, button[aria-label^="Scroll tabs"] {{min-width: 24px;}}
+[data-testid="stTab"], [role="tab"] {{min-width: 24px; justify-content: center;}}
 .st-key-cards h2 {{font-size: 1.25rem; padding: .25rem 0;}}
 div.cnn-scroll {{overflow-x: auto; max-width: 100%;}}
 p.cnn-menu-section {{font-size: .8rem; font-weight: 600; color: {CAPTION_COLOUR}; margin: .6rem 0 0 0;}}
