@@ -117,22 +117,11 @@ with tab_maps:
     maps = inspect_model.activations(net, chosen.name, image)
     left, right = st.columns([1, 3])
     left.image(image, caption=t("inside.input", size=size), alt=t("alt.inside_input", size=size), width="stretch")
+    shown = {"shown": min(64, maps.shape[-1]), "total": maps.shape[-1], "layer": chosen.name, "shape": str(maps.shape)}
     right.image(
         inspect_model.channel_grid(maps, max_channels=64),
-        caption=t(
-            "inside.maps_caption",
-            shown=min(64, maps.shape[-1]),
-            total=maps.shape[-1],
-            layer=chosen.name,
-            shape=str(maps.shape),
-        ),
-        alt=t(
-            "alt.inside_maps",
-            shown=min(64, maps.shape[-1]),
-            total=maps.shape[-1],
-            layer=chosen.name,
-            shape=str(maps.shape),
-        ),
+        caption=t("inside.maps_caption", **shown),
+        alt=t("alt.inside_maps", **shown),
         width="stretch",
     )
     depth = position / max(len(layers) - 1, 1)

@@ -122,28 +122,17 @@ def receptive_field_picture(graph: GraphReport) -> None:
         st.caption(t("params.rf_none"))
         return
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    caption = t(
-        "params.rf_caption",
-        layer=chosen,
-        row=row,
-        col=col,
-        rows=int(rows.max() - rows.min() + 1) if rows.size else 0,
-        cols=int(cols.max() - cols.min() + 1) if cols.size else 0,
-        height=height,
-        width=width,
-        size=field_text(field),
-        jump=field.rows.jump,
-    )
-    alt = t(
-        "alt.rf",
-        layer=chosen,
-        row=row,
-        col=col,
-        rows=int(rows.max() - rows.min() + 1) if rows.size else 0,
-        cols=int(cols.max() - cols.min() + 1) if cols.size else 0,
-        height=height,
-        width=width,
-    )
+    seen = {
+        "layer": chosen,
+        "row": row,
+        "col": col,
+        "rows": int(rows.max() - rows.min() + 1) if rows.size else 0,
+        "cols": int(cols.max() - cols.min() + 1) if cols.size else 0,
+        "height": height,
+        "width": width,
+    }
+    caption = t("params.rf_caption", **seen, size=field_text(field), jump=field.rows.jump)
+    alt = t("alt.rf", **seen)
     st.image(field_image(mask), caption=caption, alt=alt, width=min(360, max(120, 12 * width)))
 
 
