@@ -31,7 +31,9 @@ from ui.common import current_language, labeler, show_error, t
 from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, saved_models, show_launch_refusal
 from ui.data_flows import data_flows
 from ui.lecture import lecture_mode
-from ui.training import dataset_choices, format_seconds, live_run_view, mnist_choices, pick_run, runs_now, story_view
+from ui.story import LIVE_RUNS_KEY, prepare_panel, story_section
+from ui.story import URL_RULES as STORY_URL_STATE
+from ui.training import dataset_choices, format_seconds, live_run_view, mnist_choices, pick_run, runs_now
 from ui.url_state import Choice, Num, Text, publish, restore
 
 
@@ -49,7 +51,7 @@ URL_STATE = {
     "train_epochs": Num(1, 1000), "train_batch": Num(1, 1024), "train_lr": Num(1e-7, 1.0, is_float=True),
     "train_dataset": Text(200), "train_precision": Choice(("auto", "float32")), "train_model_code": Text(4000),
     "train_model_names": Text(1000), "train_optimizer": Choice(OPTIMIZERS), "train_images": Num(1, 100_000),
-}  # fmt: skip
+} | STORY_URL_STATE  # fmt: skip
 restore("train", URL_STATE)
 st.title(t("train.title"))
 st.caption(t("train.intro"))
@@ -259,13 +261,14 @@ st.header(t("train.story_title"))
 st.caption(t("train.story_intro"))
 plan = story_plan(datasets[dataset_name], base, counts, records)
 st.caption(t("train.story_estimate", total=format_seconds(sum(p.estimate.seconds for p in plan))))
-if st.button(t("train.story_launch"), key="train_story", help=t("help.train_story")):
+c1, c2 = st.columns(2)
+if c1.button(t("train.story_launch"), key="train_story", help=t("help.train_story")):
     try:
-        st.session_state["train_story_runs"] = queue_story(store, plan, launch, owner=me())
+        st.session_state[LIVE_RUNS_KEY] = queue_story(store, plan, launch, owner=me())
     except ClassroomError as err:
         show_error("classroom_errors", err)
     else:
         st.toast(t("train.story_queued", n=len(plan)))
-story_runs = st.session_state.get("train_story_runs")  # launched from this browser only
-if story_runs:
-    story_view(store, story_runs, key="train_story_view")
+with c2:
+    prepare_panel(store, records, datasets[dataset_name], base, counts)
+story_section(store, records, URL_STATE, key="train_story_view")

@@ -1,7 +1,9 @@
 """The whole story with the lecture presets, through the real runner: does each strategy show its lesson in time?
+With ``--book``: prepare the class, the whole story at the book's length, ahead of the lecture.
 
 Run: .venv/bin/python bench/lecture.py [--dataset ../shared/data/cats_vs_dogs_small] [--runs-dir DIR]
-         [--set scratch:epochs=25,image_size=96 ...] [--repeat N] [--fresh]
+         [--set scratch:epochs=25,image_size=96 ...] [--repeat N] [--seed S] [--fresh]
+     .venv/bin/python bench/lecture.py --book [--runs-dir DIR] [--backend configured]
 
 Queues the five lecture-preset runs (scratch, scratch_augmented, feature extraction 3a and 3b, fine-tuning after 3b)
 exactly as the training lab's "Queue the whole story" button does, one at a time on the local backend, and prints
@@ -11,6 +13,14 @@ train-validation gap, whether validation loss turned up, then every criterion of
 calibrated on the first one's runs. ``--set`` tries a variant of a preset without editing the registry.
 ``--fresh --repeat 2`` is the estimate check: the story on an empty runs folder (cold: no history, no cached
 features), then again beside those runs (warm); every estimate should be within +-30% of the wall time it took.
+``--repeat 5`` is the stability check: round ``i`` trains with seed ``S + i - 1``; the summary counts, per lesson,
+the rounds it held in (a live lesson must hold in all of them). Lessons checked only on prepared runs are printed
+too, marked, for information.
+
+``--book`` queues the story as the training lab's "Prepare the class" button does: the book's preset (180 px, every
+image, the book's epochs) as a *prepared* story, into the app's runs folder by default, so the story view replays it
+in class. ``--backend configured`` sends it where the app would (the Ray cluster when ``CNN_CLASSROOM_RAY_ADDRESS``
+is set); the default trains here, one run at a time.
 """
 
 from __future__ import annotations
@@ -24,10 +34,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cnn_core.core.settings import PROJECT_ROOT, home_dir  # noqa: E402
+from cnn_core.core.settings import PROJECT_ROOT, home_dir, load_settings  # noqa: E402
 from cnn_core.data.datasets import image_counts  # noqa: E402
-from cnn_core.runs.jobs import LocalBackend, launch  # noqa: E402
-from cnn_core.runs.story import criteria, curve_facts, queue_story, story_facts, story_plan  # noqa: E402
+from cnn_core.runs.jobs import LocalBackend, configured_backend, launch  # noqa: E402
+from cnn_core.runs.story import (  # noqa: E402
+    LESSONS,
+    StoryKind,
+    criteria,
+    curve_facts,
+    made_where,
+    queue_story,
+    story_facts,
+    story_plan,
+)
 from cnn_core.training.run_store import ACTIVE_STATES, RunStore  # noqa: E402
 
 
@@ -46,11 +65,14 @@ def parse_sets(values: list[str]) -> dict[str, dict[str, object]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default=str(PROJECT_ROOT.parent / "shared" / "data" / "cats_vs_dogs_small"))
-    parser.add_argument("--runs-dir", default=str(home_dir() / "bench-lecture"))
+    parser.add_argument("--runs-dir", default=None, help="default: ~/.cnn_classroom/bench-lecture; --book: the app's")
     parser.add_argument("--base", default="efficientnet_lite0")
     parser.add_argument("--set", action="append", default=[], help="strategy:key=value,... (a preset variant)")
     parser.add_argument("--repeat", type=int, default=1, help="the story this many times, each beside the last")
     parser.add_argument("--fresh", action="store_true", help="start from an empty runs folder (a cold machine)")
+    parser.add_argument("--seed", type=int, default=1337, help="round i trains with seed + i - 1")
+    parser.add_argument("--book", action="store_true", help="prepare the class: the book-length story")
+    parser.add_argument("--backend", choices=("local", "configured"), default="local")
     args = parser.parse_args()
     dataset = Path(args.dataset).resolve()
     if not (dataset / "train").is_dir():
@@ -58,22 +80,38 @@ def main() -> int:
         return 2
     os.environ.setdefault("CNN_CLASSROOM_DATA_DIRS", str(dataset.parent))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    runs_dir = Path(args.runs_dir)
+    default_dir = load_settings().runs_dir if args.book else home_dir() / "bench-lecture"
+    runs_dir = Path(args.runs_dir) if args.runs_dir else default_dir
     if args.fresh:
         runs_dir = runs_dir / time.strftime("fresh-%Y%m%d-%H%M%S")
     store = RunStore(runs_dir)
-    within, counted = 0, 0
+    kind = StoryKind.PREPARED if args.book else StoryKind.LIVE
+    backend = configured_backend() if args.backend == "configured" else LocalBackend(1)
+    within, counted, held, stories = 0, 0, {}, []
     for round_ in range(1, args.repeat + 1):
         print(f"=== round {round_} of {args.repeat}: {len(store.list())} runs in {runs_dir} before it", flush=True)
-        good, n = story_round(store, dataset, args.base, parse_sets(args.set))
+        seed = args.seed + round_ - 1
+        good, n, seen = story_round(store, dataset, args.base, parse_sets(args.set), kind, seed, backend)
         within, counted = within + good, counted + n
+        stories.append(seen)
+        for c in seen:
+            held.setdefault((c.strategy, c.key), []).append(c.holds)
     print(f"estimates within +-30% of the wall time: {within} of {counted}")
+    if args.repeat > 1:
+        print(f"\nlessons over {args.repeat} rounds (seeds {args.seed}..{args.seed + args.repeat - 1}):")
+        for (strategy, key), marks in held.items():
+            live = any(lesson.key == key and StoryKind.LIVE in lesson.kinds for lesson in LESSONS)
+            tag = "" if live or kind != StoryKind.LIVE else "  (checked on prepared runs only)"
+            print(f"  {sum(m is True for m in marks)}/{len(marks)} {strategy:30} {key}{tag}")
     return 0
 
 
-def story_round(store: RunStore, dataset: Path, base: str, variants: dict) -> tuple[int, int]:
-    """One story (five lecture presets) beside the runs already in ``store``; returns (estimates within 30%, runs)."""
-    plan = story_plan(str(dataset), base, image_counts(dataset), store.list(), name="lecture bench: ")
+def story_round(
+    store: RunStore, dataset: Path, base: str, variants: dict, kind: StoryKind, seed: int, backend
+) -> tuple[int, int, list]:
+    """One story of ``kind`` beside the runs already in ``store``; returns (estimates within 30%, runs, lessons)."""
+    name = "prepared: " if kind == StoryKind.PREPARED else "lecture bench: "
+    plan = story_plan(str(dataset), base, image_counts(dataset), store.list(), name=name, kind=kind, seed=seed)
     plan = [
         dataclasses.replace(p, config=dataclasses.replace(p.config, **variants.get(p.config.strategy, {})))
         for p in plan
@@ -83,7 +121,7 @@ def story_round(store: RunStore, dataset: Path, base: str, variants: dict) -> tu
               f"{p.config.effective_epochs} epochs, patience {p.config.early_stopping_patience}; "
               f"estimate {p.estimate.seconds:.0f} s ({p.estimate.basis})", flush=True)  # fmt: skip
     started = time.perf_counter()
-    ids = queue_story(store, plan, lambda *a, **k: launch(*a, **k, backend=LocalBackend(1)))
+    ids = queue_story(store, plan, lambda *a, **k: launch(*a, **k, backend=backend), kind=kind)
     while any(store.load(i).state in ACTIVE_STATES for i in ids):
         time.sleep(1)
     total = time.perf_counter() - started
@@ -98,11 +136,15 @@ def story_round(store: RunStore, dataset: Path, base: str, variants: dict) -> tu
         print(f"{f.strategy:30} {r.state:9} {wall:6.0f} {est:6.0f} {est / wall if wall else 0:8.2f} "
               f"{(f.test_accuracy or 0):6.1%} {(f.best_val_accuracy or 0):8.1%} {(f.max_gap or 0):7.1%} {(f.final_gap or 0):7.1%} "
               f"{'yes' if f.val_loss_turns_up else 'no':>11} {f.epochs:6d}")  # fmt: skip
-    print(f"whole story: {total:.0f} s wall (runs one at a time, 2-core CPU: {os.cpu_count()} CPUs here)\n")
-    for c in criteria(story_facts(records)):
+    print(f"whole story: {total:.0f} s wall ({os.cpu_count()} CPUs here); trained where: {made_where(records[0])}\n")
+    facts = story_facts(records)
+    seen = criteria(facts, kind)
+    if kind == StoryKind.LIVE:  # the book's finer lessons too, for information: are they out of a live run's reach?
+        seen += [c for c in criteria(facts, StoryKind.PREPARED) if c.key not in {s.key for s in seen}]
+    for c in seen:
         mark = {True: "✓", False: "✗", None: "…"}[c.holds]
         print(f"{mark} {c.strategy:30} {c.key:30} {c.value}")
-    return within, len(records)
+    return within, len(records), seen
 
 
 if __name__ == "__main__":

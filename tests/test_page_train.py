@@ -107,10 +107,12 @@ def test_one_click_queues_the_whole_story(env, monkeypatch):
             assert r.config.dataset == "synthetic" and r.estimated_seconds > 0
         assert records[-1].config.start_from == ids[STORY.index("feature_extraction_augmented")]
         assert [r.state for r in records[1:]] == ["queued"] * 4  # one at a time, in the book's order
-        tables = at.dataframe
-        assert len(tables[-2].value) == 5 and len(tables[-1].value) >= 8  # the runs, the book's lessons
-        lessons = list(tables[-1].value["What the book shows"])
-        assert lessons[0] == "From scratch, the small convnet learns: test accuracy ≥ 65%"
+        assert {r.story["kind"] for r in records} == {"live"} and len({r.story["id"] for r in records}) == 1
+        runs = next(d.value for d in at.dataframe if "Story" in d.value.columns)
+        assert list(runs["Story"]) == ["Recording"] * 5 + ["Live"] * 5  # beside the replay, labelled
+        lessons = next(d.value for d in at.dataframe if "Checked on" in d.value.columns)
+        live = list(lessons[lessons["Checked on"] == "live runs (lecture length)"]["What the book shows"])
+        assert len(live) >= 7 and live[0].startswith("From scratch, the small convnet learns")
     finally:
         for run_id in reversed(ids):
             stop(store, run_id)

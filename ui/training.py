@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -14,7 +16,6 @@ from cnn_core.core.settings import load_settings
 from cnn_core.data.datasets import find_datasets
 from cnn_core.data.reports import find_mnist_files, short_label
 from cnn_core.runs.jobs import configured_backend, queue_position, reconcile, stop, wait_seconds
-from cnn_core.runs.story import criteria, story_facts
 from cnn_core.training.curves import best_epoch, eta_seconds, overfitting_from, spread_labels
 from cnn_core.training.registry import get_strategy
 from cnn_core.training.run_store import ACTIVE_STATES, Phase, RunRecord, RunState, RunStore
@@ -82,13 +83,16 @@ def curves_chart(
     where: st.delta_generator.DeltaGenerator | None = None,
     bands: bool = True,
     single: bool = False,
+    names: Mapping[str, str] | None = None,
+    style: CurveStyle | None = None,
 ) -> None:
     """:func:`curves_figure` drawn with its text alternative: each run's best validation epoch in words, and every
-    epoch's training and validation ``metric`` as a table."""
+    epoch's training and validation ``metric`` as a table. ``names`` (run id -> name) overrides runs' names."""
+    names = names or {}
     value = (lambda v: f"{v:.1%}") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     rows, summaries = [], []
     for record in records:
-        name = display_name(record)
+        name = names.get(record.run_id) or display_name(record)
         for e in record.epochs:
             rows.append(
                 {
@@ -110,27 +114,49 @@ def curves_chart(
                 )
             )
     summary = t(f"a11y.curves_{metric}", runs="; ".join(summaries) or "–")
-    show_chart(curves_figure(records, metric, bands, single), key=key, summary=summary, table=rows, where=where)
+    figure = curves_figure(records, metric, bands, single, names, style)
+    show_chart(figure, key=key, summary=summary, table=rows, where=where)
 
 
-def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, single: bool = False) -> go.Figure:
+@dataclass(frozen=True)
+class CurveStyle:
+    """How a chart of several kinds of run tells them apart: a colour per run and wide lines for some."""
+
+    colours: Mapping[str, str] = field(default_factory=dict)
+    """Run id -> colour (default: the next of :data:`COLOURS`)."""
+    wide: frozenset[str] = frozenset()
+    """Run ids drawn with wide lines and no markers (the story's prepared runs)."""
+    epochs: int | None = None
+    """The x axis's fixed extent (a replay grows into it instead of rescaling)."""
+
+
+def curves_figure(
+    records: list[RunRecord],
+    metric: str,
+    bands: bool = True,
+    single: bool = False,
+    names: Mapping[str, str] | None = None,
+    style: CurveStyle | None = None,
+) -> go.Figure:
     """Validation (solid) and training (dashed) ``metric`` per epoch, best epoch starred, the book's bands.
 
     Built for many runs: one legend entry per run (a click hides both of its curves), the two line styles
     explained once, band labels spread so they never overlap, and the legend given its own room.
     """
+    names, style = names or {}, style or CurveStyle()
     fig = go.Figure()
     for i, record in enumerate(records):
-        colour = COLOURS[i % len(COLOURS)]
+        colour = style.colours.get(record.run_id) or COLOURS[i % len(COLOURS)]
+        width, mode = (4, "lines") if record.run_id in style.wide else (2, "lines+markers")
         xs = [e["epoch"] for e in record.epochs]
-        name = display_name(record) if not single else t("train.validation")
+        name = (names.get(record.run_id) or display_name(record)) if not single else t("train.validation")
         group = record.run_id
         fig.add_trace(
-            go.Scatter(x=xs, y=[e.get(f"val_{metric}") for e in record.epochs], mode="lines+markers",
-                       line={"color": colour}, marker={"size": 5}, name=name, legendgroup=group)
+            go.Scatter(x=xs, y=[e.get(f"val_{metric}") for e in record.epochs], mode=mode,
+                       line={"color": colour, "width": width}, marker={"size": 5}, name=name, legendgroup=group)
         )  # fmt: skip
         fig.add_trace(
-            go.Scatter(x=xs, y=[e.get(metric) for e in record.epochs], mode="lines", line={"dash": "dash", "color": colour},
+            go.Scatter(x=xs, y=[e.get(metric) for e in record.epochs], mode="lines", line={"dash": "dash", "color": colour, "width": width},
                        name=t("train.training") if single else name, legendgroup=group, showlegend=single)
         )  # fmt: skip
         best = best_epoch(record.epochs)
@@ -166,6 +192,8 @@ def curves_figure(records: list[RunRecord], metric: str, bands: bool = True, sin
             fig.add_annotation(x=1.0, xref="paper", xanchor="right", y=y, yref="y", showarrow=False, font={"size": 11},
                                text=t("train.book_band", strategy=t(f"strategies.{strategy}"), value=f"{reference:.1%}"),
                                bgcolor="rgba(255,255,255,0.8)")  # fmt: skip
+    if style.epochs:
+        fig.update_xaxes(range=[0.5, style.epochs + 0.5])
     fig.update_layout(
         height=chart_height(340) + legend_px, margin={"l": 10, "r": 10, "t": 30, "b": legend_px + 40},
         xaxis_title=t("train.epoch"), yaxis_title=t(f"train.metric_{metric}"),
@@ -279,54 +307,6 @@ def live_run_view(store: RunStore, run_id: str, key: str) -> None:
         elif active and shown is not None:
             st.rerun()  # it just finished: refresh the whole page once (tables, evaluation)
         st.caption(t("train.updated", time=time.strftime("%H:%M:%S")))
-
-    view()
-
-
-def story_view(store: RunStore, run_ids: list[str], key: str) -> None:
-    """The whole story's runs: their states, the accuracy curves against the book's bands, and which of the book's
-    lessons the finished runs already show; refreshed every 2 s while any run is active."""
-
-    def records() -> list[RunRecord]:
-        existing = set(store.run_ids())  # a run deleted on the Runs page drops out of the story
-        return reconcile(store, [i for i in run_ids if i in existing])
-
-    active = any(r.state in ACTIVE_STATES for r in records())
-
-    @st.fragment(run_every=2.0 if active else None)
-    def view() -> None:
-        shown = records()
-        st.dataframe(
-            [
-                {
-                    t("train.story_col_strategy"): t(f"strategies.{r.config.strategy}") if r.config else "?",
-                    t("train.story_col_state"): t(f"states.{r.state}"),
-                    t("train.test_accuracy"): f"{r.test['accuracy']:.1%}" if r.test else "–",
-                    t("runs.col_duration"): format_seconds(r.status.get("wall_seconds")),
-                    t("runs.col_estimate"): format_seconds(r.estimated_seconds),
-                }
-                for r in shown
-            ],
-            hide_index=True,
-            width="stretch",
-        )
-        with_epochs = [r for r in shown if r.epochs]
-        if with_epochs:
-            curves_chart(with_epochs, "accuracy", key=f"{key}_acc")
-        marks = {True: "✓", False: "✗", None: "…"}
-        st.dataframe(
-            [
-                {
-                    t("train.story_col_strategy"): t(f"strategies.{c.strategy}"),
-                    t("train.story_col_lesson"): t(f"story.{c.key}"),
-                    t("train.story_col_seen"): c.value if c.holds is not None else "–",
-                    t("train.story_col_holds"): marks[c.holds],
-                }
-                for c in criteria(story_facts(shown))
-            ],
-            hide_index=True,
-            width="stretch",
-        )
 
     view()
 

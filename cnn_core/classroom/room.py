@@ -68,6 +68,9 @@ ENV_KEYS = (
 NICKNAME_MAX = 24
 SCHOOL_PREFIX = "school-"
 """Member ids of members who signed in with their school account."""
+PREPARED_STORY = "prepared"
+"""``meta.json``'s ``story.kind`` of the book-length runs the lecturer prepared for the class: teaching material,
+everyone's to see (:func:`may_see`), like the shipped recordings."""
 
 
 class Role(StrEnum):
@@ -234,8 +237,9 @@ def require_lecturer(actor: Identity, settings: ClassroomSettings | None = None)
 
 def may_see(actor: Identity, meta: Mapping, runs_hidden: bool) -> bool:
     """A run is visible to the lecturer and its owner always, to other learners unless the lecturer hid the
-    class's runs (recorded runs are everyone's)."""
-    if actor.is_solo or actor.is_lecturer or meta.get("recorded") or not runs_hidden:
+    class's runs (recorded runs and the lecturer's prepared story are everyone's)."""
+    prepared = (meta.get("story") or {}).get("kind") == PREPARED_STORY
+    if actor.is_solo or actor.is_lecturer or meta.get("recorded") or prepared or not runs_hidden:
         return True
     return owner_of(meta)["id"] == actor.member_id
 

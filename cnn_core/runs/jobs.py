@@ -364,8 +364,10 @@ def launch(
     estimated_seconds: float | None = None,
     owner: Identity = SOLO,
     challenge: str | None = None,
+    story: dict | None = None,
 ) -> str:
-    """Create a run for ``config`` owned by ``owner`` (a submission to the class challenge ``challenge``) and hand it to the backend (started now or queued).
+    """Create a run for ``config`` owned by ``owner`` (a submission to the class challenge ``challenge``, a run of
+    the story ``story``) and hand it to the backend (started now or queued).
 
     Returns the run id; raises :class:`~cnn_core.classroom.room.ClassroomError` (``quota``) when ``owner`` already has
     their quota of active runs, or (``signed_out``) when nobody signed in asks in classroom mode, and
@@ -381,7 +383,9 @@ def launch(
     settings = ClassroomSettings.from_env()
     with _scheduler_lock(store):  # two quick clicks must not both pass the quota
         check_quota(owner, (r.owner for r in store.list() if r.state in ACTIVE_STATES), settings)
-        run_id = store.create(config, name, estimated_seconds, owner=owner, model_graph=graph, challenge=challenge)
+        run_id = store.create(
+            config, name, estimated_seconds, owner=owner, model_graph=graph, challenge=challenge, story=story
+        )
         store.set_status(run_id, backend=backend.name)
         if graph is not None:  # known before training: the runs table shows a learner's model's size at once
             store.set_status(run_id, params=graph["total_params"], trainable_params=graph["trainable_params"])

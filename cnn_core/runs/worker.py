@@ -46,14 +46,17 @@ def limit_trainer_memory() -> None:
         logger.info("trainer address space capped at %s MB", raw)
 
 
-def _limit_threads() -> None:
-    """``CNN_CLASSROOM_THREADS``: the CPU cores TensorFlow may use (a Ray task gets the CPUs it asked for)."""
+def _limit_threads() -> int:
+    """``CNN_CLASSROOM_THREADS``: the CPU cores TensorFlow may use (a Ray task gets the CPUs it asked for);
+    returns the cores the run trains on (all of this machine's without the setting)."""
     threads = os.environ.get("CNN_CLASSROOM_THREADS")
     if threads and threads.isdigit() and int(threads) > 0:
         import tensorflow as tf  # noqa: PLC0415
 
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        return int(threads)
+    return os.cpu_count() or 1
 
 
 def _device() -> str:
@@ -90,8 +93,7 @@ def run(run_dir: Path, backend: str = "local") -> int:
     writer.start_heartbeat()
     code = 0
     try:
-        _limit_threads()
-        writer.set_status(device=_device())
+        writer.set_status(cores=_limit_threads(), device=_device())
         result = train_run(store, run_id, record.config)
         writer.test(result.test)
         writer.set_status(

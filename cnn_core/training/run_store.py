@@ -227,6 +227,11 @@ class RunRecord:
         return round(ended - started, 1) if started and ended else None
 
     @property
+    def story(self) -> dict:
+        """``{"id", "kind"}`` of the story this run was queued in (``{}`` for a run of its own)."""
+        return self.meta.get("story") or {}
+
+    @property
     def is_recorded(self) -> bool:
         """A recorded run shipped with the app (metrics only, read-only)."""
         return bool(self.meta.get("recorded"))
@@ -366,10 +371,12 @@ class RunStore:
         owner: Identity = SOLO,
         model_graph: dict | None = None,
         challenge: str | None = None,
+        story: dict | None = None,
     ) -> str:
         """A new run folder in state ``queued``, owned by ``owner`` (with the estimate shown at launch, if any);
         returns its id. A learner's own model also keeps its listing and ``model_graph``, the graph read from it; a
-        submission to a class challenge records the challenge's id in ``meta.json``."""
+        submission to a class challenge records the challenge's id in ``meta.json``, a run of the whole story
+        the story's ``{"id", "kind"}`` (:mod:`cnn_core.runs.story`)."""
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         folder = RunFolder(self.root / run_id)
         folder.path.mkdir(parents=True)
@@ -382,6 +389,8 @@ class RunStore:
             meta["estimated_seconds"] = round(float(estimated_seconds), 1)
         if challenge:
             meta["challenge"] = challenge
+        if story:
+            meta["story"] = dict(story)
         write_json_atomic(folder.meta, meta)
         self.set_status(run_id, state=RunState.QUEUED, created_at=now())
         return run_id

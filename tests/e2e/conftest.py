@@ -119,3 +119,13 @@ class RestartableServer:
     def restart(self) -> None:
         self.stop()
         self.proc = start_server(self.port, self.env, self.args)
+
+
+REPLAY_POSITION = re.compile(r"Replay: epoch (\d+) of (\d+)")
+
+
+def replay_position(pg) -> tuple[int, int]:
+    """The training lab's story replay: its epoch and its length, as its progress bar says."""
+    text = pg.locator("[data-testid=stProgress]").filter(has_text="Replay: epoch").first.inner_text()
+    epoch, longest = REPLAY_POSITION.search(text).groups()
+    return int(epoch), int(longest)

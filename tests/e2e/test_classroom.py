@@ -14,7 +14,7 @@ import pytest
 from cnn_core.classroom.room import Classroom, ClassroomSettings, Identity, Role
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunState, RunStore
-from tests.e2e.conftest import RestartableServer, watch
+from tests.e2e.conftest import RestartableServer, replay_position, watch
 from tests.helpers import wait_for
 from tests.ws_client import Session
 
@@ -356,6 +356,26 @@ def test_a_follower_sees_the_lecturers_kernel_size_within_a_second(browser, clas
         assert sorted(latencies)[1] <= 1.0 and max(latencies) <= 2.0, latencies
         # the follower's own output shape follows too: it is the page, not only the widget
         pf.get_by_text("(3, 3, 1)").first.wait_for(timeout=10_000)
+        # the story's replay carries over too: the lecturer plays the book-length story (a fresh server's shipped
+        # recordings) at 100 epochs in 15 s, the follower's replay runs alongside, and both pause at the same epoch
+        pl.goto(f"{server.url}/train?lang=en&story_speed=15")
+        pf.wait_for_url("**/train**", timeout=20_000)
+        for pg in (pl, pf):
+            _settled(pg)
+            assert replay_position(pg) == (100, 100)
+        pl.locator(".st-key-train_story_view_play button").click()
+        pf.wait_for_function("() => /story_play=1/.test(location.search)", timeout=10_000)
+        pl.wait_for_timeout(1_500)
+        lecturer_at, follower_at = replay_position(pl)[0], replay_position(pf)[0]
+        assert 0 < follower_at < 100 and abs(lecturer_at - follower_at) <= 14, (lecturer_at, follower_at)  # 2 s
+        pl.locator(".st-key-train_story_view_play button").click()  # pause
+        pf.wait_for_function("() => /story_play=0/.test(location.search)", timeout=10_000)
+        _settled(pl)
+        _settled(pf)
+        paused = replay_position(pl)[0]
+        assert replay_position(pf) == (paused, 100) and f"story_epoch={paused}" in pf.url
+        pl.goto(f"{server.url}/convolution?lang=en")
+        pf.wait_for_url("**/convolution**", timeout=20_000)
         # turned off, the learner explores on their own
         pf.locator(".st-key-follow label").click()
         _settled(pf)

@@ -15,9 +15,10 @@ text alternative, a focus ring on each of the first tab stops, and after the con
 1280x720 with the sidebar open and closed, and at 390x844 (a phone): nothing cut off, no sideways scrolling, touch
 targets of 24 x 24 px (``LAYOUTS`` spreads the states over a page's visits).
 
-Buttons that start trainings (one run or the whole story), build or download datasets, or delete runs are left out, and so are the
-global language, lecturer and projector switches: their effects have tests of their own, and they would
-make the crawl slow and order-dependent.
+Buttons that start trainings (one run, the whole story or its preparation), build or download datasets, or delete
+runs are left out, and so are the global language, lecturer and projector switches and the story's replay button:
+their effects have tests of their own, and they would make the crawl slow and order-dependent. The replay's own
+browser check rides on the training lab's English visit (:func:`check_replay`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from tests.e2e.accessibility import (
     focus_problems,
     set_sidebar,
 )
-from tests.e2e.conftest import CRAWL_COVERAGE, watch
+from tests.e2e.conftest import CRAWL_COVERAGE, replay_position, watch
 from tests.image_samples import samples
 
 PAGES = [
@@ -58,7 +59,7 @@ SLOW_PAGES = {"augmentation": 0.5}
 """Pages whose every action reruns real Keras layers on images (~5 s on 2 cores): a share of the budget, so that the
 crawl fits in CI (their controls are all set by ``test_url_round_trip`` and the page's own tests)."""
 SKIPPED = re.compile(
-    r"^(lang|lecture|projector|train_launch|train_story|mnist_launch.*|data_.*|runs_delete.*|runs_rename.*|.*_download.*|inside_pattern_go)$"
+    r"^(lang|lecture|projector|train_launch|train_story|train_story_prepare|train_story_view_play|mnist_launch.*|data_.*|runs_delete.*|runs_rename.*|.*_download.*|inside_pattern_go)$"
 )
 SERVER_PATH = re.compile(r"(/work/|/tmp/|/home/\w|/root/|site-packages|\w+\.py\b)")
 ERROR_ID = re.compile(r"\bE-[0-9a-f]{8}\b")
@@ -142,6 +143,34 @@ def check_projector_layout(page, where: str) -> None:
     assert not small, f"{where}: metric values smaller than labels {small}"
 
 
+def check_replay(page, context, url: str) -> None:
+    """The story's replay at speed, on a fresh clone's shipped recordings: it opens on the whole story, plays (the
+    recordings' curves grow on the chart, labelled), pauses into the URL, and that URL opens at the same epoch."""
+    page.goto(f"{url}&story_speed=15")  # 100 epochs in 15 s
+    page.wait_for_selector("h1", timeout=90_000)
+    settle(page)
+    assert replay_position(page) == (100, 100)
+    assert page.locator("svg .legendtext", has_text="Recording · 1.").count() == 1  # labelled as a recording
+    page.locator(".st-key-train_story_view_play button").click()
+    page.wait_for_timeout(1_000)
+    first, _ = replay_position(page)
+    page.wait_for_timeout(1_500)
+    later, longest = replay_position(page)
+    assert 0 <= first < later < longest, (first, later)  # it grows, at about 7 epochs a second
+    page.locator(".st-key-train_story_view_play button").click()  # pause
+    page.wait_for_function("() => /story_play=0/.test(location.search)")
+    settle(page)
+    paused, _ = replay_position(page)
+    assert later <= paused < longest and f"story_epoch={paused}" in page.url
+    link = context.new_page()
+    link.goto(page.url)
+    link.wait_for_selector("h1", timeout=90_000)
+    settle(link)
+    assert replay_position(link) == (paused, longest)
+    assert link.locator(".st-key-story_scrub input[type=range]").input_value() == str(paused)
+    link.close()
+
+
 def exercise(page, key: str, kind: str) -> int:
     """Act on one control; returns how many interactions were made."""
     root = page.locator(f".st-key-{key}").first
@@ -161,7 +190,7 @@ def exercise(page, key: str, kind: str) -> int:
             settle(page)
         return 2
     if kind == "stSlider":
-        handle = root.locator("[role=slider]").first
+        handle = root.locator("input[type=range]").first  # Streamlit's slider thumb (react-aria)
         for press in ("Home", "End"):
             handle.focus()
             handle.press(press)
@@ -251,6 +280,8 @@ def test_crawl(server, browser, path, lang, mode):
         exercised += done > 0
     if mode == "lecture":
         check_projector_layout(page, where)
+    if path == "train" and mode == "normal" and lang == "en":
+        check_replay(page, context, f"{server}/{path}?{query}")
     problems = check_layouts(page, where, LAYOUTS[mode, lang])
     if mode == "lecture":  # the projector theme, switched on from the sidebar as a lecturer would
         page.set_viewport_size(viewport)
