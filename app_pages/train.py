@@ -142,7 +142,7 @@ if entry.continues:
         start = pick_run(t("train.start_from"), by_id, "train_start_from")
         start_from, base = start.run_id, start.config.base
 name = st.text_input(t("train.name"), key="train_name", max_chars=120)
-automatic = expected_precision("auto", entry.precision_speedup)
+automatic = expected_precision("auto", entry.automatic_speedups)
 precision = st.session_state.get("train_precision", "auto")
 if not lecture_mode():  # an advanced control: hidden on the projector
     precision = st.radio(

@@ -57,9 +57,20 @@ def parse_sets(values: list[str]) -> dict[str, dict[str, object]]:
         strategy, _, pairs = value.partition(":")
         for pair in pairs.split(","):
             key, _, raw = pair.partition("=")
-            number = float(raw) if any(c in raw for c in ".e") else int(raw) if raw != "None" else None
-            out.setdefault(strategy, {})[key] = number
+            out.setdefault(strategy, {})[key] = _value(raw)
     return out
+
+
+def _value(raw: str) -> object:
+    """``"25"`` -> 25, ``"1e-4"`` -> 0.0001, ``"None"`` -> None, ``"float32"`` -> "float32"."""
+    if raw == "None":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw
 
 
 def main() -> int:
@@ -73,6 +84,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1337, help="round i trains with seed + i - 1")
     parser.add_argument("--book", action="store_true", help="prepare the class: the book-length story")
     parser.add_argument("--backend", choices=("local", "configured"), default="local")
+    parser.add_argument("--only", default="", help="comma-separated strategies: part of the story (tuning a preset)")
     args = parser.parse_args()
     dataset = Path(args.dataset).resolve()
     if not (dataset / "train").is_dir():
@@ -91,7 +103,8 @@ def main() -> int:
     for round_ in range(1, args.repeat + 1):
         print(f"=== round {round_} of {args.repeat}: {len(store.list())} runs in {runs_dir} before it", flush=True)
         seed = args.seed + round_ - 1
-        good, n, seen = story_round(store, dataset, args.base, parse_sets(args.set), kind, seed, backend)
+        only = tuple(filter(None, args.only.split(",")))
+        good, n, seen = story_round(store, dataset, args.base, parse_sets(args.set), kind, seed, backend, only)
         within, counted = within + good, counted + n
         stories.append(seen)
         for c in seen:
@@ -107,7 +120,7 @@ def main() -> int:
 
 
 def story_round(
-    store: RunStore, dataset: Path, base: str, variants: dict, kind: StoryKind, seed: int, backend
+    store: RunStore, dataset: Path, base: str, variants: dict, kind: StoryKind, seed: int, backend, only=()
 ) -> tuple[int, int, list]:
     """One story of ``kind`` beside the runs already in ``store``; returns (estimates within 30%, runs, lessons)."""
     name = "prepared: " if kind == StoryKind.PREPARED else "lecture bench: "
@@ -115,6 +128,7 @@ def story_round(
     plan = [
         dataclasses.replace(p, config=dataclasses.replace(p.config, **variants.get(p.config.strategy, {})))
         for p in plan
+        if not only or p.config.strategy in only
     ]
     for p in plan:
         print(f"... {p.config.strategy}: {p.config.image_size} px, {p.config.limit_per_class or 'all'} per class, "

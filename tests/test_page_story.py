@@ -104,3 +104,14 @@ def test_only_the_lecturer_prepares_the_class(env, monkeypatch):
     with pytest.raises(ClassroomError) as refused:
         queue_story(RunStore(env.runs), plan, lambda *a, **k: pytest.fail("launched"), owner=learner, kind=StoryKind.PREPARED)  # fmt: skip
     assert refused.value.code == "lecturer_only" and RunStore(env.runs).list() == []
+
+
+def test_a_prepared_story_that_stopped_short_says_so_and_the_recordings_stand_in(env):
+    store = RunStore(env.runs)
+    ids = _finished_story(store, StoryKind.PREPARED)
+    store.set_status(ids[1], state=RunState.FAILED)
+    (store.path(ids[1]) / "test.json").unlink()  # augmentation failed: no result
+    at = run_page(PAGE, train_dataset="synthetic")
+    assert_clean(at)
+    assert any("stopped short: 4 of 5 book-length runs finished" in w.value for w in at.warning)
+    assert list(_tables(at)[0]["Story"]) == ["Recording"] * 5

@@ -5,6 +5,7 @@ import pytest
 
 from cnn_core.runs.jobs import launch
 from cnn_core.training.precision import choose_precision, cpu_flags, cpu_has_bfloat16
+from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunStore
 from tests.helpers import assert_clean, run_page, wait_until_ended
@@ -96,3 +97,16 @@ def test_a_model_measured_slower_in_bfloat16_trains_in_float32():
     assert choose_precision("auto", {"avx512_bf16"}, [], {}, slower) == "fp32"
     assert choose_precision("auto", {"avx512_bf16"}, [], {"CNN_CLASSROOM_PRECISION": "bfloat16"}, slower) == "bf16"
     assert choose_precision("auto", {"avx512_bf16"}, [], {}, {"bf16": 2.5}) == "bf16"
+
+
+def test_the_pretrained_strategies_train_in_float32_where_bfloat16_cost_them_accuracy():
+    """3a, 3b and fine-tuning: in bfloat16 the 3b lecture preset saturated at 50% for one seed (registry), so the
+    automatic choice is float32 for them on a bfloat16 CPU; the book's convnets still take bfloat16; a run that
+    forces bfloat16 gets it."""
+    for name in ("feature_extraction", "feature_extraction_augmented", "fine_tuning"):
+        speedups = STRATEGIES[name].automatic_speedups
+        assert choose_precision("auto", {"avx512_bf16"}, [], {}, speedups) == "fp32"
+        assert choose_precision("auto", {"avx512_bf16"}, [(9, 0)], {}, speedups) == "fp32"
+        assert choose_precision("bfloat16", {"avx512_bf16"}, [], {}, speedups) == "bf16"
+    for name in ("scratch", "scratch_augmented", "mnist_cnn"):
+        assert choose_precision("auto", {"avx512_bf16"}, [], {}, STRATEGIES[name].automatic_speedups) == "bf16"

@@ -160,8 +160,11 @@ def story_section(store: RunStore, records: Sequence[RunRecord], spec: dict[str,
             st.caption(t("train.story_prepared_made", made=_when(replay.made_at), where=where, total=total))
         if preparing is not None:
             done = sum(1 for r in preparing.records if r.test is not None)
-            left = sum((r.estimated_seconds or 0) for r in preparing.records if r.state in ACTIVE_STATES)
-            st.info(t("train.story_preparing", done=done, total=len(STORY), made=_when(preparing.made_at), left=format_seconds(left)))  # fmt: skip
+            if preparing.active:
+                left = sum((r.estimated_seconds or 0) for r in preparing.records if r.state in ACTIVE_STATES)
+                st.info(t("train.story_preparing", done=done, total=len(STORY), made=_when(preparing.made_at), left=format_seconds(left)))  # fmt: skip
+            else:  # a run failed, was stopped or deleted: the story will never be complete
+                st.warning(t("train.story_prepare_incomplete", done=done, total=len(STORY), made=_when(preparing.made_at)))  # fmt: skip
         row = st.container(horizontal=True, vertical_alignment="bottom")
         playing = bool(state.get(PLAY_KEY))
         row.button(

@@ -76,7 +76,7 @@ def _record_key(record: RunRecord) -> tuple[str, str | None, str]:
 def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: str | None = None) -> float:
     """Images per second for ``config`` in ``precision`` (default: what this machine will choose): the median of
     matching finished runs, else the measured table times the strategy's measured speed-up for that precision."""
-    precision = precision or expected_precision(config.precision, config.strategy_entry.precision_speedup)
+    precision = precision or expected_precision(config.precision, config.strategy_entry.automatic_speedups)
     same = [
         e["images_per_second"]
         for r in history
@@ -112,7 +112,7 @@ def estimate_seconds(
     """``startup + (epochs * (n_train + n_validation / 3) + n_test / 3) / throughput`` (+ one pass of the base over
     all the images when its features are not cached): an evaluated image costs about a third of a trained one, the
     validation images are evaluated every epoch and the test images once."""
-    precision = expected_precision(config.precision, config.strategy_entry.precision_speedup)
+    precision = expected_precision(config.precision, config.strategy_entry.automatic_speedups)
     ips = throughput(config, list(history), precision)
     work = (config.effective_epochs * (n_train + n_validation / 3) + n_test / 3) / ips
     if config.strategy_entry.feature_pass and not features_cached:
@@ -157,7 +157,7 @@ def machine_speed(history: Iterable[RunRecord]) -> float | None:
 
 
 def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecord]:
-    key = _key(config, expected_precision(config.precision, config.strategy_entry.precision_speedup))
+    key = _key(config, expected_precision(config.precision, config.strategy_entry.automatic_speedups))
     return [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
 
 

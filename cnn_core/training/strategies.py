@@ -363,7 +363,7 @@ def train_run(store: RunStore, run_id: str, config: RunConfig) -> RunResult:
     import keras  # noqa: PLC0415
 
     keras.utils.set_random_seed(config.seed)
-    precision = choose_precision(config.precision, speedups=config.strategy_entry.precision_speedup)
+    precision = choose_precision(config.precision, speedups=config.strategy_entry.automatic_speedups)
     apply_precision(precision)
     store.writer(run_id).set_status(precision=precision)
     get_strategy(config.strategy)  # ValueError for an unknown name
