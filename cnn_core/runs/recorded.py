@@ -23,7 +23,12 @@ def recorded_runs(folder: Path = RECORDED_DIR) -> list[RunRecord]:
                 path,
                 RunConfig.from_dict(data["config"]),
                 data["status"],
-                {"name": data["name"], "recorded": True, "machine": data.get("machine"), "created_at": data.get("made_at")},
+                {
+                    "name": data["name"],
+                    "recorded": True,
+                    "machine": data.get("machine"),
+                    "created_at": data.get("made_at"),
+                },
                 epochs=data["epochs"],
                 test=data.get("test"),
             )
