@@ -136,8 +136,9 @@ def _play_or_pause(longest: int) -> None:
 
 
 def _scrubbed() -> None:
+    if st.session_state.get(PLAY_KEY):
+        return  # no slider is shown while it plays: a browser sending the hidden slider's last value did not scrub
     st.session_state[EPOCH_KEY] = st.session_state[SCRUB_KEY]
-    st.session_state[PLAY_KEY] = False
 
 
 def story_section(store: RunStore, records: Sequence[RunRecord], spec: dict[str, Rule], key: str) -> None:

@@ -126,7 +126,7 @@ STRATEGIES: dict[str, Strategy] = {
     for s in (
         Strategy("scratch", "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
                  book_convnet=True, images_per_second={None: 49.0},
-                 lecture=Workload(80, 500, 15, None, None, 4), precision_speedup={"bf16": 2.0}, size_exponent=2.85,
+                 lecture=Workload(80, None, 15), precision_speedup={"bf16": 2.0}, size_exponent=2.85,
                  listing="cats_vs_dogs_convnet"),
         Strategy("scratch_augmented", "images", 100, 32, "rmsprop", None, 0.83,
                  "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0},

@@ -152,11 +152,12 @@ def check_replay(page, context, url: str) -> None:
     assert replay_position(page) == (100, 100)
     assert page.locator("svg .legendtext", has_text="Recording · 1.").count() == 1  # labelled as a recording
     page.locator(".st-key-train_story_view_play button").click()
-    page.wait_for_timeout(1_000)
+    growing = "() => { const m = /Replay: epoch (\\d+) of/.exec(document.body.innerText); return m && +m[1] >= %d && +m[1] < 100; }"
+    page.wait_for_function(growing % 1, timeout=10_000, polling=100)
     first, _ = replay_position(page)
-    page.wait_for_timeout(1_500)
+    page.wait_for_function(growing % (first + 5), timeout=10_000, polling=100)  # about 7 epochs a second
     later, longest = replay_position(page)
-    assert 0 <= first < later < longest, (first, later)  # it grows, at about 7 epochs a second
+    assert 0 < first < later < longest, (first, later, page.url)
     page.locator(".st-key-train_story_view_play button").click()  # pause
     page.wait_for_function("() => /story_play=0/.test(location.search)")
     settle(page)
