@@ -122,6 +122,7 @@ def main() -> int:
     parser.add_argument("--ratio-epochs", type=int, default=0)
     parser.add_argument("--feature-pass-ratio", action="store_true")
     parser.add_argument("--precision-accuracy", action="store_true")
+    parser.add_argument("--precision-strategies", default="scratch,feature_extraction", help="for --precision-accuracy")
     parser.add_argument("--runs-dir", default=None)
     args = parser.parse_args()
     if not Path(args.dataset).exists():
@@ -197,7 +198,8 @@ def main() -> int:
             f"(target >= {1.5 if precision == 'bf16' else 0.97})"
         )
     if args.precision_accuracy:
-        for strategy, epochs in (("scratch", 10), ("feature_extraction", None)):
+        lengths = {"scratch": 10, "feature_extraction": None}  # None: the book's
+        for strategy, epochs in ((s, lengths[s]) for s in args.precision_strategies.split(",")):
             best = {}
             for requested in ("float32", "bfloat16"):
                 config = RunConfig(
