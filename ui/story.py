@@ -46,12 +46,13 @@ PLAY_KEY, SPEED_KEY, EPOCH_KEY = "story_play", "story_speed", "story_epoch"
 URL_RULES: dict[str, Rule] = {PLAY_KEY: Flag(), SPEED_KEY: Choice(REPLAY_SECONDS), EPOCH_KEY: Num(0, 10_000)}
 SCRUB_KEY = "story_scrub"
 """The scrub slider, shown while the replay is paused. The position itself (:data:`EPOCH_KEY`) is no widget's: a
-follower's browser, ticking every half second while the replay plays, would otherwise send back the slider's old
+follower's browser, ticking every second while the replay plays, would otherwise send back the slider's old
 value just as the lecturer's new one arrives, and win."""
 LIVE_RUNS_KEY = "train_story_runs"
 """The live story this browser queued (its run ids)."""
 _ANCHOR_KEY = "_story_anchor"
-FRAME_SECONDS = 0.5
+FRAME_SECONDS = 1.0
+"""A replay's frame: each is a rerun of the story view per watching session (a class of followers)."""
 
 
 def may_prepare() -> bool:
@@ -194,7 +195,7 @@ def story_section(store: RunStore, records: Sequence[RunRecord], spec: dict[str,
 
 def story_view(store: RunStore, records: Sequence[RunRecord], replay: Story, key: str) -> None:
     """The replayed story and the live one on the same axes, their runs and the lessons checked on each; refreshed
-    every half second while the replay plays, every 2 s while a live run trains."""
+    every second while the replay plays, every 2 s while a live run trains."""
     longest = replay.longest
     animating = bool(st.session_state.get(PLAY_KEY)) and _position(longest) < longest
     live_active = any(r.state in ACTIVE_STATES for r in live_story(store, records))

@@ -357,17 +357,17 @@ def test_a_follower_sees_the_lecturers_kernel_size_within_a_second(browser, clas
         # the follower's own output shape follows too: it is the page, not only the widget
         pf.get_by_text("(3, 3, 1)").first.wait_for(timeout=10_000)
         # the story's replay carries over too: the lecturer plays the book-length story (a fresh server's shipped
-        # recordings) at 100 epochs in 15 s, the follower's replay runs alongside, and both pause at the same epoch
-        pl.goto(f"{server.url}/train?lang=en&story_speed=15")
+        # recordings; 100 epochs in 60 s), the follower's replay runs alongside, and both pause at the same epoch
+        pl.goto(f"{server.url}/train?lang=en&story_speed=60")
         pf.wait_for_url("**/train**", timeout=20_000)
         for pg in (pl, pf):
             _settled(pg)
             assert replay_position(pg) == (100, 100)
         pl.locator(".st-key-train_story_view_play button").click()
         pf.wait_for_function("() => /story_play=1/.test(location.search)", timeout=10_000)
-        pl.wait_for_timeout(1_500)
+        pf.wait_for_function("() => /Replay: epoch ([3-9]|[1-9][0-9]) of/.test(document.body.innerText)", timeout=15_000)  # fmt: skip
         lecturer_at, follower_at = replay_position(pl)[0], replay_position(pf)[0]
-        assert 0 < follower_at < 100 and abs(lecturer_at - follower_at) <= 14, (lecturer_at, follower_at)  # 2 s
+        assert 3 <= follower_at < 100 and abs(lecturer_at - follower_at) <= 4, (lecturer_at, follower_at)  # 2 s
         pl.locator(".st-key-train_story_view_play button").click()  # pause
         pf.wait_for_function("() => /story_play=0/.test(location.search)", timeout=10_000)
         _settled(pl)
@@ -477,7 +477,7 @@ def _newest_run(server, owner_name: str, after: set[str]) -> str:
             (r.run_id for r in server.store.list() if r.run_id not in after and r.owner.get("nickname") == owner_name),
             None,
         ),  # fmt: skip
-        timeout=30,
+        timeout=60,  # a page click on a 2-core machine that trains beside the browser
     )
 
 
