@@ -52,6 +52,7 @@ button[data-testid^="stBaseButton"] {background: #212121 !important; border: 2px
 button[data-testid="stBaseButton-primary"] {background: #ffeb3b !important;}
 button[data-testid="stBaseButton-primary"] * {color: #000 !important;}
 input, textarea, [data-baseweb="select"] > div {background: #111 !important; color: #fff !important;}
+input::placeholder, textarea::placeholder {color: #bdbdbd !important; opacity: 1;}
 table.cnn-grid td {border-color: #fff; background: #000; color: #fff;}
 code, pre, [data-testid="stCode"] pre, [data-testid="stCode"] pre * {background: #1a1a1a !important; color: #fff !important;}
 [data-testid="stAlertContainer"] {background: #1a1a1a !important; border: 1px solid #fff;}

@@ -456,7 +456,7 @@ def _own_model_form(pg, code: str, run_name: str = "") -> None:
     """The training lab's "Your model" on the synthetic shapes, one epoch, with ``code`` pasted."""
     _choose(pg, "train_strategy", "Your model")
     _choose(pg, "train_dataset", "Synthetic shapes (offline demo, not photos)")
-    pg.get_by_text("Lecture (300 images per class)").click()
+    pg.get_by_text("Lecture (300 images per class)").click(timeout=90_000)  # after the strategy switch's rerun
     _settled(pg)
     epochs = pg.get_by_role("spinbutton", name=re.compile("^Epochs"))
     epochs.fill("1")
