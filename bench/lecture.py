@@ -3,7 +3,7 @@ With ``--book``: prepare the class, the whole story at the book's length, ahead 
 
 Run: .venv/bin/python bench/lecture.py [--dataset ../shared/data/cats_vs_dogs_small] [--runs-dir DIR]
          [--set scratch:epochs=25,image_size=96 ...] [--repeat N] [--seed S] [--fresh]
-     .venv/bin/python bench/lecture.py --book [--runs-dir DIR] [--backend configured]
+     .venv/bin/python bench/lecture.py --book [--runs-dir DIR] [--backend configured] [--finish]
 
 Queues the five lecture-preset runs (scratch, scratch_augmented, feature extraction 3a and 3b, fine-tuning after 3b)
 exactly as the training lab's "Queue the whole story" button does, one at a time on the local backend, and prints
@@ -20,7 +20,9 @@ too, marked, for information.
 ``--book`` queues the story as the training lab's "Prepare the class" button does: the book's preset (180 px, every
 image, the book's epochs) as a *prepared* story, into the app's runs folder by default, so the story view replays it
 in class. ``--backend configured`` sends it where the app would (the Ray cluster when ``CNN_CLASSROOM_RAY_ADDRESS``
-is set); the default trains here, one run at a time.
+is set); the default trains here, one run at a time. ``--finish`` finishes the newest story that stopped short
+(the laptop was closed, a run failed) as the training lab's "Finish preparing" button does: its missing runs, with
+the settings they were queued with, join it; the tables then cover the whole story.
 """
 
 from __future__ import annotations
@@ -36,14 +38,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnn_core.core.settings import PROJECT_ROOT, home_dir, load_settings  # noqa: E402
 from cnn_core.data.datasets import image_counts  # noqa: E402
-from cnn_core.runs.jobs import LocalBackend, configured_backend, launch  # noqa: E402
+from cnn_core.runs.jobs import LocalBackend, configured_backend, launch, reconcile  # noqa: E402
 from cnn_core.runs.story import (  # noqa: E402
     LESSONS,
     StoryKind,
     criteria,
     curve_facts,
+    finish_plan,
     made_where,
     queue_story,
+    stories,
     story_facts,
     story_plan,
 )
@@ -85,6 +89,7 @@ def main() -> int:
     parser.add_argument("--book", action="store_true", help="prepare the class: the book-length story")
     parser.add_argument("--backend", choices=("local", "configured"), default="local")
     parser.add_argument("--only", default="", help="comma-separated strategies: part of the story (tuning a preset)")
+    parser.add_argument("--finish", action="store_true", help="finish the newest story that stopped short")
     args = parser.parse_args()
     dataset = Path(args.dataset).resolve()
     if not (dataset / "train").is_dir():
@@ -99,14 +104,16 @@ def main() -> int:
     store = RunStore(runs_dir)
     kind = StoryKind.PREPARED if args.book else StoryKind.LIVE
     backend = configured_backend() if args.backend == "configured" else LocalBackend(1)
-    within, counted, held, stories = 0, 0, {}, []
+    if args.finish:
+        return finish(store, dataset, kind, backend)
+    within, counted, held, rounds_seen = 0, 0, {}, []
     for round_ in range(1, args.repeat + 1):
         print(f"=== round {round_} of {args.repeat}: {len(store.list())} runs in {runs_dir} before it", flush=True)
         seed = args.seed + round_ - 1
         only = tuple(filter(None, args.only.split(",")))
         good, n, seen = story_round(store, dataset, args.base, parse_sets(args.set), kind, seed, backend, only)
         within, counted = within + good, counted + n
-        stories.append(seen)
+        rounds_seen.append(seen)
         for c in seen:
             held.setdefault((c.strategy, c.key), []).append(c.holds)
     print(f"estimates within +-30% of the wall time: {within} of {counted}")
@@ -138,8 +145,32 @@ def story_round(
     ids = queue_story(store, plan, lambda *a, **k: launch(*a, **k, backend=backend), kind=kind)
     while any(store.load(i).state in ACTIVE_STATES for i in ids):
         time.sleep(1)
-    total = time.perf_counter() - started
-    records = [store.load(i) for i in ids]
+    return report([store.load(i) for i in ids], time.perf_counter() - started, kind)
+
+
+def finish(store: RunStore, dataset: Path, kind: StoryKind, backend) -> int:
+    """Finish the newest story of ``kind`` in ``store`` that stopped short, then report the whole story."""
+    reconcile(store)  # a trainer that died with the last session is marked interrupted (its queue then fails)
+    while (shortened := next((s for s in stories(store.list(), kind) if not s.complete), None)) and shortened.active:
+        time.sleep(5)
+        reconcile(store)
+    if shortened is None:
+        print(f"No {kind} story stopped short in {store.root}")
+        return 2
+    plan = finish_plan(shortened, image_counts(dataset), store.list())
+    print(f"finishing {shortened.story_id} (made {time.ctime(shortened.made_at or 0)}): "
+          f"{', '.join(p.config.strategy for p in plan)}", flush=True)  # fmt: skip
+    started = time.perf_counter()
+    ids = queue_story(store, plan, lambda *a, **k: launch(*a, **k, backend=backend), finishing=shortened)
+    while any(store.load(i).state in ACTIVE_STATES for i in ids):
+        time.sleep(1)
+    whole = next(s for s in stories(store.list(), kind) if s.story_id == shortened.story_id)
+    report(list(whole.records), time.perf_counter() - started, kind)
+    return 0
+
+
+def report(records: list, total: float, kind: StoryKind) -> tuple[int, int, list]:
+    """Print a story's table and lessons; returns (estimates within 30%, runs, lessons)."""
     within = 0
     print(f"\n{'strategy':30} {'state':9} {'wall s':>6} {'est. s':>6} {'est/wall':>8} {'test':>6} {'best val':>8} "
           f"{'max gap':>7} {'end gap':>7} {'val loss up':>11} {'epochs':>6}")  # fmt: skip
@@ -150,7 +181,7 @@ def story_round(
         print(f"{f.strategy:30} {r.state:9} {wall:6.0f} {est:6.0f} {est / wall if wall else 0:8.2f} "
               f"{(f.test_accuracy or 0):6.1%} {(f.best_val_accuracy or 0):8.1%} {(f.max_gap or 0):7.1%} {(f.final_gap or 0):7.1%} "
               f"{'yes' if f.val_loss_turns_up else 'no':>11} {f.epochs:6d}")  # fmt: skip
-    print(f"whole story: {total:.0f} s wall ({os.cpu_count()} CPUs here); trained where: {made_where(records[0])}\n")
+    print(f"queued to done: {total:.0f} s wall ({os.cpu_count()} CPUs here); trained where: {made_where(records[0])}\n")
     facts = story_facts(records)
     seen = criteria(facts, kind)
     if kind == StoryKind.LIVE:  # the book's finer lessons too, for information: are they out of a live run's reach?

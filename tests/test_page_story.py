@@ -6,10 +6,11 @@ import time
 
 import pytest
 
+from cnn_core.runs.jobs import stop
 from cnn_core.runs.recorded import RECORDED_DIR
-from cnn_core.runs.story import STORY, StoryKind, queue_story, story_plan
+from cnn_core.runs.story import STORY, Story, StoryKind, queue_story, story_plan
 from cnn_core.training.run_store import RunState, RunStore
-from tests.helpers import assert_clean, run_page
+from tests.helpers import assert_clean, run_page, wait_until_ended
 
 PAGE = "app_pages/train.py"
 COUNTS = {s: {"cat": n, "dog": n} for s, n in (("train", 1000), ("validation", 500), ("test", 500))}
@@ -25,7 +26,7 @@ def _tables(at):
 def test_a_fresh_clone_replays_the_shipped_recordings_with_every_lesson_holding(env):
     at = run_page(PAGE, train_dataset="synthetic")
     assert_clean(at)
-    assert any(c.value.startswith("No prepared story on this server yet") for c in at.caption)
+    assert any(c.value.startswith("No complete prepared story on this server yet") for c in at.caption)
     runs, lessons = _tables(at)
     assert list(runs["Story"]) == ["Recording"] * 5
     longest = max(len(json.loads(p.read_text())["epochs"]) for p in RECORDED_DIR.glob("*.json"))
@@ -104,6 +105,10 @@ def test_only_the_lecturer_prepares_the_class(env, monkeypatch):
     with pytest.raises(ClassroomError) as refused:
         queue_story(RunStore(env.runs), plan, lambda *a, **k: pytest.fail("launched"), owner=learner, kind=StoryKind.PREPARED)  # fmt: skip
     assert refused.value.code == "lecturer_only" and RunStore(env.runs).list() == []
+    stopped_short = Story("prepared-20261201-2200-abc123", StoryKind.PREPARED, ())
+    with pytest.raises(ClassroomError) as refused:  # nor finish the lecturer's
+        queue_story(RunStore(env.runs), plan[4:], lambda *a, **k: pytest.fail("launched"), owner=learner, finishing=stopped_short)  # fmt: skip
+    assert refused.value.code == "lecturer_only"
 
 
 def test_a_prepared_story_that_stopped_short_says_so_and_the_recordings_stand_in(env):
@@ -115,3 +120,29 @@ def test_a_prepared_story_that_stopped_short_says_so_and_the_recordings_stand_in
     assert_clean(at)
     assert any("stopped short: 4 of 5 book-length runs finished" in w.value for w in at.warning)
     assert list(_tables(at)[0]["Story"]) == ["Recording"] * 5
+
+
+def test_finish_preparing_queues_only_the_missing_run_into_the_same_story(env, monkeypatch):
+    """Fine-tuning failed: "Finish preparing" says what is missing and queues it, through the real launcher, with the
+    settings it was queued with, continuing the story's finished 3b run."""
+    monkeypatch.setenv("CNN_CLASSROOM_MAX_JOBS", "1")
+    store = RunStore(env.runs)
+    ids = _finished_story(store, StoryKind.PREPARED)
+    store.set_status(ids[4], state=RunState.FAILED)
+    (store.path(ids[4]) / "test.json").unlink()
+    at = run_page(PAGE, train_dataset="synthetic")
+    assert_clean(at)
+    assert any(c.value.startswith("Missing: 4. Fine-tuning") for c in at.caption), [c.value for c in at.caption]
+    at.button(key="train_story_finish").click().run()
+    assert_clean(at)
+    [rerun] = [r for r in RunStore(env.runs).list() if r.run_id not in ids]
+    try:
+        failed = store.load(ids[4]).config
+        assert rerun.story == store.load(ids[0]).story and rerun.config.start_from == ids[3]
+        assert rerun.config == failed and rerun.owner["id"] == store.load(ids[0]).owner["id"]
+        at.run()
+        assert any("Preparing the class: 4 of 5" in i.value for i in at.info)
+        assert not any(b.key == "train_story_finish" for b in at.button)
+    finally:
+        stop(store, rerun.run_id)
+        wait_until_ended(store, rerun.run_id, timeout=120)

@@ -1,5 +1,7 @@
 """The story's criteria on real recorded epoch logs, and the lecture presets as the one source of the plan."""
 
+import dataclasses
+
 import pytest
 
 from cnn_core.runs.recorded import recorded_runs
@@ -10,6 +12,7 @@ from cnn_core.runs.story import (
     _not_worse,
     criteria,
     final_gap,
+    finish_plan,
     max_gap,
     queue_story,
     recorded_story,
@@ -24,7 +27,7 @@ from cnn_core.runs.story import (
 from cnn_core.training.estimate import Estimate
 from cnn_core.training.registry import STRATEGIES, Workload
 from cnn_core.training.run_config import RunConfig, apply_preset, preset_changes, preset_epochs
-from cnn_core.training.run_store import RunStore
+from cnn_core.training.run_store import RunState, RunStore
 
 
 def _epochs(pairs):
@@ -125,6 +128,48 @@ def test_stories_are_grouped_by_their_tag_and_the_newest_complete_prepared_one_i
     [story] = stories(store.list(), StoryKind.LIVE)
     assert [r.run_id for r in story.records] == live and not story.complete
     assert {r.story["kind"] for r in story.records} == {"live"} and len({r.story["id"] for r in story.records}) == 1
+
+
+def test_a_story_stopped_short_is_finished_with_its_own_settings_into_the_same_story(tmp_path):
+    """3b was interrupted (the laptop closed) and fine-tuning, waiting for it, failed: finishing queues those two,
+    as queued before (seed, size, epochs), into the same story; fine-tuning continues the new 3b run. The story
+    then shows each strategy's finished run, not the interrupted one."""
+    store = RunStore(tmp_path)
+    counts = {s: {"cat": n, "dog": n} for s, n in (("train", 1000), ("validation", 500), ("test", 500))}
+    create = lambda s, c, n, **k: s.create(c, n, k["estimated_seconds"], owner=k["owner"], story=k["story"])  # noqa: E731
+    plan = story_plan("data/cats", "efficientnet_lite0", counts, kind=StoryKind.PREPARED, seed=7)
+    plan[0] = dataclasses.replace(plan[0], config=dataclasses.replace(plan[0].config, epochs=12))  # a variant
+    ids = queue_story(store, plan, create, kind=StoryKind.PREPARED)
+    recorded = recorded_story(recorded_runs()).records
+    for run_id, record in zip(ids[:3], recorded, strict=False):
+        store.writer(run_id).test(record.test)
+        store.set_status(run_id, state=RunState.COMPLETED)
+    store.set_status(ids[3], state=RunState.INTERRUPTED)
+    store.set_status(ids[4], state=RunState.QUEUED)
+    [story] = stories(store.list(), StoryKind.PREPARED)
+    with pytest.raises(ValueError, match="still training"):
+        finish_plan(story, counts)  # fine-tuning is still queued: nothing is finished by hand yet
+    store.set_status(ids[4], state=RunState.FAILED)
+    [story] = stories(store.list(), StoryKind.PREPARED)
+    finish = finish_plan(story, counts, store.list())
+    assert [p.config for p in finish] == [dataclasses.replace(store.load(i).config, start_from=None) for i in ids[3:]]
+    assert all(p.estimate.seconds > 0 for p in finish)
+    again = queue_story(store, finish, create, finishing=story)
+    assert [store.load(i).story for i in again] == [store.load(ids[0]).story] * 2
+    assert store.load(again[1]).config.start_from == again[0]  # the new 3b, not the interrupted one
+    [story] = stories(store.list(), StoryKind.PREPARED)
+    assert [r.run_id for r in story.records] == ids[:3] + again and story.active  # the reruns stand for 3b and FT
+    for run_id, record in zip(again, recorded[3:], strict=True):
+        store.writer(run_id).test(record.test)
+        store.set_status(run_id, state=RunState.COMPLETED)
+    [story] = stories(store.list(), StoryKind.PREPARED)
+    assert story.complete and finish_plan(story, counts) == []
+    assert story.records[0].config.epochs == 12 and {r.config.seed for r in story.records} == {7}
+    only_ft = dataclasses.replace(story, records=story.records[:4])  # fine-tuning deleted: it continues the 3b kept
+    [ft] = finish_plan(only_ft, counts)
+    assert ft.config.strategy == "fine_tuning" and ft.config.seed == 7 and ft.config.image_size == 180
+    [ft_id] = queue_story(store, [ft], create, finishing=only_ft)
+    assert store.load(ft_id).config.start_from == again[0]
 
 
 def test_the_plan_is_the_registrys_lecture_presets(tmp_path):

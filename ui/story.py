@@ -25,6 +25,7 @@ from cnn_core.runs.story import (
     Story,
     StoryKind,
     criteria,
+    finish_plan,
     made_where,
     queue_story,
     replay_position,
@@ -112,6 +113,23 @@ def prepare_panel(store: RunStore, records: Sequence[RunRecord], dataset: str, b
         else:
             st.toast(t("train.story_prepared_queued", n=len(ids)))
     st.caption(t("train.story_prepare_busy") if busy else t("train.story_prepare_estimate", backend=configured_backend().name, total=total))  # fmt: skip
+    if preparing is not None and not busy:  # stopped short: finish it rather than start again
+        finish = finish_plan(preparing, counts, records)
+        if st.button(
+            t("train.story_finish"),
+            key="train_story_finish",
+            disabled=not allowed,
+            help=t("help.finish_story") if allowed else t("classroom_errors.lecturer_only"),
+        ):
+            try:
+                ids = queue_story(store, finish, launch, owner=me(), finishing=preparing)
+            except ClassroomError as err:
+                show_error("classroom_errors", err)
+            else:
+                st.toast(t("train.story_prepared_queued", n=len(ids)))
+        missing = ", ".join(t(f"strategies.{p.config.strategy}") for p in finish)
+        total_left = format_seconds(sum(p.estimate.seconds for p in finish))
+        st.caption(t("train.story_finish_estimate", missing=missing, total=total_left))
 
 
 def _position(longest: int) -> float:

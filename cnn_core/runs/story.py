@@ -284,23 +284,60 @@ def story_plan(
     return plan
 
 
+def finish_plan(
+    story: Story, counts: Mapping[str, Mapping[str, int]], history: Sequence[RunRecord] = ()
+) -> list[PlannedRun]:
+    """The runs that finish ``story``, a story stopped short (a run failed, was stopped, interrupted or deleted):
+    its strategies without a finished run, in the book's order, each with the configuration it was queued with
+    (seed, size and epochs as before; fine-tuning's ``start_from`` is filled in at launch) and a fresh estimate.
+
+    Empty for a complete story; raises ``ValueError`` while any of its runs is still queued or training."""
+    if story.active:
+        raise ValueError(f"A story still training is not finished by hand. Received: story={story.story_id}")
+    kind, done = story.kind, set(story_facts(story.records))
+    known = {r.config.strategy: r.config for r in story.records}
+    if not known:
+        return []
+    first = next(iter(known.values()))
+    default = {p.config.strategy: p.config for p in story_plan(first.dataset, first.base, counts, kind=kind, seed=first.seed)}  # fmt: skip
+    plan = []
+    for strategy in STORY:
+        if strategy in done:
+            continue
+        config = dataclasses.replace(known.get(strategy, default[strategy]), start_from=None)
+        n_train, n_validation, n_test = workload(config, counts)
+        plan.append(PlannedRun(config, estimate(config, n_train, n_validation, history, n_test=n_test)))
+    return plan
+
+
 def queue_story(
-    store: RunStore, plan: Sequence[PlannedRun], launch, owner: Identity = SOLO, kind: StoryKind = StoryKind.LIVE
+    store: RunStore,
+    plan: Sequence[PlannedRun],
+    launch,
+    owner: Identity = SOLO,
+    kind: StoryKind = StoryKind.LIVE,
+    finishing: Story | None = None,
 ) -> list[str]:
     """Launch ``plan`` in order through ``launch(store, config, name, estimated_seconds=..., owner=..., story=...)``
-    as one story of ``kind``; returns the run ids.
+    as one story of ``kind``; returns the run ids. With ``finishing`` (and :func:`finish_plan`'s plan) the runs join
+    that story instead, continuing its finished runs.
 
     Fine-tuning continues the feature_extraction_augmented run queued before it (its trainer waits for it). In a
     class the whole plan must fit ``owner``'s quota, checked before anything is queued (never half a story); only
     the lecturer prepares the class's story.
     """
+    if finishing is not None:
+        kind = finishing.kind
     if kind == StoryKind.PREPARED:
         require_lecturer(owner)
     elif kind != StoryKind.LIVE:
         raise ValueError(f"Only live and prepared stories are queued. Received: kind={kind!r}")
     check_quota(owner, (r.owner for r in store.list() if r.state in ACTIVE_STATES), adding=len(plan))
-    story = {"id": f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}", "kind": str(kind)}
+    story_id = finishing.story_id if finishing else f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    story = {"id": story_id, "kind": str(kind)}
     run_ids: dict[str, str] = {}
+    if finishing is not None:
+        run_ids = {r.config.strategy: r.run_id for r in finishing.records if r.test is not None}
     for planned in plan:
         config = planned.config
         continues = STRATEGIES[config.strategy].continues
@@ -360,18 +397,24 @@ def made_where(record: RunRecord) -> dict[str, object]:
 
 
 def stories(records: Sequence[RunRecord], kind: StoryKind) -> list[Story]:
-    """The stories of ``kind`` among ``records``, newest first (runs grouped by their ``story`` tag)."""
-    grouped: dict[str, list[RunRecord]] = {}
-    for record in records:
+    """The stories of ``kind`` among ``records``, newest first: runs grouped by their ``story`` tag, one per
+    strategy (its finished run, else its newest)."""
+    grouped: dict[str, dict[str, RunRecord]] = {}
+    for record in sorted(records, key=_story_rank):
         tag = record.story
         if tag.get("kind") == kind and tag.get("id") and record.config:
-            grouped.setdefault(tag["id"], []).append(record)
-    order = {name: i for i, name in enumerate(STORY)}
+            grouped.setdefault(tag["id"], {})[record.config.strategy] = record  # the best-ranked run stays
     found = [
-        Story(story_id, kind, tuple(sorted(runs, key=lambda r: order.get(r.config.strategy, len(order)))))
+        Story(story_id, kind, tuple(runs[s] for s in (*STORY, *sorted(set(runs) - set(STORY))) if s in runs))
         for story_id, runs in grouped.items()
     ]
     return sorted(found, key=lambda story: story.made_at or 0, reverse=True)
+
+
+def _story_rank(record: RunRecord) -> tuple[bool, float]:
+    """Sort key: within a story a strategy shows its finished run, else its newest (a story finished by hand has
+    an interrupted run and its rerun)."""
+    return (record.test is not None, record.meta.get("created_at") or 0)
 
 
 def recorded_story(recorded: Sequence[RunRecord]) -> Story:
