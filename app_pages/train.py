@@ -10,7 +10,8 @@ from cnn_core.data.acquire import synthetic_counts
 from cnn_core.data.datasets import image_counts
 from cnn_core.data.reports import mnist_counts
 from cnn_core.runs.jobs import configured_backend, launch
-from cnn_core.runs.story import queue_story, story_plan
+from cnn_core.runs.recorded import recorded_runs
+from cnn_core.runs.story import queue_story, replayed_story, story_plan
 from cnn_core.training.custom_model import ModelCheckError, check_run, model_input_size
 from cnn_core.training.estimate import estimate, workload
 from cnn_core.training.precision import expected_precision
@@ -269,6 +270,7 @@ if c1.button(t("train.story_launch"), key="train_story", help=t("help.train_stor
         show_error("classroom_errors", err)
     else:
         st.toast(t("train.story_queued", n=len(plan)))
+replay, preparing = replayed_story(records, recorded_runs())
 with c2:
-    prepare_panel(store, records, datasets[dataset_name], base, counts)
-story_section(store, records, URL_STATE, key="train_story_view")
+    prepare_panel(store, records, preparing, datasets[dataset_name], base, counts)
+story_section(store, records, replay, preparing, URL_STATE, key="train_story_view")

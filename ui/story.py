@@ -17,7 +17,6 @@ import streamlit as st
 
 from cnn_core.classroom.room import ClassroomError, require_lecturer
 from cnn_core.runs.jobs import configured_backend, launch, reconcile
-from cnn_core.runs.recorded import recorded_runs
 from cnn_core.runs.story import (
     DEFAULT_REPLAY_SECONDS,
     REPLAY_SECONDS,
@@ -30,7 +29,6 @@ from cnn_core.runs.story import (
     queue_story,
     replay_position,
     replayed,
-    replayed_story,
     stories,
     story_facts,
     story_plan,
@@ -93,9 +91,11 @@ def where_text(record: RunRecord) -> str:
     return " · ".join(str(p) for p in (*parts, where.get("precision")) if p) or "–"
 
 
-def prepare_panel(store: RunStore, records: Sequence[RunRecord], dataset: str, base: str, counts: Mapping) -> None:
-    """The lecturer's "Prepare the class" button: the whole story at the book's length, queued as a prepared story."""
-    _, preparing = replayed_story(records, recorded_runs())
+def prepare_panel(
+    store: RunStore, records: Sequence[RunRecord], preparing: Story | None, dataset: str, base: str, counts: Mapping
+) -> None:
+    """The lecturer's "Prepare the class" button: the whole story at the book's length, queued as a prepared story;
+    "Finish preparing" for one that stopped short (``preparing``, from :func:`~cnn_core.runs.story.replayed_story`)."""
     plan = story_plan(dataset, base, counts, records, name=f"{t('train.story_kind_prepared')}: ", kind=StoryKind.PREPARED)  # fmt: skip
     total = format_seconds(sum(p.estimate.seconds for p in plan))
     busy = preparing is not None and preparing.active
@@ -160,9 +160,16 @@ def _scrubbed() -> None:
     st.session_state[EPOCH_KEY] = st.session_state[SCRUB_KEY]
 
 
-def story_section(store: RunStore, records: Sequence[RunRecord], spec: dict[str, Rule], key: str) -> None:
-    """The replay's controls and the story view: a page section (a change reruns only it, and followers' copy)."""
-    replay, preparing = replayed_story(records, recorded_runs())
+def story_section(
+    store: RunStore,
+    records: Sequence[RunRecord],
+    replay: Story,
+    preparing: Story | None,
+    spec: dict[str, Rule],
+    key: str,
+) -> None:
+    """The replay's controls and the story view (``replay`` and ``preparing`` from
+    :func:`~cnn_core.runs.story.replayed_story`): a page section (a change reruns only it, and followers' copy)."""
     longest = replay.longest
     state = st.session_state
     if state.get(EPOCH_KEY) is None or state[EPOCH_KEY] > longest:
@@ -216,7 +223,8 @@ def story_view(store: RunStore, records: Sequence[RunRecord], replay: Story, key
     every second while the replay plays, every 2 s while a live run trains."""
     longest = replay.longest
     animating = bool(st.session_state.get(PLAY_KEY)) and _position(longest) < longest
-    live_active = any(r.state in ACTIVE_STATES for r in live_story(store, records))
+    read_now = [live_story(store, records)]  # this run's read; the fragment's own reruns read again
+    live_active = any(r.state in ACTIVE_STATES for r in read_now[0])
 
     @st.fragment(run_every=FRAME_SECONDS if animating else 2.0 if live_active else None)
     def view() -> None:
@@ -224,7 +232,7 @@ def story_view(store: RunStore, records: Sequence[RunRecord], replay: Story, key
         if animating and position >= longest:
             st.rerun()  # the replay reached its end: redraw once without the timer
         shown = [replayed(r, position) for r in replay.records]
-        live = live_story(store, records)
+        live = read_now.pop() if read_now else live_story(store, records)
         st.progress(position / max(longest, 1), text=t("train.story_position", epoch=int(position), longest=longest))
         kind_label = t(f"train.story_kind_{replay.kind}")
         names = {r.run_id: f"{kind_label} · {t(f'strategies.{r.config.strategy}')}" for r in shown}
