@@ -52,6 +52,22 @@ PAGES = [
     "inside",
     "transfer",
 ]
+TITLES = {
+    "convolution": {"ko": "합성곱: 패딩, 보폭, 팽창", "en": "Convolution: padding, stride, dilation"},
+    "pooling": {"ko": "풀링", "en": "Pooling"},
+    "parameters": {"ko": "파라미터 수", "en": "Parameter counts"},
+    "augmentation": {"ko": "데이터 증식", "en": "Data augmentation"},
+    "train": {"ko": "훈련 실습실", "en": "Training lab"},
+    "inside": {"ko": "모델 속 들여다보기", "en": "Inside the model"},
+    "transfer": {"ko": "전이 학습 안내", "en": "Transfer-learning guide"},
+    "runs": {"ko": "실행 기록", "en": "Runs"},
+    "board": {"ko": "클래스 보드", "en": "Class board"},
+    "mnist": {"ko": "MNIST: 밀집층 신경망 대 합성곱 신경망", "en": "MNIST: dense network vs convnet"},
+    "": {"ko": "CNN 교실", "en": "CNN Classroom"},  # the home page lives at the root
+}
+"""Each page's heading per language: every visit opens on it."""
+METRIC_PAGES = {"convolution", "parameters", "pooling", "train"}
+"""Pages that open with metrics: their lecturer-mode visit must find some to check."""
 MODES = {"normal": ({"width": 1400, "height": 1000}, 8), "lecture": ({"width": 1280, "height": 720}, 2)}
 """Viewport and the most controls exercised per page visit (the crawl must fit in CI; lecturer mode's own check is
 the projector layout, done on every visit before any control is touched)."""
@@ -133,14 +149,25 @@ def check_accessible(page, where: str) -> None:
     assert not missing, f"{where}: charts without a text alternative {missing}"
 
 
-def check_projector_layout(page, where: str) -> None:
-    small = page.evaluate(
+OVERFLOWING = """sel => [...document.querySelectorAll(sel)]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 60))"""
+
+
+def check_projector_layout(page, where: str, metrics_expected: bool = False) -> None:
+    """Lecturer mode at projector size: every metric's value at least as large as its label, no formula, button,
+    label or select text clipped (``metrics_expected``: the page shows metrics here, so the check is not empty)."""
+    sizes = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid=stMetric]')].filter(m => m.offsetParent !== null).map(m => {
              const size = e => parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize);
              return [size(m.querySelector('[data-testid=stMetricValue]')), size(m.querySelector('[data-testid=stMetricLabel]')), m.innerText];
-           }).filter(([v, l]) => v < l)"""
+           })"""
     )
+    assert sizes or not metrics_expected, f"{where}: no metric on the page"
+    small = [s for s in sizes if s[0] < s[1]]
     assert not small, f"{where}: metric values smaller than labels {small}"
+    for selector in (".katex-display, [data-testid=stMarkdownContainer] .katex", "button p, [data-testid=stWidgetLabel] p, [data-baseweb=select] div"):  # fmt: skip
+        clipped = page.evaluate(OVERFLOWING, selector)
+        assert not clipped, f"{where}: text cut off {clipped}"
 
 
 def check_replay(page, context, url: str) -> None:
@@ -250,13 +277,14 @@ def test_crawl(server, browser, path, lang, mode):
     page.wait_for_selector("h1", timeout=90_000)
     settle(page)
     where = f"{path or 'home'}/{lang}/{mode}"
+    assert page.get_by_role("heading", name=TITLES[path][lang]).count(), f"{where}: no heading {TITLES[path][lang]!r}"
     check(page, where)
     check_accessible(page, where)
     if mode == "normal":  # the lecturer's visit has the same controls, only larger
         unfocused = focus_problems(page)
         assert not unfocused, f"{where}: {unfocused}"
     if mode == "lecture":
-        check_projector_layout(page, where)
+        check_projector_layout(page, where, metrics_expected=path in METRIC_PAGES)
     rng = random.Random(f"{path}-{lang}-{mode}")
     tabs = page.locator("[role=tab]:visible")  # tabs inside other tabs or closed expanders are not clickable
     tab_count = tabs.count()

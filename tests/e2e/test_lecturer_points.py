@@ -8,11 +8,9 @@ import re
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import watch
 from tests.e2e.test_browser import _assert_clean, _open
 from tests.helpers import ROOT
 
-PROJECTOR = {"width": 1280, "height": 720}
 SERVER_PATH = re.compile(r"(/work/|/tmp/|/home/|/root/|site-packages|\.py\b)")
 
 
@@ -43,37 +41,8 @@ def test_filter_pattern_of_the_imagenet_classifier(server, page):
     _no_traceback(page)
 
 
-# 2. Lecturer mode at projector size: values at least as large as labels, nothing clipped or cut off
-def _overflowing(page, selector: str) -> list[str]:
-    return page.evaluate(
-        """sel => [...document.querySelectorAll(sel)]
-             .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
-             .map(e => e.innerText.slice(0, 60))""",
-        selector,
-    )
-
-
-@pytest.mark.parametrize("path", ["convolution", "parameters", "pooling", "train"])
-def test_lecturer_mode_keeps_numbers_large_and_nothing_clipped(server, browser, path):
-    context = browser.new_context(viewport=PROJECTOR)
-    page = watch(context.new_page())
-    _go(page, server, path, "ko", lecture="1")
-    page.locator("[data-testid=stMetric]").first.wait_for(timeout=60_000)
-    sizes = page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid=stMetric]')].map(m => {
-             const v = m.querySelector('[data-testid=stMetricValue]'), l = m.querySelector('[data-testid=stMetricLabel]');
-             const size = e => parseFloat(getComputedStyle(e.querySelector('p') || e).fontSize);
-             return [size(v), size(l), v.innerText];
-           })"""
-    )
-    assert sizes, "no metric on the page"
-    assert all(value >= label for value, label, _ in sizes), sizes
-    assert not _overflowing(page, ".katex-display, [data-testid=stMarkdownContainer] .katex")
-    assert not _overflowing(page, "button p, [data-testid=stWidgetLabel] p, [data-baseweb=select] div")
-    _no_traceback(page)
-    context.close()
-
-
+# 2. Lecturer mode at projector size, values at least as large as labels, nothing clipped: every page's lecturer-mode
+# visit of the crawler (tests/e2e/test_crawler.py, check_projector_layout)
 def test_lecturer_grids_are_large(server, page):
     _go(page, server, "convolution", "en", lecture="1")
     width = page.evaluate("() => document.querySelector('table.cnn-grid td').getBoundingClientRect().width")
