@@ -272,5 +272,5 @@ if c1.button(t("train.story_launch"), key="train_story", help=t("help.train_stor
         st.toast(t("train.story_queued", n=len(plan)))
 replay, preparing = replayed_story(records, recorded_runs())
 with c2:
-    prepare_panel(store, records, preparing, datasets[dataset_name], base, counts)
+    prepare_panel(store, records, preparing, datasets[dataset_name], base, dataset_counts)
 story_section(store, records, replay, preparing, URL_STATE, key="train_story_view")

@@ -11,7 +11,7 @@ the second their rerun took, without a message per frame.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
@@ -92,11 +92,17 @@ def where_text(record: RunRecord) -> str:
 
 
 def prepare_panel(
-    store: RunStore, records: Sequence[RunRecord], preparing: Story | None, dataset: str, base: str, counts: Mapping
+    store: RunStore,
+    records: Sequence[RunRecord],
+    preparing: Story | None,
+    dataset: str,
+    base: str,
+    counts_of: Callable[[str], Mapping],
 ) -> None:
-    """The lecturer's "Prepare the class" button: the whole story at the book's length, queued as a prepared story;
-    "Finish preparing" for one that stopped short (``preparing``, from :func:`~cnn_core.runs.story.replayed_story`)."""
-    plan = story_plan(dataset, base, counts, records, name=f"{t('train.story_kind_prepared')}: ", kind=StoryKind.PREPARED)  # fmt: skip
+    """The lecturer's "Prepare the class" button: the whole story at the book's length on ``dataset``, queued as a
+    prepared story; "Finish preparing" for one that stopped short (``preparing``, from
+    :func:`~cnn_core.runs.story.replayed_story`), estimated on its own dataset (``counts_of(dataset)``: image counts)."""
+    plan = story_plan(dataset, base, counts_of(dataset), records, name=f"{t('train.story_kind_prepared')}: ", kind=StoryKind.PREPARED)  # fmt: skip
     total = format_seconds(sum(p.estimate.seconds for p in plan))
     busy = preparing is not None and preparing.active
     allowed = may_prepare()
@@ -114,7 +120,7 @@ def prepare_panel(
             st.toast(t("train.story_prepared_queued", n=len(ids)))
     st.caption(t("train.story_prepare_busy") if busy else t("train.story_prepare_estimate", backend=configured_backend().name, total=total))  # fmt: skip
     if preparing is not None and not busy:  # stopped short: finish it rather than start again
-        finish = finish_plan(preparing, counts, records)
+        finish = finish_plan(preparing, counts_of(preparing.records[0].config.dataset), records)
         if st.button(
             t("train.story_finish"),
             key="train_story_finish",
