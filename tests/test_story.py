@@ -168,6 +168,7 @@ def test_a_story_stopped_short_is_finished_with_its_own_settings_into_the_same_s
     only_ft = dataclasses.replace(story, records=story.records[:4])  # fine-tuning deleted: it continues the 3b kept
     [ft] = finish_plan(only_ft, counts)
     assert ft.config.strategy == "fine_tuning" and ft.config.seed == 7 and ft.config.image_size == 180
+    assert ft.config == dataclasses.replace(story.records[4].config, start_from=None)  # the story's preset, name too
     [ft_id] = queue_story(store, [ft], create, finishing=only_ft)
     assert store.load(ft_id).config.start_from == again[0]
 

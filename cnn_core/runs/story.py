@@ -299,7 +299,8 @@ def finish_plan(
     if not known:
         return []
     first = next(iter(known.values()))
-    default = {p.config.strategy: p.config for p in story_plan(first.dataset, first.base, counts, kind=kind, seed=first.seed)}  # fmt: skip
+    prefix = first.name.removesuffix(first.strategy)  # "Prepared: " as the story was queued
+    default = {p.config.strategy: p.config for p in story_plan(first.dataset, first.base, counts, name=prefix, kind=kind, seed=first.seed)}  # fmt: skip
     plan = []
     for strategy in STORY:
         if strategy in done:
