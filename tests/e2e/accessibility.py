@@ -168,5 +168,18 @@ def check_layouts(page, where: str, states: list[tuple[str, bool]]) -> list[str]
         page.wait_for_timeout(250)  # reflow (charts resize on a timer; a narrow window may fold the sidebar)
         set_sidebar(page, sidebar and viewport != "phone")
         state = f"{where} at {width}x{height}, sidebar {'open' if sidebar else 'closed'}"
-        problems += [f"{state}: {p}" for p in layout_problems(page, phone=viewport == "phone")]
+        problems += [f"{state}: {p}" for p in settled_layout_problems(page, phone=viewport == "phone")]
+    return problems
+
+
+def settled_layout_problems(page, phone: bool, patience_ms: int = 2_000) -> list[str]:
+    """:func:`layout_problems` once the layout has settled: a chart still at its width from before the sidebar slid
+    in overflows for a moment on a loaded machine (Plotly resizes on a timer); what is still there after
+    ``patience_ms`` is what a person sees."""
+    problems = layout_problems(page, phone)
+    for _ in range(patience_ms // 250):
+        if not problems:
+            break
+        page.wait_for_timeout(250)
+        problems = layout_problems(page, phone)
     return problems
