@@ -11,7 +11,7 @@ from cnn_core.data.datasets import image_counts
 from cnn_core.data.reports import mnist_counts
 from cnn_core.runs.jobs import configured_backend, launch
 from cnn_core.runs.recorded import recorded_runs
-from cnn_core.runs.story import queue_story, replayed_story, story_plan
+from cnn_core.runs.story import queue_story, replayed_story, sized_lecture_run, sized_live_plan
 from cnn_core.training.custom_model import ModelCheckError, check_run, model_input_size
 from cnn_core.training.estimate import estimate, workload
 from cnn_core.training.precision import expected_precision
@@ -32,6 +32,7 @@ from ui.common import current_language, labeler, show_error, t
 from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, saved_models, show_launch_refusal
 from ui.data_flows import data_flows
 from ui.lecture import lecture_mode
+from ui.machine import estimate_basis, lecture_sizing, machine_panel, story_sizing
 from ui.story import LIVE_RUNS_KEY, prepare_panel, story_section
 from ui.story import URL_RULES as STORY_URL_STATE
 from ui.training import dataset_choices, format_seconds, live_run_view, mnist_choices, pick_run, runs_now
@@ -58,6 +59,7 @@ st.title(t("train.title"))
 st.caption(t("train.intro"))
 settings = load_settings()
 store, records = runs_now()
+calibration = machine_panel(store)
 
 c1, c2, c3 = st.columns(3)
 strategy = c1.selectbox(
@@ -167,7 +169,9 @@ def comparisons() -> None:
     roots = tuple(str(r) for r in settings.data_roots)
     mnist_source = next(iter(mnist_choices(roots, current_language()).values()))
     image_folders = [folder for folder in dataset_choices(roots).values() if folder != "synthetic"]
-    comparisons_section(store, me(), mnist_source, next(iter(image_folders), None))
+    comparisons_section(
+        store, me(), mnist_source, next(iter(image_folders), None), dataset_counts, records, calibration
+    )
     pair_runs = st.session_state.get("train_pair_runs")  # launched from this browser only
     if pair_runs:
         pair_view(store, pair_runs, key="train_pair_view")
@@ -177,37 +181,40 @@ if strategy == CUSTOM and not model_code.strip():
     st.info(t("custom.empty"))
     comparisons()
     st.stop()
+counts = dataset_counts(datasets[dataset_name])
 try:
-    config = apply_preset(
-        RunConfig(
-            strategy=strategy,
-            dataset=datasets[dataset_name],
-            base=base,
-            image_size=model_input_size(model_code, model_names, model_blocks) if strategy == CUSTOM else 180,
-            epochs=epochs,
-            batch_size=batch,
-            learning_rate=lr,
-            optimizer=optimizer,
-            limit_per_class=images,
-            start_from=start_from,
-            name=name,
-            precision=precision,
-            model_code=model_code,
-            model_names=model_names,
-            model_blocks=model_blocks,
-        ),  # fmt: skip
-        preset,
-    )
+    chosen = RunConfig(
+        strategy=strategy,
+        dataset=datasets[dataset_name],
+        base=base,
+        image_size=model_input_size(model_code, model_names, model_blocks) if strategy == CUSTOM else 180,
+        epochs=epochs,
+        batch_size=batch,
+        learning_rate=lr,
+        optimizer=optimizer,
+        limit_per_class=images,
+        start_from=start_from,
+        name=name,
+        precision=precision,
+        model_code=model_code,
+        model_names=model_names,
+        model_blocks=model_blocks,
+    )  # fmt: skip
+    if preset == "lecture" and strategy != CUSTOM:  # the lesson sized to the period on this machine
+        sized = sized_lecture_run(chosen, counts, records, calibration)
+        config, expected = sized.config, sized.estimate
+    else:
+        sized, config = None, apply_preset(chosen, preset)
+        n_train, n_validation, n_test = workload(config, counts)
+        expected = estimate(config, n_train, n_validation, history=records, n_test=n_test, calibration=calibration)
 except ValueError as err:
     st.error(t("train.invalid", message=str(err)))
     st.stop()
 check = check_run(config) if config.is_custom else None
 
-counts = dataset_counts(datasets[dataset_name])
 n_train, n_validation, n_test = workload(config, counts)
-expected = estimate(config, n_train, n_validation, history=records, n_test=n_test)
 m1, m2 = st.columns(2)
-m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=t(f"train.estimate_{expected.basis}"))
+m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=estimate_basis(expected))
 if check is None:
     m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
 else:
@@ -220,6 +227,8 @@ st.caption(
         size=28 if config.is_mnist else config.image_size,
     )
 )
+if sized is not None:
+    lecture_sizing(sized, chosen, counts, records, calibration)
 changes = preset_changes(strategy, preset)
 if changes:
     listed = "; ".join(t(f"train.setting_{field}", book=book, value=value) for field, book, value in changes)
@@ -241,7 +250,7 @@ if st.button(t("train.launch"), key="train_launch", type="primary", disabled=dis
         st.session_state["train_run_id"] = run_id
         st.toast(t("train.launched", run_id=run_id))
 if check is not None:
-    submit_button(store, model_code, model_names, model_blocks, disabled=not check.ok)
+    submit_button(store, model_code, model_names, model_blocks, not check.ok, dataset_counts, records, calibration)
 
 st.divider()
 st.header(t("train.live_title"))
@@ -260,8 +269,10 @@ if strategy == CUSTOM:
 st.divider()
 st.header(t("train.story_title"))
 st.caption(t("train.story_intro"))
-plan = story_plan(datasets[dataset_name], base, counts, records)
+sized_story = sized_live_plan(datasets[dataset_name], base, counts, records, calibration)
+plan = sized_story.plan
 st.caption(t("train.story_estimate", total=format_seconds(sum(p.estimate.seconds for p in plan))))
+story_sizing(sized_story)
 c1, c2 = st.columns(2)
 if c1.button(t("train.story_launch"), key="train_story", help=t("help.train_story")):
     try:

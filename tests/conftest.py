@@ -54,6 +54,7 @@ for _path in SANDBOX_ENV.values():
 os.environ.update(SANDBOX_ENV)
 os.environ.pop("KERAS_HOME", None)  # Keras's folder follows HOME into the sandbox
 os.environ["CNN_CLASSROOM_PRECISION"] = "float32"  # results must not depend on the CPU; precision tests set their own
+os.environ["CNN_CLASSROOM_CALIBRATE"] = "off"  # no page starts a calibration process; test_calibration.py sets its own
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -79,6 +80,7 @@ TIER_BY_FILE = {
     "test_precision.py": "keras",
     "test_own_model.py": "keras",
     "test_own_model_runs.py": "keras",
+    "test_calibration.py": "keras",
 }
 
 

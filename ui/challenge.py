@@ -10,11 +10,13 @@ import streamlit as st
 
 from cnn_core.classroom.challenge import Challenge, ChallengeError, CodeVisibility
 from cnn_core.classroom.room import ClassroomError
-from cnn_core.runs.challenge import ranking, submission_code, submit
+from cnn_core.runs.challenge import ranking, submission_code, submission_config, submit
 from cnn_core.training.custom_model import ModelCheckError
+from cnn_core.training.estimate import estimate, workload
 from ui.classroom import classroom, me
 from ui.common import labeler, show_error, t
 from ui.custom_model import show_launch_refusal
+from ui.machine import estimate_basis
 from ui.training import format_seconds
 
 
@@ -111,15 +113,43 @@ def challenge_section(store, records, runs_hidden: bool, hide_names: bool, datas
         st.caption(t("challenge.code_after_deadline"))
 
 
-def submit_button(store, code: str, names_text: str, blocks: tuple[str, ...], disabled: bool) -> None:
-    """The training lab's "Submit to the challenge" (your model), while a challenge is open."""
+def submit_button(
+    store,
+    code: str,
+    names_text: str,
+    blocks: tuple[str, ...],
+    disabled: bool,
+    counts_of=None,
+    records=(),
+    calibration=None,
+) -> None:
+    """The training lab's "Submit to the challenge" (your model), while a challenge is open, with the submission's
+    estimate on this machine (``counts_of(dataset)``: the challenge dataset's counts)."""
     challenge = classroom().challenge()
     if challenge is None or not challenge.is_open(time.time()):
         return
     st.caption(t("challenge.submit_note", title=challenge.title, rules=challenge_rules(challenge)))
+    expected = None
+    if counts_of is not None and not disabled:
+        try:
+            config = submission_config(challenge, code, names_text, blocks)
+            n_train, n_validation, n_test = workload(config, counts_of(config.dataset))
+            expected = estimate(config, n_train, n_validation, records, n_test=n_test, calibration=calibration)
+        except (ValueError, OSError):
+            expected = None  # the check below says what is wrong with the listing or the data
+    if expected is not None:
+        st.caption(t("challenge.submit_estimate", time=format_seconds(expected.seconds)), help=estimate_basis(expected))
     if st.button(t("challenge.submit"), key="train_challenge_submit", disabled=disabled):
         try:
-            run_id = submit(store, classroom(), code, by=me(), names_text=names_text, blocks=blocks)
+            run_id = submit(
+                store,
+                classroom(),
+                code,
+                by=me(),
+                names_text=names_text,
+                blocks=blocks,
+                estimated_seconds=expected.seconds if expected else None,
+            )
         except (ChallengeError, ClassroomError) as err:
             show_error(err.catalog, err)
         except ModelCheckError as err:

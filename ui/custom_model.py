@@ -8,7 +8,7 @@ import streamlit as st
 from cnn_core.classroom.room import ClassroomError
 from cnn_core.runs.board import run_rows
 from cnn_core.runs.jobs import launch, reconcile
-from cnn_core.training.comparisons import COMPARISONS, Comparison
+from cnn_core.training.comparisons import COMPARISONS, PAIR_MAX_SECONDS, Comparison, SizedPair, sized_pair
 from cnn_core.training.custom_model import (
     MNIST_SHAPES,
     ModelCheck,
@@ -20,6 +20,7 @@ from cnn_core.training.custom_model import (
 from cnn_core.training.run_config import CUSTOM
 from cnn_core.training.run_store import ACTIVE_STATES
 from ui.common import show_error, t
+from ui.machine import estimate_basis
 from ui.training import curves_chart, format_seconds, run_label
 
 CODE_KEY, NAMES_KEY, BLOCKS_KEY = "train_model_code", "train_model_names", "train_model_blocks"
@@ -139,34 +140,42 @@ def show_launch_refusal(err: ModelCheckError) -> None:
     st.error(t(f"model_check.{err.code}", **{"line": "?", "message": "", **err.details}))
 
 
-def comparisons_section(store, owner, mnist_source: str | None, image_folder: str | None) -> None:
-    """One button per comparison from the seeds: both listings queued with the same workload."""
+def comparisons_section(
+    store, owner, mnist_source: str | None, image_folder: str | None, counts_of, records, calibration
+) -> None:
+    """One button per comparison from the seeds: both listings queued with the same workload, sized to the period
+    on this machine (``counts_of(dataset)``: the dataset's counts; ``records`` and ``calibration`` for the estimate)."""
     st.header(t("custom.comparisons_title"))
     st.caption(t("custom.comparisons_intro"))
     for comparison in COMPARISONS.values():
-        _comparison_row(store, owner, comparison, mnist_source if comparison.data == "mnist" else image_folder)
+        dataset = mnist_source if comparison.data == "mnist" else image_folder
+        sized = None if dataset is None else sized_pair(comparison, dataset, counts_of(dataset), records, calibration)
+        _comparison_row(store, owner, comparison, dataset, sized)
 
 
-def _comparison_row(store, owner, comparison: Comparison, dataset: str | None) -> None:
+def _comparison_row(store, owner, comparison: Comparison, dataset: str | None, sized: SizedPair | None) -> None:
     a, b = (t(f"comparisons.{c.key}") for c in comparison.contenders)
     with st.container(border=True):
         st.markdown(f"**{t(f'comparisons.{comparison.name}')}**")
         st.caption(t(f"comparisons.{comparison.name}_claim"))
-        workload = t(
-            "custom.compare_workload",
-            epochs=comparison.epochs,
-            batch=comparison.batch_size,
-            images=comparison.limit_per_class,
-        )
+        images, epochs = comparison.rung_workload(sized.rung if sized else 0)
+        workload = t("custom.compare_workload", epochs=epochs, batch=comparison.batch_size, images=images)
         st.caption(workload)
-        if dataset is None:
+        if dataset is None or sized is None:
             st.caption(t(f"custom.compare_needs_{comparison.data}"))
             return
+        budget, time_text = f"{PAIR_MAX_SECONDS / 60:g}", format_seconds(sized.seconds)
+        if not sized.fits:
+            st.warning(t("machine.pair_too_slow", time=time_text, budget=budget))
+        elif sized.rung:
+            st.caption(t("machine.pair_sized", images=images, epochs=epochs, budget=budget, time=time_text))
+        else:
+            st.caption(t("machine.pair_estimate", time=time_text), help=estimate_basis(sized.estimates[0]))
         if st.button(t("custom.compare_launch"), key=f"train_compare_{comparison.name}"):
             run_ids = []
             try:
-                for config, label in zip(comparison.configs(dataset), (a, b), strict=True):
-                    run_ids.append(launch(store, config, name=label, owner=owner))
+                for config, label, expected in zip(sized.configs, (a, b), sized.estimates, strict=True):
+                    run_ids.append(launch(store, config, name=label, owner=owner, estimated_seconds=expected.seconds))
             except ClassroomError as err:
                 show_error("classroom_errors", err)
             except ModelCheckError as err:

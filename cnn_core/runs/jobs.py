@@ -23,15 +23,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from cnn_core.classroom.room import SOLO, ClassroomSettings, Identity, Role, check_quota
+from cnn_core.classroom.room import SOLO, ClassroomSettings, Identity, Role, check_quota, require_lecturer
 from cnn_core.core.settings import PROJECT_ROOT
 from cnn_core.runs.ray_backend import RayBackend
 from cnn_core.training.curves import eta_seconds
 from cnn_core.training.custom_model import check_run, graph_record
+from cnn_core.training.machine import MachineFolder
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import (
     ACTIVE_STATES,
@@ -126,6 +129,30 @@ def trainer_command(run_dir: Path) -> list[str]:
     return [sys.executable, "-m", "cnn_core.runs.train", str(run_dir)]
 
 
+def _reap_when_done(proc: subprocess.Popen) -> None:
+    """Wait for a child this process started, so that it never lingers as a zombie (``<defunct>``) after it ends."""
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+
+
+def _spawn(command: list[str], log_path: Path, env: dict[str, str]) -> int:
+    """Start ``command`` detached (its own session: it survives the dashboard's reruns and restarts) at the trainers'
+    lower priority, its output in ``log_path``; reaped when it ends. Returns its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)} | env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    _lower_priority(proc.pid)
+    _reap_when_done(proc)
+    return proc.pid
+
+
 def _lower_priority(pid: int) -> None:
     """Renice a trainer just started, long before it imports TensorFlow, whose threads then inherit the priority
     (``setpriority`` from the parent: ``preexec_fn`` is unsafe in the dashboard's threaded server)."""
@@ -151,29 +178,17 @@ class LocalBackend:
 
     def start(self, store: RunStore, run_id: str) -> int:
         folder = store.folder(run_id)
-        log = folder.log.open("ab")
-        env = os.environ | {
-            "PYTHONPATH": str(PROJECT_ROOT),
+        env = {
             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             "CNN_CLASSROOM_MAX_JOBS": str(self.max_running),  # the trainer dispatches the queue with the same limit
             "CNN_CLASSROOM_RUNS_DIR": str(store.root),
         }
-        proc = subprocess.Popen(
-            trainer_command(folder.path),
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # detached: survives the dashboard's reruns and restarts
-        )
-        _lower_priority(proc.pid)
-        log.close()
+        pid = _spawn(trainer_command(folder.path), folder.log, env)
         store.set_status(
-            run_id, state=RunState.STARTING, backend=self.name, pid=proc.pid, host=host_name(), started_at=now()
+            run_id, state=RunState.STARTING, backend=self.name, pid=pid, host=host_name(), started_at=now()
         )
-        logger.info("started run %s as pid %s", run_id, proc.pid)
-        return proc.pid
+        logger.info("started run %s as pid %s", run_id, pid)
+        return pid
 
     def task_alive(self, record: RunRecord) -> bool | None:
         if record.state == RunState.QUEUED:
@@ -213,6 +228,8 @@ def dispatch(store: RunStore, max_running: int | None = None) -> list[str]:
     started = []
     settings = ClassroomSettings.from_env()
     with _scheduler_lock(store):
+        if MachineFolder(store.root).calibrating_pid():
+            return []  # the calibration measures an idle machine: its process dispatches when it ends
         records = [r for r in reconcile(store, start_queued=False) if r.backend == backend.name]  # started below
         live = [r for r in records if r.state in LIVE_STATES]
         training = {}
@@ -399,3 +416,48 @@ def stop(store: RunStore, run_id: str, by: Identity = SOLO) -> None:
     record = store.request_stop(run_id, by=by)
     if record.state == RunState.QUEUED:
         backend_for(record).cancel(store, record)
+
+
+class CalibrationStart(StrEnum):
+    """What :func:`start_calibration` did."""
+
+    STARTED = "started"
+    RUNNING = "running"
+    """A calibration is measuring already."""
+    BUSY = "busy"
+    """A run is training: measuring now would measure a shared CPU."""
+    DONE = "done"
+    """This machine is calibrated (and no new measurement was asked for)."""
+    OFF = "off"
+    """``CNN_CLASSROOM_CALIBRATE=off``: the reference figures stay in use."""
+
+
+def calibration_command(root: Path) -> list[str]:
+    return [sys.executable, "-m", "cnn_core.runs.calibrate", str(root)]
+
+
+def start_calibration(store: RunStore, again: bool = False, by: Identity = SOLO) -> CalibrationStart:
+    """Measure this machine in a niced calibration process (``python -m cnn_core.runs.calibrate``), unless it is
+    measured already (``again`` measures anew: only the lecturer may in classroom mode), a calibration is running,
+    or a run is training (runs launched meanwhile wait for it: :func:`dispatch`). ``CNN_CLASSROOM_CALIBRATE=off``
+    leaves the reference figures in use (the test suite's default, except where it tests this)."""
+    if os.environ.get("CNN_CLASSROOM_CALIBRATE", "auto").strip().lower() == "off" and not again:
+        return CalibrationStart.OFF
+    if again:
+        require_lecturer(by)  # measuring anew pauses the class's queue for a minute
+    folder = MachineFolder(store.root)
+    with _scheduler_lock(store):
+        if folder.calibrating_pid():
+            return CalibrationStart.RUNNING
+        if not again and folder.load() is not None:
+            return CalibrationStart.DONE
+        if any(r.state in LIVE_STATES for r in reconcile(store, start_queued=False)):
+            return CalibrationStart.BUSY
+        pid = _spawn(
+            calibration_command(store.root),
+            folder.path / "calibration.log",
+            {"CNN_CLASSROOM_RUNS_DIR": str(store.root)},
+        )
+        folder.mark_calibrating(pid)
+    logger.info("calibrating this machine as pid %s", pid)
+    return CalibrationStart.STARTED

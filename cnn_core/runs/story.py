@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from cnn_core.classroom.room import PREPARED_STORY, SOLO, Identity, check_quota, require_lecturer
 from cnn_core.training.estimate import Estimate, estimate, workload
+from cnn_core.training.machine import Calibration
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig, apply_preset
 from cnn_core.training.run_store import ACTIVE_STATES, RunRecord, RunStore
@@ -270,22 +271,105 @@ def story_plan(
     name: str = "",
     kind: StoryKind = StoryKind.LIVE,
     seed: int | None = None,
+    calibration: Calibration | None = None,
+    rung: int = 0,
 ) -> list[PlannedRun]:
-    """The five runs of a story of ``kind`` (its preset, :data:`PRESET_OF`) with this machine's estimates;
-    fine-tuning's ``start_from`` is filled in at launch. ``seed`` replaces the default seed of every run."""
+    """The five runs of a story of ``kind`` (its preset, :data:`PRESET_OF`; a live story's at ``rung``, see
+    :func:`sized_live_plan`) with this machine's estimates; fine-tuning's ``start_from`` is filled in at launch.
+    ``seed`` replaces the default seed of every run."""
     plan = []
     for strategy in STORY:
         config = RunConfig(strategy=strategy, dataset=dataset, base=base, name=f"{name}{strategy}"[:120])
         if seed is not None:
             config = dataclasses.replace(config, seed=seed)
-        config = apply_preset(config, PRESET_OF[kind])
+        config = apply_preset(config, PRESET_OF[kind], rung if kind == StoryKind.LIVE else 0)
         n_train, n_validation, n_test = workload(config, counts)
-        plan.append(PlannedRun(config, estimate(config, n_train, n_validation, history, n_test=n_test)))
+        plan.append(
+            PlannedRun(config, estimate(config, n_train, n_validation, history, n_test=n_test, calibration=calibration))
+        )
     return plan
 
 
+def plan_fits(plan: Sequence[PlannedRun]) -> bool:
+    """Whether a live story's estimates keep the period's budget: each run within :data:`PRESET_MAX_SECONDS`, all of
+    them within :data:`STORY_MAX_SECONDS` (the lessons ``preset_fits`` and ``story_fits`` check the same on the runs)."""
+    seconds = [p.estimate.seconds for p in plan]
+    return max(seconds, default=0.0) <= PRESET_MAX_SECONDS and sum(seconds) <= STORY_MAX_SECONDS
+
+
+@dataclass(frozen=True)
+class SizedPlan:
+    """A live story sized to this machine: the first ``rung`` (0: the lecture presets) whose estimates fit the
+    period (:func:`plan_fits`); ``fits`` is ``False`` when even the smallest does not (the page then offers the
+    prepared or shipped recordings)."""
+
+    plan: list[PlannedRun]
+    rung: int
+    fits: bool
+
+
+def story_rungs() -> int:
+    """How many lecture workloads the story can choose from: the preset and each strategy's smaller ones."""
+    return 1 + max(len(STRATEGIES[name].smaller) for name in STORY)
+
+
+def sized_live_plan(
+    dataset: str,
+    base: str,
+    counts: Mapping[str, Mapping[str, int]],
+    history: Sequence[RunRecord] = (),
+    calibration: Calibration | None = None,
+    name: str = "",
+    seed: int | None = None,
+) -> SizedPlan:
+    """The live story at the largest lecture workload that fits the period on this machine (its calibration and
+    finished runs), rung by rung: the presets first, then each strategy's smaller workloads (fewer images, fewer
+    epochs), which keep the lessons (``bench/lecture.py --rung``)."""
+    plan: list[PlannedRun] = []
+    for rung in range(story_rungs()):
+        plan = story_plan(dataset, base, counts, history, name, StoryKind.LIVE, seed, calibration, rung)
+        if plan_fits(plan):
+            return SizedPlan(plan, rung, True)
+    return SizedPlan(plan, story_rungs() - 1, False)
+
+
+@dataclass(frozen=True)
+class SizedRun:
+    """One lecture-preset run sized to this machine: the first ``rung`` whose estimate is within
+    :data:`PRESET_MAX_SECONDS`; ``fits`` is ``False`` when even the smallest is not."""
+
+    config: RunConfig
+    estimate: Estimate
+    rung: int
+    fits: bool
+
+
+def sized_lecture_run(
+    config: RunConfig,
+    counts: Mapping[str, Mapping[str, int]],
+    history: Sequence[RunRecord] = (),
+    calibration: Calibration | None = None,
+) -> SizedRun:
+    """``config`` (its workload fields left empty, as the launch form leaves them) with the largest lecture workload
+    of its strategy that fits one lesson's budget on this machine. Fine-tuning stays at its source run's size."""
+    entry = config.strategy_entry
+    sized = None
+    for rung in range(1 + len(entry.smaller)):
+        candidate = apply_preset(config, "lecture", rung)
+        n_train, n_validation, n_test = workload(candidate, counts)
+        expected = estimate(candidate, n_train, n_validation, history, n_test=n_test, calibration=calibration)
+        sized = SizedRun(candidate, expected, rung, expected.seconds <= PRESET_MAX_SECONDS)
+        if sized.fits:
+            return sized
+    assert sized is not None  # range() above is never empty
+    return sized
+
+
 def finish_plan(
-    story: Story, counts: Mapping[str, Mapping[str, int]], history: Sequence[RunRecord] = ()
+    story: Story,
+    counts: Mapping[str, Mapping[str, int]],
+    history: Sequence[RunRecord] = (),
+    calibration: Calibration | None = None,
 ) -> list[PlannedRun]:
     """The runs that finish ``story``, a story stopped short (a run failed, was stopped, interrupted or deleted):
     its strategies without a finished run, in the book's order, each with the configuration it was queued with
@@ -307,7 +391,9 @@ def finish_plan(
             continue
         config = dataclasses.replace(known.get(strategy, default[strategy]), start_from=None)
         n_train, n_validation, n_test = workload(config, counts)
-        plan.append(PlannedRun(config, estimate(config, n_train, n_validation, history, n_test=n_test)))
+        plan.append(
+            PlannedRun(config, estimate(config, n_train, n_validation, history, n_test=n_test, calibration=calibration))
+        )
     return plan
 
 

@@ -29,6 +29,7 @@ def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase
         def __init__(self) -> None:
             super().__init__()
             self.epoch_start = time.perf_counter()
+            self.cpu_start = time.process_time()
             self.last_write = 0.0
             self.epoch = 0
             self.steps = None
@@ -39,6 +40,7 @@ def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
             self.epoch_start = time.perf_counter()
+            self.cpu_start = time.process_time()
 
         def on_train_batch_end(self, batch, logs=None):
             stopping = writer.stop_requested()
@@ -66,6 +68,8 @@ def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase
                 "epoch": epoch + 1,
                 "seconds": round(seconds, 3),
                 "images_per_second": round(images_per_epoch / seconds, 2) if seconds else None,
+                # the trainer's own CPU time: an epoch that shared the CPU shows it (estimate.cpu_share)
+                "cpu_seconds": round(time.process_time() - self.cpu_start, 3),
                 "partial": bool(self.model.stop_training and writer.stop_requested()),
                 "phase": str(phase),
             }

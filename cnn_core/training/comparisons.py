@@ -9,10 +9,14 @@ result.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cnn_core.keras_code.code_edits import set_input_shape
+from cnn_core.training.estimate import Estimate, estimate, workload
+from cnn_core.training.machine import Calibration
 from cnn_core.training.run_config import CUSTOM, RunConfig
+from cnn_core.training.run_store import RunRecord
 
 SEED000_MNIST_CONVNET = """# 입력층
 inputs = keras.Input(shape=(28, 28, 1))
@@ -101,17 +105,27 @@ class Comparison:
     batch_size: int
     limit_per_class: int
     image_size: int = 28
+    smaller: tuple[tuple[int, int], ...] = ()
+    """``(images per class, epochs)`` of smaller workloads, largest first, for a machine where the pair does not fit
+    :data:`PAIR_MAX_SECONDS` (rung 1, 2, ...); each keeps the claim's difference visible (``bench/variants.py``)."""
 
-    def configs(self, dataset: str, precision: str = "auto") -> list[RunConfig]:
+    def rung_workload(self, rung: int) -> tuple[int, int]:
+        """``(images per class, epochs)`` at ``rung``: 0 the pair's own, then :attr:`smaller` (its smallest beyond)."""
+        if rung <= 0 or not self.smaller:
+            return self.limit_per_class, self.epochs
+        return self.smaller[min(rung, len(self.smaller)) - 1]
+
+    def configs(self, dataset: str, precision: str = "auto", rung: int = 0) -> list[RunConfig]:
         """The two runs' configurations on ``dataset`` (MNIST's ``.npz`` or ``"mnist"``; an image folder)."""
+        limit, epochs = self.rung_workload(rung)
         return [
             RunConfig(
                 strategy=CUSTOM,
                 dataset=dataset,
                 image_size=self.image_size if self.data == "images" else 180,
-                epochs=self.epochs,
+                epochs=epochs,
                 batch_size=self.batch_size,
-                limit_per_class=self.limit_per_class,
+                limit_per_class=limit,
                 name=c.key,
                 model_code=c.code,
                 precision=precision,
@@ -132,19 +146,64 @@ COMPARISONS: dict[str, Comparison] = {
             "mnist",
             (Contender("pooling_with", SEED000_MNIST_CONVNET), Contender("pooling_without", SEED000_NO_MAX_POOL)),
             epochs=10, batch_size=64, limit_per_class=300,  # 1000 per class for 3 epochs: no difference (README)
+            smaller=((200, 10), (150, 8)),
         ),
         Comparison(
             "mlp_vs_cnn",
             "mnist",
             (Contender("mlp", SEED001_MLP), Contender("cnn", SEED000_MNIST_CONVNET)),
             epochs=5, batch_size=64, limit_per_class=1000,
+            smaller=((600, 5), (400, 4)),
         ),
         Comparison(
             "dropout",
             "images",
             (Contender("dropout_without", _CATS), Contender("dropout_with", with_dropout(_CATS))),
             epochs=15, batch_size=32, limit_per_class=500, image_size=LECTURE_SIZE,
+            smaller=((300, 15), (200, 12)),
         ),
     )
 }  # fmt: skip
 """Every one-click comparison, in the order the page offers them."""
+
+PAIR_MAX_SECONDS = 240.0
+"""A comparison's two runs, one after the other, within 4 minutes of the period."""
+
+
+@dataclass(frozen=True)
+class SizedPair:
+    """A comparison sized to this machine: its two configurations and estimates at the first ``rung`` whose total
+    is within :data:`PAIR_MAX_SECONDS`; ``fits`` is ``False`` when even the smallest is not."""
+
+    configs: tuple[RunConfig, RunConfig]
+    estimates: tuple[Estimate, Estimate]
+    rung: int
+    fits: bool
+
+    @property
+    def seconds(self) -> float:
+        return sum(e.seconds for e in self.estimates)
+
+
+def sized_pair(
+    comparison: Comparison,
+    dataset: str,
+    counts: Mapping[str, Mapping[str, int]],
+    history: Sequence[RunRecord] = (),
+    calibration: Calibration | None = None,
+    precision: str = "auto",
+) -> SizedPair:
+    """``comparison`` on ``dataset`` at the largest workload whose two estimates (this machine's calibration and
+    finished runs) add up to at most :data:`PAIR_MAX_SECONDS`."""
+    sized = None
+    for rung in range(1 + len(comparison.smaller)):
+        first, second = comparison.configs(dataset, precision, rung)
+        estimates = tuple(
+            estimate(c, *workload(c, counts)[:2], history, n_test=workload(c, counts)[2], calibration=calibration)
+            for c in (first, second)
+        )
+        sized = SizedPair((first, second), estimates, rung, sum(e.seconds for e in estimates) <= PAIR_MAX_SECONDS)
+        if sized.fits:
+            return sized
+    assert sized is not None
+    return sized

@@ -59,18 +59,21 @@ SETTLE_FRACTION = 0.25
 
 
 def eta_seconds(progress: dict | None, epochs: Sequence[dict]) -> float | None:
-    """Remaining seconds from the mean finished-epoch time and the current batch position; before the first epoch
-    ends, from the epoch's own pace, but only once the speed has settled (at least :data:`SETTLE_BATCHES` batches and
-    :data:`SETTLE_FRACTION` of the epoch: the first batches carry the compilation). ``None``: not known yet (the page
-    says "measuring…")."""
+    """Remaining seconds from the measured epoch time and the current batch position. The first epoch carries the
+    compilation, so it counts only while nothing steadier is known: the mean of the later finished epochs, else the
+    current epoch's own pace once settled (at least :data:`SETTLE_BATCHES` batches and :data:`SETTLE_FRACTION` of the
+    epoch), else the first epoch's time. ``None``: not known yet (the page says "measuring…")."""
     if not progress or not progress.get("batches") or not progress.get("epochs"):
         return None
     done = [e["seconds"] for e in epochs if e.get("seconds")]
     fraction = progress["batch"] / progress["batches"]
-    if done:
-        per_epoch = sum(done) / len(done)
-    elif progress["batch"] >= SETTLE_BATCHES and fraction >= SETTLE_FRACTION:
+    settled = progress["batch"] >= SETTLE_BATCHES and fraction >= SETTLE_FRACTION
+    if len(done) >= 2:
+        per_epoch = sum(done[1:]) / len(done[1:])
+    elif settled:
         per_epoch = progress.get("epoch_seconds", 0) / fraction
+    elif done:
+        per_epoch = done[0]
     else:
         return None
     remaining_epochs = progress["epochs"] - progress["epoch"] + (1 - fraction)

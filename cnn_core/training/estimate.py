@@ -1,10 +1,19 @@
-"""How long a run will take, shown before launch, and calibrated on the machine it runs on.
+"""How long a run will take, shown before launch, measured on the machine it runs on and kept per kind of run.
 
-:func:`estimate` uses, in this order: this machine's finished runs of the same strategy, base and image size
-(their measured seconds per image, first-epoch extra and fixed cost); else the registry's cost model (measured
-on a 2-core CPU by ``bench/training.py``) scaled by this machine's speed, the median ratio of measured to
-modelled epoch times over its finished runs; else the cost model as it is. Other image sizes scale with each
-strategy's measured exponent (the registry's ``size_exponent``). The runs table shows each run's estimate next to its measured time.
+:func:`estimate` uses, in this order:
+
+1. this machine's finished runs **of the same kind** (strategy x base x precision x image size, or the same
+   listing of a learner's own model): their measured seconds per image, first-epoch extra and fixed cost;
+2. else the registry's cost model (measured on :data:`~cnn_core.training.machine.REFERENCE_MACHINE`) scaled by
+   **this machine's calibration**: the probe that shares the kind's work (``Strategy.probe``; a learner's model:
+   its multiply-adds on a line through the two convnet probes), refined by this machine's finished runs of the
+   same family only (a learner's models refine the multiply-add line, never a book strategy's figure);
+3. else the cost model as it is ("not yet measured on this machine").
+
+A run that shared the CPU (its trainer's CPU time over wall time and cores, per epoch, well below what an
+undisturbed run of its kind reaches here) does not count (:func:`undisturbed`). Other image sizes scale with each
+strategy's measured exponent (the registry's ``size_exponent``). The runs table shows each run's estimate next to
+its measured time.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from typing import Literal
 
 from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.training.custom_model import model_fingerprint, multiply_adds, read_model
+from cnn_core.training.machine import Calibration, speed_factor
 from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig
@@ -25,16 +35,21 @@ REFERENCE_SIZE = 180
 MEASURED_IMAGES_PER_SECOND = {
     (name, base): ips for name, s in STRATEGIES.items() for base, ips in s.images_per_second.items()
 }
-"""Steady-state training images per second on 2 CPU cores at 180 px (MNIST at 28 px), from the registry."""
+"""Steady-state training images per second at 180 px (MNIST at 28 px) on the reference machine, from the registry."""
 FEATURE_PASS_IMAGES_PER_SECOND = {base: ips for s in STRATEGIES.values() for base, ips in s.feature_pass.items()}
 """One pass of the frozen base over the images (feature extraction's first step, skipped when cached)."""
 STARTUP_SECONDS = 7.0
-"""A run's wall time outside its epochs and its test pass: starting the trainer, importing TensorFlow, reading and
-resizing the images (7-9 s measured by ``bench/lecture.py --fresh`` on 2 cores)."""
-CUSTOM_CALIBRATION = ((3_100_032, 3_000.0), (415_288_960, 49.0))
-"""``(multiply-adds, images per second)`` of the book's MNIST convnet and cats-vs-dogs convnet at 180 px (the
-registry's ``mnist_cnn`` and ``scratch`` speeds): the two points :func:`custom_throughput` draws its line through."""
+"""A run's wall time outside its epochs and its test pass on the reference machine: starting the trainer, importing
+TensorFlow, reading and resizing the images (7-9 s measured by ``bench/lecture.py --fresh`` on 2 cores); scaled
+by the calibration's ``startup`` probe elsewhere."""
+SMALL_CUSTOM, LARGE_CUSTOM = "mnist_cnn", "scratch"
+"""The registry entries whose models anchor the multiply-add line of a learner's model (:func:`custom_throughput`)."""
+CUSTOM_ANCHOR_MACS = {SMALL_CUSTOM: 3_100_032, LARGE_CUSTOM: 415_288_960}
+"""Their multiply-adds per image (the book's MNIST convnet; its cats-vs-dogs convnet at 180 px): a test counts them."""
 FALLBACK_IMAGES_PER_SECOND = 50.0
+DISTURBED_SHARE = 0.7
+"""A run whose CPU share is below this fraction of an undisturbed run's of its kind shared the CPU: not counted."""
+Basis = Literal["same_runs", "family_runs", "calibration", "model"]
 
 
 def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int, int, int]:
@@ -48,14 +63,22 @@ def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int,
     return used("train"), used("validation"), used("test", limited=False)
 
 
-def custom_throughput(multiply_adds: int) -> float:
-    """Training images per second of a learner's model on 2 CPU cores: ``1 / (a + b * multiply_adds)``, a line
-    through two measured points of ``bench/training.py`` (the book's MNIST convnet, 3.1 M multiply-adds, 3,000
-    images/s; its cats-vs-dogs convnet at 180 px, 415 M, 49 images/s): ``b`` the seconds a multiply-add costs
-    forward and backward, ``a`` what every image costs besides."""
-    (small_macs, small_ips), (large_macs, large_ips) = CUSTOM_CALIBRATION
+def _anchor_ips(name: str, precision: str, calibration: Calibration | None) -> float:
+    entry = STRATEGIES[name]
+    factor = speed_factor(calibration, entry.probe) or 1.0
+    return entry.images_per_second[None] * entry.precision_speedup.get(precision, 1.0) * factor
+
+
+def custom_throughput(multiply_adds: int, calibration: Calibration | None = None, precision: str = "fp32") -> float:
+    """Training images per second of a learner's model: ``1 / (a + b * multiply_adds)``, a line through two points,
+    the book's MNIST convnet (3.1 M multiply-adds) and its cats-vs-dogs convnet at 180 px (415 M), each at its
+    registry speed times this machine's calibration of its probe: ``b`` the seconds a multiply-add costs forward
+    and backward, ``a`` what every image costs besides."""
+    small_macs, large_macs = CUSTOM_ANCHOR_MACS[SMALL_CUSTOM], CUSTOM_ANCHOR_MACS[LARGE_CUSTOM]
+    small_ips = _anchor_ips(SMALL_CUSTOM, precision, calibration)
+    large_ips = _anchor_ips(LARGE_CUSTOM, precision, calibration)
     per_mac = (1 / large_ips - 1 / small_ips) / (large_macs - small_macs)
-    per_image = 1 / small_ips - per_mac * small_macs
+    per_image = max(1 / small_ips - per_mac * small_macs, 0.0)
     return 1 / (per_image + per_mac * max(multiply_adds, 0))
 
 
@@ -73,67 +96,36 @@ def _record_key(record: RunRecord) -> tuple[str, str | None, str]:
     return _key(record.config, record.status.get("precision", "fp32"))
 
 
-def throughput(config: RunConfig, history: Iterable[RunRecord] = (), precision: str | None = None) -> float:
-    """Images per second for ``config`` in ``precision`` (default: what this machine will choose): the median of
-    matching finished runs, else the measured table times the strategy's measured speed-up for that precision."""
-    precision = precision or expected_precision(config.precision, config.strategy_entry.automatic_speedups)
-    same = [
-        e["images_per_second"]
-        for r in history
-        if r.config and _record_key(r) == _key(config, precision) and r.config.image_size == config.image_size
-        for e in r.epochs[1:]
-        if e.get("images_per_second")
+def _steady_ips(record: RunRecord) -> list[float]:
+    return [e["images_per_second"] for e in record.epochs[1:] if e.get("images_per_second")]
+
+
+def cpu_share(record: RunRecord) -> float | None:
+    """The median over a run's epochs of ``CPU seconds / (wall seconds * cores)`` of its trainer (``None`` for a run
+    recorded before trainers measured it): near 1 alone on the machine for a model that keeps every core busy,
+    lower when another process took the CPU."""
+    cores = record.status.get("cores") or 1
+    shares = [
+        e["cpu_seconds"] / (e["seconds"] * cores)
+        for e in record.epochs[1:]
+        if e.get("cpu_seconds") and e.get("seconds")
     ]
-    if same:
-        return float(statistics.median(same))
-    entry = config.strategy_entry
-    if config.is_custom:  # its multiply-adds are counted at its own input size
-        try:
-            macs = multiply_adds(read_model(config.model_code, config.model_names, config.model_blocks)[1])
-        except (LayerCodeError, ValueError):
-            return FALLBACK_IMAGES_PER_SECOND
-        return custom_throughput(macs)
-    base = (entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND) * entry.precision_speedup.get(
-        precision, 1.0
-    )
-    if config.is_mnist:
-        return base
-    return base * (REFERENCE_SIZE / config.image_size) ** entry.size_exponent
+    return statistics.median(shares) if shares else None
 
 
-def estimate_seconds(
-    config: RunConfig,
-    n_train: int,
-    n_validation: int = 0,
-    history: Iterable[RunRecord] = (),
-    features_cached: bool = False,
-    n_test: int = 0,
-) -> float:
-    """``startup + (epochs * (n_train + n_validation / 3) + n_test / 3) / throughput`` (+ one pass of the base over
-    all the images when its features are not cached): an evaluated image costs about a third of a trained one, the
-    validation images are evaluated every epoch and the test images once."""
-    precision = expected_precision(config.precision, config.strategy_entry.automatic_speedups)
-    ips = throughput(config, list(history), precision)
-    work = (config.effective_epochs * (n_train + n_validation / 3) + n_test / 3) / ips
-    if config.strategy_entry.feature_pass and not features_cached:
-        work += feature_pass_seconds(config, n_train + n_validation + n_test)
-    return STARTUP_SECONDS + work
+def undisturbed(records: Sequence[RunRecord], reference_share: float | None = None) -> list[RunRecord]:
+    """``records`` (of one kind) without those that shared the CPU: a CPU share below :data:`DISTURBED_SHARE` of the
+    best of ``reference_share`` (the calibration's probe) and the kind's own runs. Runs without a share count."""
+    shares = [s for s in (cpu_share(r) for r in records) if s is not None]
+    best = max([*shares, reference_share or 0.0], default=0.0)
+    if not best:
+        return list(records)
+    return [r for r in records if (cpu_share(r) or best) >= DISTURBED_SHARE * best]
 
 
-def feature_pass_seconds(config: RunConfig, images: int) -> float:
-    """``images / (base images per second * precision speed-up * (180 / image size)^2)``: the frozen base's one pass
-    over the images, by the cost model."""
-    pass_speedups = config.strategy_entry.feature_pass_speedup
-    speedup = pass_speedups.get(expected_precision(config.precision, pass_speedups), 1.0)
-    base_ips = config.strategy_entry.feature_pass.get(config.base, 30.0) * speedup
-    return images / (base_ips * (REFERENCE_SIZE / config.image_size) ** 2)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    seconds: float
-    basis: Literal["same_runs", "machine", "model"]
-    """What it is calibrated on: earlier runs of the same kind, this machine's speed, or the cost model alone."""
+def _probe_share(config: RunConfig, calibration: Calibration | None) -> float | None:
+    probe = config.strategy_entry.probe or "book_convnet"
+    return calibration.probes[probe].cpu_share if calibration and probe in calibration.probes else None
 
 
 def _finished(history: Iterable[RunRecord]) -> list[RunRecord]:
@@ -144,21 +136,122 @@ def _finished(history: Iterable[RunRecord]) -> list[RunRecord]:
     ]
 
 
-def machine_speed(history: Iterable[RunRecord]) -> float | None:
-    """Median over finished runs of ``measured steady epoch seconds / the cost model's``: 1.0 on the reference
-    2-core CPU, 0.5 on a machine twice as fast; ``None`` without finished runs."""
-    ratios = []
-    for r in _finished(history):
-        modelled = throughput(r.config, precision=r.status.get("precision", "fp32"))
-        measured = [e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
-        if measured:
-            ratios.append(modelled / statistics.median(measured))
-    return statistics.median(ratios) if ratios else None
-
-
-def _same_kind(config: RunConfig, history: Iterable[RunRecord]) -> list[RunRecord]:
+def _same_kind(
+    config: RunConfig, history: Iterable[RunRecord], calibration: Calibration | None = None
+) -> list[RunRecord]:
     key = _key(config, expected_precision(config.precision, config.strategy_entry.automatic_speedups))
-    return [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
+    same = [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
+    return undisturbed(same, _probe_share(config, calibration))
+
+
+def _custom_macs(config: RunConfig) -> int | None:
+    try:
+        return multiply_adds(read_model(config.model_code, config.model_names, config.model_blocks)[1])
+    except (LayerCodeError, ValueError):
+        return None
+
+
+def custom_refinement(
+    history: Iterable[RunRecord], calibration: Calibration | None = None, macs_of=_custom_macs
+) -> tuple[float, int]:
+    """``(median of measured / predicted images per second, runs)`` over this machine's undisturbed finished runs of
+    learners' own models: how far the multiply-add line is off here. Only a learner's model's estimate uses it."""
+    own = [r for r in _finished(history) if r.config.is_custom and _steady_ips(r)]
+    ratios = []
+    for r in undisturbed(
+        own,
+        calibration.probes["book_convnet"].cpu_share if calibration and "book_convnet" in calibration.probes else None,
+    ):
+        macs = macs_of(r.config)
+        if macs is not None:
+            predicted = custom_throughput(macs, calibration, r.status.get("precision", "fp32"))
+            ratios.append(statistics.median(_steady_ips(r)) / predicted)
+    return (statistics.median(ratios), len(ratios)) if ratios else (1.0, 0)
+
+
+def throughput(
+    config: RunConfig,
+    history: Iterable[RunRecord] = (),
+    precision: str | None = None,
+    calibration: Calibration | None = None,
+) -> float:
+    """Images per second for ``config`` in ``precision`` (default: what this machine will choose): the median of
+    undisturbed finished runs of its kind, else the registry's figure times the strategy's measured speed-up for that
+    precision times this machine's calibrated speed factor (a learner's model: :func:`custom_throughput`, refined
+    by this machine's own-model runs)."""
+    history = list(history)
+    precision = precision or expected_precision(config.precision, config.strategy_entry.automatic_speedups)
+    same = [
+        ips
+        for r in undisturbed(
+            [
+                r
+                for r in history
+                if r.config and _record_key(r) == _key(config, precision) and r.config.image_size == config.image_size
+            ],
+            _probe_share(config, calibration),
+        )
+        for ips in _steady_ips(r)
+    ]
+    if same:
+        return float(statistics.median(same))
+    entry = config.strategy_entry
+    if config.is_custom:  # its multiply-adds are counted at its own input size
+        macs = _custom_macs(config)
+        if macs is None:
+            return FALLBACK_IMAGES_PER_SECOND
+        return custom_throughput(macs, calibration, precision) * custom_refinement(history, calibration)[0]
+    factor = speed_factor(calibration, entry.probe) or 1.0
+    base = (entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND) * entry.precision_speedup.get(
+        precision, 1.0
+    )
+    if config.is_mnist:
+        return base * factor
+    return base * factor * (REFERENCE_SIZE / config.image_size) ** entry.size_exponent
+
+
+def startup_seconds(calibration: Calibration | None = None) -> float:
+    """:data:`STARTUP_SECONDS` over this machine's ``startup`` factor (its TensorFlow import against the reference's)."""
+    return STARTUP_SECONDS / (speed_factor(calibration, "startup") or 1.0)
+
+
+def estimate_seconds(
+    config: RunConfig,
+    n_train: int,
+    n_validation: int = 0,
+    history: Iterable[RunRecord] = (),
+    features_cached: bool = False,
+    n_test: int = 0,
+    calibration: Calibration | None = None,
+) -> float:
+    """``startup + (epochs * (n_train + n_validation / 3) + n_test / 3) / throughput`` (+ one pass of the base over
+    all the images when its features are not cached): an evaluated image costs about a third of a trained one, the
+    validation images are evaluated every epoch and the test images once."""
+    precision = expected_precision(config.precision, config.strategy_entry.automatic_speedups)
+    ips = throughput(config, list(history), precision, calibration)
+    work = (config.effective_epochs * (n_train + n_validation / 3) + n_test / 3) / ips
+    if config.strategy_entry.feature_pass and not features_cached:
+        work += feature_pass_seconds(config, n_train + n_validation + n_test, calibration)
+    return startup_seconds(calibration) + work
+
+
+def feature_pass_seconds(config: RunConfig, images: int, calibration: Calibration | None = None) -> float:
+    """``images / (base images per second * precision speed-up * factor * (180 / image size)^2)``: the frozen base's
+    one pass over the images, by the cost model and this machine's ``base_forward`` probe."""
+    pass_speedups = config.strategy_entry.feature_pass_speedup
+    speedup = pass_speedups.get(expected_precision(config.precision, pass_speedups), 1.0)
+    factor = speed_factor(calibration, "base_forward") or 1.0
+    base_ips = config.strategy_entry.feature_pass.get(config.base, 30.0) * speedup * factor
+    return images / (base_ips * (REFERENCE_SIZE / config.image_size) ** 2)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float
+    basis: Basis
+    """What it stands on: earlier runs of the same kind on this machine (``runs`` of them), this machine's runs of
+    the same family (a learner's models) or its calibration, or the reference machine's cost model alone."""
+    runs: int = 0
 
 
 def features_probably_cached(config: RunConfig, history: Iterable[RunRecord]) -> bool:
@@ -178,23 +271,24 @@ def estimate(
     history: Sequence[RunRecord] = (),
     features_cached: bool | None = None,
     n_test: int = 0,
+    calibration: Calibration | None = None,
 ) -> Estimate:
     """The expected wall time of ``config`` on ``n_train`` training, ``n_validation`` validation and ``n_test``
-    test images. ``features_cached`` (feature extraction) is guessed from the history when not given.
+    test images on this machine (``calibration``). ``features_cached`` (feature extraction) is guessed from the
+    history when not given.
 
-    With finished runs of the same kind: ``fixed + feature pass + first-epoch extra + epochs * n_train * seconds
-    per image``, each the median of those runs (an epoch's seconds include its validation pass; with early
+    With undisturbed finished runs of the same kind: ``fixed + feature pass + first-epoch extra + epochs * n_train *
+    seconds per image``, each the median of those runs (an epoch's seconds include its validation pass; with early
     stopping, the epochs are as many as those runs trained; the feature pass as long as it took in the run that
-    computed it, none when the features are cached). Otherwise :func:`estimate_seconds` times
-    :func:`machine_speed`.
+    computed it, none when the features are cached). Otherwise :func:`estimate_seconds` on the calibration.
     """
     if features_cached is None:
         features_cached = features_probably_cached(config, history)
-    same = _same_kind(config, history)
+    same = _same_kind(config, history, calibration)
     if same:
         per_image, first_extra, fixed, passes = [], [], [], []
         for r in same:
-            steady = [1 / e["images_per_second"] for e in r.epochs[1:] if e.get("images_per_second")]
+            steady = [1 / ips for ips in _steady_ips(r)]
             steady_seconds = statistics.median(e["seconds"] for e in r.epochs[1:])
             per_image.append(statistics.median(steady))
             first_extra.append(max(0.0, r.epochs[0]["seconds"] - steady_seconds))
@@ -206,14 +300,19 @@ def estimate(
             epochs = min(epochs, round(statistics.median(len(r.epochs) for r in same)))  # where they stopped
         feature_pass = 0.0
         if config.strategy_entry.feature_pass and not features_cached:  # the slowest pass: one that computed
-            feature_pass = max(passes) or feature_pass_seconds(config, n_train + n_validation + n_test)
+            feature_pass = max(passes) or feature_pass_seconds(config, n_train + n_validation + n_test, calibration)
         seconds = (
             statistics.median(fixed)
             + feature_pass
             + statistics.median(first_extra)
             + epochs * n_train * statistics.median(per_image)
         )
-        return Estimate(seconds, "same_runs")
-    modelled = estimate_seconds(config, n_train, n_validation, features_cached=features_cached, n_test=n_test)
-    speed = machine_speed(history)
-    return Estimate(modelled * speed, "machine") if speed else Estimate(modelled, "model")
+        return Estimate(seconds, "same_runs", len(same))
+    seconds = estimate_seconds(
+        config, n_train, n_validation, history, features_cached=features_cached, n_test=n_test, calibration=calibration
+    )
+    if config.is_custom:
+        family_runs = custom_refinement(history, calibration)[1]
+        if family_runs:
+            return Estimate(seconds, "family_runs", family_runs)
+    return Estimate(seconds, "calibration" if calibration else "model")

@@ -79,6 +79,10 @@ class Strategy:
     features are cached); empty for strategies that do not precompute features."""
     lecture: Workload = Workload()
     """The lecture preset: the strategy's qualitative result (the shape of the book's curves) in minutes."""
+    smaller: tuple[Workload, ...] = ()
+    """Smaller lecture workloads, largest first, for a machine where the preset does not fit the period (rung 1, 2,
+    ...: ``lecture_rung``); each keeps the lesson (``bench/lecture.py --rung N``). A strategy with fewer rungs than
+    another keeps its smallest."""
     precision_speedup: Mapping[str, float] = field(default_factory=dict)
     """Training images per second in a precision ("bf16", "fp16") divided by float32's on the same machine, measured
     by ``bench/training.py --ratio-epochs``; 1 where not measured (the estimate then stays on the safe side)."""
@@ -87,6 +91,10 @@ class Strategy:
     float32_only: bool = False
     """Trains in float32 on any hardware unless a run forces a 16-bit type: 16-bit training was measured to cost it
     accuracy (``bench/lecture.py --repeat``), whatever it gains in speed."""
+    probe: str | None = None
+    """The calibration probe (``cnn_core.training.machine.PROBES``) whose work this strategy's training shares: its
+    registry speed is scaled by that probe's measured factor on this machine; ``None`` for a learner's model (its
+    multiply-adds place it between the two convnet probes)."""
     listing: str | None = None
     """The book's model this strategy trains, as the editor writes it (``custom_model.LISTINGS``): where "Train a
     variant" starts; ``None`` for a model on a pretrained base."""
@@ -114,6 +122,12 @@ class Strategy:
             return Workload(180, None, self.epochs, self.batch_size, self.learning_rate, self.early_stopping_patience)
         raise ValueError(f"Unknown preset. Received: preset={preset!r}; expected one of {PRESETS}")
 
+    def lecture_rung(self, rung: int) -> Workload:
+        """The lecture workload at ``rung``: 0 the preset, 1 the first of :attr:`smaller`, ... (the smallest beyond)."""
+        if rung <= 0 or not self.smaller:
+            return self.lecture
+        return self.smaller[min(rung, len(self.smaller)) - 1]
+
     def measured_images_per_second(self, base: str) -> float | None:
         return self.images_per_second.get(base if self.pretrained_base else None)
 
@@ -126,34 +140,39 @@ STRATEGIES: dict[str, Strategy] = {
     for s in (
         Strategy("scratch", "images", 30, 32, "rmsprop", None, 0.70, "binary_crossentropy",
                  book_convnet=True, images_per_second={None: 49.0},
-                 lecture=Workload(80, None, 15), precision_speedup={"bf16": 2.0}, size_exponent=2.85,
-                 listing="cats_vs_dogs_convnet"),
+                 lecture=Workload(80, None, 15),
+                 smaller=(Workload(80, 500, 15), Workload(80, 300, 15)), precision_speedup={"bf16": 2.0}, size_exponent=2.85,
+                 probe="book_convnet", listing="cats_vs_dogs_convnet"),
         Strategy("scratch_augmented", "images", 100, 32, "rmsprop", None, 0.83,
                  "binary_crossentropy", book_convnet=True, images_per_second={None: 45.0},
-                 lecture=Workload(80, None, 8), precision_speedup={"bf16": 2.35}, size_exponent=2.38,
-                 listing="cats_vs_dogs_augmented"),
+                 lecture=Workload(80, None, 8),
+                 smaller=(Workload(80, 500, 8), Workload(80, 300, 8)), precision_speedup={"bf16": 2.35}, size_exponent=2.38,
+                 probe="book_convnet", listing="cats_vs_dogs_augmented"),
         Strategy("feature_extraction", "images", 20, 32, "rmsprop", None, 0.977,
                  "binary_crossentropy", pretrained_base=True, images_per_second={_LITE0: 2000.0, _VGG: 800.0},
                  feature_pass={_LITE0: 190.0, _VGG: 15.0}, lecture=Workload(128, 300, 10),
-                 feature_pass_speedup={"bf16": 0.89}, float32_only=True),
+                 smaller=(Workload(128, 200, 10), Workload(128, 100, 10)),
+                 feature_pass_speedup={"bf16": 0.89}, float32_only=True, probe="mnist_convnet"),
         Strategy("feature_extraction_augmented", "images", 50, 32, "rmsprop",
                  None, 0.977, "binary_crossentropy", pretrained_base=True,
                  images_per_second={_LITE0: 64.0, _VGG: 12.0}, lecture=Workload(128, 300, 4),
-                 precision_speedup={"bf16": 1.45}, size_exponent=1.37, float32_only=True),
+                 smaller=(Workload(128, 200, 4), Workload(128, 150, 3)),
+                 precision_speedup={"bf16": 1.45}, size_exponent=1.37, float32_only=True, probe="base_forward"),
         Strategy("fine_tuning", "images", 30, 32, "rmsprop", 1e-5, 0.98, "binary_crossentropy",
                  pretrained_base=True, continues="feature_extraction_augmented",
                  images_per_second={_LITE0: 40.0, _VGG: 9.0}, lecture=Workload(128, 300, 3),
-                 precision_speedup={"bf16": 1.2}, size_exponent=3.1, float32_only=True),
+                 smaller=(Workload(128, 200, 3), Workload(128, 150, 2)),
+                 precision_speedup={"bf16": 1.2}, size_exponent=3.1, float32_only=True, probe="base_forward"),
         # 3a, 3b and fine-tuning train in float32 (float32_only): in bfloat16 the 3b lecture preset with seed 1338
         # saturated (loss 7.97, 50.0%: every image one class) where float32 reached 94.7%, in the same 79 s; 3a's
         # head lost 1-4 points at the lecture preset (95.8% vs 97.0%; 93.5% vs 97.2%), was equal at the book's length
         # (98.1% vs 97.9%) and slower (0.79x); fine-tuning continues 3b's weights.
         Strategy("mnist_mlp", "mnist", 30, 200, "adam", None, 0.977, "categorical_crossentropy",
                  early_stopping_patience=10, images_per_second={None: 40_000.0}, lecture=Workload(28, None, 30),
-                 precision_speedup={"bf16": 1.7}, listing="mnist_mlp"),
+                 precision_speedup={"bf16": 1.7}, probe="mnist_convnet", listing="mnist_mlp"),
         Strategy("mnist_cnn", "mnist", 5, 64, "rmsprop", None, 0.991,
                  "sparse_categorical_crossentropy", images_per_second={None: 3_000.0}, lecture=Workload(28, None, 5),
-                 precision_speedup={"bf16": 1.55}, listing="mnist_convnet"),
+                 precision_speedup={"bf16": 1.55}, probe="mnist_convnet", listing="mnist_convnet"),
         # A learner's own listing: the loss follows its output layer (custom_model.loss_for), its speed its size
         # (estimate.custom_throughput); no book accuracy, no measured speed-up (float32 unless forced).
         Strategy("own_model", "any", 5, 32, "rmsprop", None, float("nan"), "from_output",

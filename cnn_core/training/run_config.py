@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from cnn_core.keras_code.book_models import cats_vs_dogs_convnet
 from cnn_core.keras_code.layer_stack import StackError, analyze_stack
 from cnn_core.training.precision import CHOICES as PRECISION_CHOICES
-from cnn_core.training.registry import STRATEGIES, Strategy, StrategyDefaults, get_strategy
+from cnn_core.training.registry import PRESET_ALIASES, STRATEGIES, Strategy, StrategyDefaults, Workload, get_strategy
 
 CUSTOM = "own_model"
 """The strategy of a learner's own model (:mod:`cnn_core.training.custom_model`)."""
@@ -162,11 +162,19 @@ def preset_epochs(strategy: str, preset: str) -> int:
     return entry.workload(preset).epochs or entry.epochs
 
 
-def apply_preset(config: RunConfig, preset: str) -> RunConfig:
-    """``config`` with a workload preset from the registry ("book" or "lecture"): its image size (not for a
-    learner's model, which sets its own) and images per class always (a learner's model: where it leaves them empty); its epochs, batch size, learning rate and
-    early stopping where ``config`` leaves them empty."""
+def apply_preset(config: RunConfig, preset: str, rung: int = 0) -> RunConfig:
+    """``config`` with a workload preset from the registry ("book" or "lecture"; the lecture preset at ``rung``,
+    ``Strategy.lecture_rung``, on a machine too slow for it): :func:`apply_workload`."""
     workload = config.strategy_entry.workload(preset)  # ValueError for an unknown preset
+    if rung and PRESET_ALIASES.get(preset, preset) == "lecture":
+        workload = config.strategy_entry.lecture_rung(rung)
+    return apply_workload(config, workload)
+
+
+def apply_workload(config: RunConfig, workload: Workload) -> RunConfig:
+    """``config`` with ``workload``: its image size (not for a learner's model, which sets its own) and images per
+    class always (a learner's model: where it leaves them empty); its epochs, batch size, learning rate and early
+    stopping where ``config`` leaves them empty."""
     changes: dict[str, object] = {"limit_per_class": workload.limit_per_class}
     if config.is_custom:  # a learner's model sets its own image size, and may set its images per class
         changes["limit_per_class"] = config.limit_per_class or workload.limit_per_class

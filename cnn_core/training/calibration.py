@@ -1,0 +1,109 @@
+"""Measure this machine: each probe of :data:`cnn_core.training.machine.PROBES`, in a trainer process, in seconds.
+
+Each probe builds its model (the book's convnet at 180 px, the book's MNIST convnet, EfficientNet-Lite0 at 128 px
+without its weights: speed does not depend on them), runs one step to compile, then times steps on random images
+until its share of :data:`~cnn_core.training.machine.CALIBRATION_BUDGET_S` is spent or its figure is steady. The
+convnets train in the precision this machine chooses for the strategies they stand for; the base in float32 (the
+strategies on a base train in float32 only). Called by ``python -m cnn_core.runs.calibrate``; nothing here starts
+a process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from cnn_core.training.machine import CALIBRATION_BUDGET_S, Calibration, Probe, available_cores, this_machine
+from cnn_core.training.models import mnist_cnn, scratch_model
+from cnn_core.training.precision import choose_precision, precision_policy
+from cnn_core.training.pretrained.efficientnet_lite import build_efficientnet_lite0
+from cnn_core.training.registry import STRATEGIES
+
+logger = logging.getLogger(__name__)
+
+PROBE_STRATEGY = {"book_convnet": "scratch", "mnist_convnet": "mnist_cnn"}
+"""Which strategy's precision choice a training probe follows (the base's probes train in float32)."""
+BASE_PROBE_SIZE = 128
+"""The lecture presets' image size for the strategies on a base."""
+
+
+def _timed_steps(step: Callable[[], None], batch: int, budget_s: float, max_steps: int = 400) -> tuple[float, float]:
+    """``(images per second, CPU share)`` of ``step`` after one compiling step: ``batch`` over the median step time
+    of the steps that fit in ``budget_s`` (at least three; the median, so that a step the machine paused for does
+    not count). The CPU share is the process's CPU time over wall time and cores."""
+    step()  # compiles
+    times: list[float] = []
+    started, cpu_started = time.perf_counter(), time.process_time()
+    while len(times) < 3 or (time.perf_counter() - started < budget_s and len(times) < max_steps):
+        before = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - before)
+    wall = time.perf_counter() - started
+    share = (time.process_time() - cpu_started) / (wall * available_cores())
+    return batch / statistics.median(times), round(min(share, 1.0), 3)
+
+
+def _train_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int, batch: int, budget_s: float):
+    import keras  # noqa: PLC0415
+
+    model = build()
+    loss = "binary_crossentropy" if classes == 1 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss=loss)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (batch, *shape)).astype("float32")
+    y = rng.integers(0, max(classes, 2), (batch,)).astype("float32" if classes == 1 else "int64")
+    return _timed_steps(lambda: model.train_on_batch(x, y), batch, budget_s)
+
+
+def probe_book_convnet(budget_s: float) -> tuple[float, float]:
+    return _train_probe(lambda: scratch_model(180, augmented=False), (180, 180, 3), 1, 16, budget_s)
+
+
+def probe_mnist_convnet(budget_s: float) -> tuple[float, float]:
+    return _train_probe(mnist_cnn, (28, 28, 1), 10, 64, budget_s)
+
+
+def probe_base_forward(budget_s: float) -> tuple[float, float]:
+    model = build_efficientnet_lite0((BASE_PROBE_SIZE, BASE_PROBE_SIZE, 3), include_top=False)
+    x = np.random.default_rng(0).uniform(0, 255, (32, BASE_PROBE_SIZE, BASE_PROBE_SIZE, 3)).astype("float32")
+    return _timed_steps(lambda: model.predict_on_batch(x), 32, budget_s)
+
+
+TRAINING_PROBES: dict[str, Callable[[float], tuple[float, float]]] = {
+    "book_convnet": probe_book_convnet,
+    "mnist_convnet": probe_mnist_convnet,
+    "base_forward": probe_base_forward,
+}
+"""Probe name -> its measurement (``PROBES``'s ``startup`` is the TensorFlow import, timed by :func:`calibrate`)."""
+SHARE = {"book_convnet": 0.45, "mnist_convnet": 0.2, "base_forward": 0.35}
+"""Each probe's share of the time left after the import."""
+
+
+def calibrate(budget_s: float = CALIBRATION_BUDGET_S, started: float | None = None) -> Calibration:
+    """Measure every probe on this machine (imports TensorFlow; call in a trainer process, never in the dashboard).
+    ``started``: when the process started (``time.perf_counter``), so that the import is part of the budget."""
+    started = time.perf_counter() if started is None else started
+    before_import = time.perf_counter()
+    import keras  # noqa: PLC0415, F401 - timed: the import every trainer pays
+    import tensorflow  # noqa: PLC0415, F401
+
+    probes = {"startup": Probe(round(time.perf_counter() - before_import, 3))}
+    threads = os.environ.get("CNN_CLASSROOM_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        tensorflow.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tensorflow.config.threading.set_inter_op_parallelism_threads(int(threads))
+    left = max(budget_s - (time.perf_counter() - started), 6.0)
+    for name, measure in TRAINING_PROBES.items():
+        strategy = PROBE_STRATEGY.get(name)
+        precision = choose_precision(speedups=STRATEGIES[strategy].automatic_speedups) if strategy else "fp32"
+        # the compiling step costs about as much again as the measured ones: each gets half its share
+        with precision_policy(precision):
+            images_per_second, share = measure(left * SHARE[name] / 2)
+        probes[name] = Probe(round(images_per_second, 2), precision, share)
+        logger.info("probe %s: %.1f images/s (%s, CPU share %.2f)", name, images_per_second, precision, share)
+    return Calibration(this_machine(), time.time(), round(time.perf_counter() - started, 1), probes)

@@ -1,0 +1,210 @@
+"""Time that holds on any machine: the calibration, estimates kept per kind of run, runs that shared the CPU, and
+lessons sized to the period on a slow machine."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cnn_core.runs import jobs
+from cnn_core.runs.jobs import CalibrationStart, dispatch, start_calibration
+from cnn_core.runs.story import PRESET_MAX_SECONDS, STORY_MAX_SECONDS, sized_lecture_run, sized_live_plan
+from cnn_core.training.comparisons import COMPARISONS, PAIR_MAX_SECONDS, sized_pair
+from cnn_core.training.curves import eta_seconds
+from cnn_core.training.estimate import STARTUP_SECONDS, cpu_share, estimate, undisturbed, workload
+from cnn_core.training.machine import (
+    PROBES,
+    Calibration,
+    MachineFolder,
+    MachineId,
+    Probe,
+    speed_factor,
+    this_machine,
+)
+from cnn_core.training.run_config import RunConfig, apply_preset
+from cnn_core.training.run_store import RunRecord, RunState, RunStore, now
+
+CATS = {s: {"cat": n, "dog": n} for s, n in (("train", 1000), ("validation", 500), ("test", 500))}
+MNIST = {"train": {str(d): 6000 for d in range(10)}, "test": {str(d): 1000 for d in range(10)}}
+
+
+def machine_slower_by(factor: float, cores: int = 2) -> Calibration:
+    """A calibration of a machine ``factor`` times slower than the reference at every probe (float32: no bf16)."""
+    probes = {}
+    for name, kind in PROBES.items():
+        ref = kind.reference["fp32"]
+        probes[name] = Probe(ref * factor if kind.unit == "s" else ref / factor, "fp32", 0.9)
+    return Calibration(MachineId("slow", "old laptop", ("avx2", "fma"), cores), 0.0, 30.0, probes)
+
+
+def finished(config, ips, seconds_per_epoch=None, epochs=6, cpu_share_of=0.9, cores=2, precision="fp32", run_id="a"):
+    """A finished run's record as the trainer writes it: per-epoch seconds, images/s and the trainer's CPU time."""
+    seconds = seconds_per_epoch or 1000 / ips
+    rows = [
+        {"epoch": i + 1, "seconds": seconds * (2 if i == 0 else 1), "images_per_second": ips / (2 if i == 0 else 1),
+         "cpu_seconds": seconds * cores * cpu_share_of * (2 if i == 0 else 1), "loss": 0.5, "val_loss": 0.6,
+         "accuracy": 0.8, "val_accuracy": 0.7}
+        for i in range(epochs)
+    ]  # fmt: skip
+    status = {"state": "completed", "wall_seconds": sum(r["seconds"] for r in rows) + 8.0, "cores": cores}
+    status["precision"] = precision
+    return RunRecord(f"20261207-000000-{run_id:0>6}", None, config, status, {}, epochs=rows, test={"accuracy": 0.7})
+
+
+def test_seven_mnist_and_own_model_runs_do_not_move_the_story_estimate():
+    """The walk-through's defect: seven MNIST and own-model runs, much slower or faster than the reference for their
+    own reasons, moved the whole story's estimate from 3:54 to 18:43. A kind calibrates only itself now."""
+    before = sized_live_plan("data/cats", "efficientnet_lite0", CATS).plan
+    history = [
+        finished(RunConfig("mnist_cnn", "mnist", epochs=5), ips=300.0, run_id=str(i)) for i in range(4)
+    ] + [
+        finished(RunConfig("own_model", "mnist", epochs=3, model_code=code), ips=40.0, run_id=f"o{i}")
+        for i, code in enumerate(
+            (
+                "model = keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(10)])",
+                "model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3), layers.Flatten(), layers.Dense(10)])",
+                "model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(16, 3), layers.Flatten(), layers.Dense(10)])",
+            )
+        )
+    ]
+    assert len(history) == 7
+    after = sized_live_plan("data/cats", "efficientnet_lite0", CATS, history).plan
+    for b, a in zip(before, after, strict=True):
+        assert a.config == b.config
+        assert a.estimate.seconds == pytest.approx(b.estimate.seconds, rel=0.10), a.config.strategy
+    mnist = RunConfig("mnist_cnn", "mnist", epochs=5)
+    moved = estimate(mnist, *workload(mnist, MNIST)[:2], history)
+    assert moved.basis == "same_runs" and moved.runs == 4  # its own kind does learn from them
+
+
+def test_a_run_beside_a_cpu_hog_does_not_move_its_kinds_estimate():
+    config = apply_preset(RunConfig("scratch", "data/cats"), "lecture")
+    calm = [finished(config, ips=500.0, run_id=str(i)) for i in range(3)]
+    hogged = finished(config, ips=180.0, cpu_share_of=0.35, run_id="h")  # the trainer got a third of the CPU
+    n = workload(config, CATS)
+    alone = estimate(config, *n[:2], calm, n_test=n[2])
+    beside = estimate(config, *n[:2], [*calm, hogged], n_test=n[2])
+    assert cpu_share(hogged) == pytest.approx(0.35) and undisturbed([*calm, hogged]) == calm
+    assert beside.seconds == pytest.approx(alone.seconds, rel=0.10) and beside.runs == 3
+    # without undisturbed runs to compare with, the calibration's own CPU share says it shared the CPU
+    calibration = machine_slower_by(1.0)
+    assert undisturbed([hogged], calibration.probes["book_convnet"].cpu_share) == []
+    cold = estimate(config, *n[:2], [hogged], n_test=n[2], calibration=calibration)
+    assert cold.basis == "calibration"
+
+
+def test_the_calibration_scales_each_kind_by_its_own_probe():
+    scratch = apply_preset(RunConfig("scratch", "data/cats"), "lecture")
+    mnist = RunConfig("mnist_cnn", "mnist", epochs=5)
+    reference = {c.strategy: estimate(c, *workload(c, c_counts)[:2]) for c, c_counts in ((scratch, CATS), (mnist, MNIST))}
+    assert {e.basis for e in reference.values()} == {"model"}
+    slow_convnet = dataclasses.replace(
+        machine_slower_by(1.0), probes=machine_slower_by(1.0).probes | {"book_convnet": Probe(PROBES["book_convnet"].reference["fp32"] / 4)}
+    )  # fmt: skip
+    assert speed_factor(slow_convnet, "book_convnet") == pytest.approx(0.25)
+    slow = estimate(scratch, *workload(scratch, CATS)[:2], calibration=slow_convnet)
+    assert slow.basis == "calibration"
+    assert slow.seconds - STARTUP_SECONDS == pytest.approx(4 * (reference["scratch"].seconds - STARTUP_SECONDS))
+    same = estimate(mnist, *workload(mnist, MNIST)[:2], calibration=slow_convnet)
+    assert same.seconds == pytest.approx(reference["mnist_cnn"].seconds)  # the MNIST probe was the reference's
+
+
+def test_presets_shrink_to_the_budget_on_a_fake_slow_machine():
+    """On the reference machine the lecture presets fit; four times slower the story takes smaller workloads and
+    still keeps the period; twenty times slower nothing fits, and the plan says so."""
+    fast = sized_live_plan("data/cats", "efficientnet_lite0", CATS, calibration=machine_slower_by(1.0))
+    assert fast.rung == 0 and fast.fits
+    slow = sized_live_plan("data/cats", "efficientnet_lite0", CATS, calibration=machine_slower_by(4.0))
+    assert slow.rung > 0 and slow.fits
+    assert max(p.estimate.seconds for p in slow.plan) <= PRESET_MAX_SECONDS
+    assert sum(p.estimate.seconds for p in slow.plan) <= STORY_MAX_SECONDS
+    for p, b in zip(slow.plan, fast.plan, strict=True):
+        assert p.config.limit_per_class is not None and p.config.limit_per_class <= (b.config.limit_per_class or 1000)
+        assert p.config.image_size == b.config.image_size  # fine-tuning continues 3b at 3b's size
+    hopeless = sized_live_plan("data/cats", "efficientnet_lite0", CATS, calibration=machine_slower_by(20.0))
+    assert not hopeless.fits
+    one = sized_lecture_run(RunConfig("scratch", "data/cats"), CATS, calibration=machine_slower_by(4.0))
+    assert one.rung > 0 and one.fits and one.estimate.seconds <= PRESET_MAX_SECONDS
+    for comparison in COMPARISONS.values():
+        counts = MNIST if comparison.data == "mnist" else CATS
+        pair = sized_pair(comparison, "mnist" if comparison.data == "mnist" else "data/cats", counts, calibration=machine_slower_by(1.0))
+        assert pair.rung == 0 and pair.fits, comparison.name
+        slow_pair = sized_pair(comparison, "mnist" if comparison.data == "mnist" else "data/cats", counts, calibration=machine_slower_by(2.5))
+        assert slow_pair.seconds <= PAIR_MAX_SECONDS or not slow_pair.fits
+        assert slow_pair.rung >= pair.rung  # fmt: skip
+
+
+def test_the_in_run_eta_uses_the_steady_epoch_time():
+    """The walk-through's "0:31 left" with 12 s to go: the first epoch carries the compilation, later ones do not."""
+    epochs = [{"epoch": 1, "seconds": 20.0}, {"epoch": 2, "seconds": 4.0}, {"epoch": 3, "seconds": 4.0}]
+    progress = {"epoch": 4, "epochs": 5, "batch": 5, "batches": 10, "epoch_seconds": 2.0}
+    assert eta_seconds(progress, epochs) == pytest.approx(1.5 * 4.0)
+    one_done = {"epoch": 2, "epochs": 3, "batch": 5, "batches": 10, "epoch_seconds": 2.0}
+    assert eta_seconds(one_done, epochs[:1]) == pytest.approx(1.5 * 4.0)  # the second epoch's own pace, settled
+
+
+def test_another_core_count_is_another_machine(monkeypatch):
+    here = this_machine()
+    monkeypatch.setenv("CNN_CLASSROOM_THREADS", "1")
+    one_core = this_machine()
+    if here.cores > 1:
+        assert one_core.cores == 1 and one_core.key != here.key
+
+
+def test_a_calibration_file_of_another_machine_is_not_used(tmp_path):
+    folder = MachineFolder(tmp_path)
+    other = dataclasses.replace(machine_slower_by(2.0), machine=dataclasses.replace(this_machine(), cores=99))
+    folder.calibration_path(this_machine()).parent.mkdir(parents=True)
+    folder.calibration_path(this_machine()).write_text(json.dumps(other.to_json()))
+    assert folder.load() is None
+    folder.save(dataclasses.replace(other, machine=this_machine()))
+    assert folder.load().probes == other.probes
+
+
+@pytest.mark.slow
+def test_the_calibration_process_measures_this_machine_within_a_minute_and_never_beside_a_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNN_CLASSROOM_CALIBRATE")
+    store = RunStore(tmp_path / "runs")
+    store.root.mkdir(parents=True, exist_ok=True)
+    # a run training: the calibration would measure a shared CPU, so it waits
+    busy = store.create(RunConfig("scratch", "synthetic"), "training")
+    store.set_status(busy, state=RunState.RUNNING, backend="local", pid=os.getpid(), started_at=now())
+    store.writer(busy).beat()
+    assert start_calibration(store) == CalibrationStart.BUSY
+    store.mark_ended(busy, RunState.COMPLETED, None)
+    started = time.monotonic()
+    assert start_calibration(store) == CalibrationStart.STARTED
+    folder = MachineFolder(store.root)
+    pid = folder.calibrating_pid()
+    assert pid and start_calibration(store) == CalibrationStart.RUNNING
+    queued = store.create(RunConfig("scratch", "synthetic"), "waits")
+    assert dispatch(store) == [] and store.load(queued).state == RunState.QUEUED  # not beside the calibration
+    store.request_stop(queued)
+    store.mark_ended(queued, RunState.STOPPED, "test")
+    while folder.calibrating_pid() and time.monotonic() - started < 120:
+        time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    calibration = folder.load()
+    assert calibration is not None, (folder.path / "calibration.log").read_text()[-3000:]
+    assert elapsed <= 60 and calibration.seconds <= 60
+    assert set(calibration.probes) == set(PROBES) and all(p.value > 0 for p in calibration.probes.values())
+    assert calibration.machine == this_machine()
+    assert not os.path.exists(f"/proc/{pid}") or "Z" not in open(f"/proc/{pid}/stat").read().split(") ")[1][:1]
+    assert start_calibration(store) == CalibrationStart.DONE
+
+
+def test_a_finished_child_is_reaped_without_another_launch(tmp_path, monkeypatch):
+    """The walk-through's zombie: a finished trainer stayed ``<defunct>`` until the next launch."""
+    monkeypatch.setattr(jobs, "trainer_command", lambda run_dir: [sys.executable, "-c", "pass"])
+    store = RunStore(tmp_path / "runs")
+    store.root.mkdir(parents=True, exist_ok=True)
+    run_id = store.create(RunConfig("scratch", "synthetic"), "x")
+    pid = jobs.LocalBackend(1).start(store, run_id)
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}"), subprocess.run(["ps", "-o", "pid,stat,cmd", str(pid)], capture_output=True, text=True).stdout  # fmt: skip
