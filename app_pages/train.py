@@ -229,7 +229,7 @@ st.caption(
 )
 if sized is not None:
     lecture_sizing(sized, chosen, counts, records, calibration)
-changes = preset_changes(strategy, preset)
+changes = preset_changes(strategy, preset, sized.rung if sized else 0)
 if changes:
     listed = "; ".join(t(f"train.setting_{field}", book=book, value=value) for field, book, value in changes)
     st.caption(t("train.preset_changes", changes=listed) + " " + t("train.lecture_why"))

@@ -59,9 +59,7 @@ def test_seven_mnist_and_own_model_runs_do_not_move_the_story_estimate():
     """The walk-through's defect: seven MNIST and own-model runs, much slower or faster than the reference for their
     own reasons, moved the whole story's estimate from 3:54 to 18:43. A kind calibrates only itself now."""
     before = sized_live_plan("data/cats", "efficientnet_lite0", CATS).plan
-    history = [
-        finished(RunConfig("mnist_cnn", "mnist", epochs=5), ips=300.0, run_id=str(i)) for i in range(4)
-    ] + [
+    history = [finished(RunConfig("mnist_cnn", "mnist", epochs=5), ips=300.0, run_id=str(i)) for i in range(4)] + [
         finished(RunConfig("own_model", "mnist", epochs=3, model_code=code), ips=40.0, run_id=f"o{i}")
         for i, code in enumerate(
             (
@@ -100,7 +98,9 @@ def test_a_run_beside_a_cpu_hog_does_not_move_its_kinds_estimate():
 def test_the_calibration_scales_each_kind_by_its_own_probe():
     scratch = apply_preset(RunConfig("scratch", "data/cats"), "lecture")
     mnist = RunConfig("mnist_cnn", "mnist", epochs=5)
-    reference = {c.strategy: estimate(c, *workload(c, c_counts)[:2]) for c, c_counts in ((scratch, CATS), (mnist, MNIST))}
+    reference = {
+        c.strategy: estimate(c, *workload(c, c_counts)[:2]) for c, c_counts in ((scratch, CATS), (mnist, MNIST))
+    }
     assert {e.basis for e in reference.values()} == {"model"}
     slow_convnet = dataclasses.replace(
         machine_slower_by(1.0), probes=machine_slower_by(1.0).probes | {"book_convnet": Probe(PROBES["book_convnet"].reference["fp32"] / 4)}
@@ -131,9 +131,19 @@ def test_presets_shrink_to_the_budget_on_a_fake_slow_machine():
     assert one.rung > 0 and one.fits and one.estimate.seconds <= PRESET_MAX_SECONDS
     for comparison in COMPARISONS.values():
         counts = MNIST if comparison.data == "mnist" else CATS
-        pair = sized_pair(comparison, "mnist" if comparison.data == "mnist" else "data/cats", counts, calibration=machine_slower_by(1.0))
+        pair = sized_pair(
+            comparison,
+            "mnist" if comparison.data == "mnist" else "data/cats",
+            counts,
+            calibration=machine_slower_by(1.0),
+        )
         assert pair.rung == 0 and pair.fits, comparison.name
-        slow_pair = sized_pair(comparison, "mnist" if comparison.data == "mnist" else "data/cats", counts, calibration=machine_slower_by(2.5))
+        slow_pair = sized_pair(
+            comparison,
+            "mnist" if comparison.data == "mnist" else "data/cats",
+            counts,
+            calibration=machine_slower_by(2.5),
+        )
         assert slow_pair.seconds <= PAIR_MAX_SECONDS or not slow_pair.fits
         assert slow_pair.rung >= pair.rung  # fmt: skip
 

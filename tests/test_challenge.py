@@ -108,6 +108,9 @@ def test_the_ranking_orders_finished_submissions_within_the_budget(room):
     hidden = ranking(store.list(), challenge, prof, runs_hidden=False, hide_names=True, at=T0 + 600)
     assert [r.member for r in hidden] == ["#2", "#1", "#2", "#1"]
     assert [r.run_id for r in ranking(store.list(), challenge, jimin, runs_hidden=True, at=T0 + 600)] == [a, d]
+    # the walk-through's defect: with Alex's runs hidden from her, 지민 in second place saw "Rank 1"
+    mine = ranking(store.list(), challenge, jimin, runs_hidden=True, hide_names=True, at=T0 + 600)
+    assert [(r.rank, r.member) for r in mine] == [(2, "#1"), (None, "#1")]
 
 
 @pytest.mark.parametrize("visibility", list(CodeVisibility))

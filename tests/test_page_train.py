@@ -1,12 +1,20 @@
+import dataclasses
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.core.i18n import translate
+from cnn_core.data.datasets import image_counts
 from cnn_core.runs.jobs import stop
-from cnn_core.runs.story import STORY
+from cnn_core.runs.story import STORY, sized_lecture_run
+from cnn_core.training.machine import MachineFolder, this_machine
 from cnn_core.training.registry import STRATEGIES
+from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunStore
+from tests.conftest import DATA_SETS, shared_data
 from tests.helpers import ROOT, assert_clean, run_page, wait_until_ended
+from tests.test_calibration import machine_slower_by
+from ui.training import format_seconds
 
 PAGE = "app_pages/train.py"
 
@@ -188,7 +196,6 @@ def test_train_this_model_carries_the_editors_listing_to_the_lab():
 
 def test_your_model_starts_from_a_saved_runs_model(env):
     from cnn_core.training.comparisons import SEED001_MLP
-    from cnn_core.training.run_config import RunConfig
     from cnn_core.training.run_store import RunStore
 
     store = RunStore(env.runs)
@@ -210,3 +217,48 @@ def test_your_models_workload_takes_its_optimizer_and_images_per_class(env):
     assert any(c.value.startswith("5 epochs x 200 images") for c in at.caption)  # 20 of each of the 10 digits
     at.selectbox(key="train_optimizer").set_value("adam").run()
     assert_clean(at) and at.selectbox(key="train_optimizer").value == "adam"
+
+
+def test_the_lab_says_it_has_not_measured_this_machine_and_uses_the_reference(env):
+    at = run_page(PAGE, train_strategy="scratch", train_preset="lecture")
+    assert_clean(at)
+    assert any(
+        "Not yet measured on this machine" in c.value and "CNN_CLASSROOM_CALIBRATE=off" in c.value for c in at.caption
+    )
+    [estimate] = [m for m in at.metric if m.label == "Estimated time"]
+    assert "reference machine" in estimate.help
+
+
+@pytest.mark.needs_data("cats_vs_dogs")
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_on_a_slow_machine_the_lab_sizes_the_lecture_to_the_period_and_says_why(env, lang):
+    """A calibration four times slower than the reference (an AVX2 laptop): the scratch lecture preset (every image)
+    would overrun the 3-minute lesson, so the lab takes fewer images per class and says so; the machine's figures
+    are on the page, the estimate says what it stands on."""
+    MachineFolder(env.runs).save(dataclasses.replace(machine_slower_by(4.0), machine=this_machine()))
+    at = run_page(PAGE, lang, train_strategy="scratch", train_preset="lecture")
+    assert_clean(at)
+    datasets = at.selectbox(key="train_dataset").options
+    at.selectbox(key="train_dataset").set_value(next(d for d in datasets if "cats_vs_dogs" in d)).run()
+    assert_clean(at)
+    machine = this_machine().describe()
+    assert any(machine in c.value for c in at.caption)
+    estimate_label = translate("train.estimate", lang)
+    [estimate] = [m for m in at.metric if m.label == estimate_label]
+    minutes, seconds = map(int, estimate.value.split(":"))
+    assert 60 * minutes + seconds <= 180
+    assert estimate.help == translate("machine.basis_calibration", lang)
+    from cnn_core.training.run_config import RunConfig
+
+    folder = next(
+        r / DATA_SETS["cats_vs_dogs"] for r in shared_data("cats_vs_dogs") if (r / DATA_SETS["cats_vs_dogs"]).is_dir()
+    )
+    calibration = MachineFolder(env.runs).load()
+    engine = sized_lecture_run(RunConfig("scratch", str(folder)), image_counts(folder), [], calibration)
+    assert (
+        engine.rung > 0
+        and engine.fits
+        and engine.config.limit_per_class in {w.limit_per_class for w in STRATEGIES["scratch"].smaller}
+    )
+    assert estimate.value == format_seconds(engine.estimate.seconds)
+    assert any(str(engine.config.limit_per_class) in i.value and translate("machine.lecture_sized", lang, images="", epochs="", time="", preset_images="", preset_epochs="", preset_time="", budget="3")[:6] in i.value for i in at.info)  # fmt: skip

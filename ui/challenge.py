@@ -81,7 +81,7 @@ def challenge_section(store, records, runs_hidden: bool, hide_names: bool, datas
         if st.button(t("challenge.close"), key="challenge_close"):
             classroom().close_challenge(by=viewer, at=now)
             st.rerun()
-    rows = ranking(records, challenge, viewer, runs_hidden, hide_names, now)
+    rows = ranking(store.list(), challenge, viewer, runs_hidden, hide_names, now)  # ranked among all, shown: theirs
     if not rows:
         st.info(t("challenge.no_submissions"))
         return

@@ -95,13 +95,13 @@ def ranking(
     at: float | None = None,
 ) -> list[Submission]:
     """The challenge's submissions the viewer may see: ranked ones first (best test accuracy, then fewer parameters,
-    then less time), then the rest in the order they were submitted."""
+    then less time), then the rest in the order they were submitted.
+
+    ``records`` are every run of the class, not only those the viewer may see: a rank (and a member's ``#n``) is a
+    place among *all* submissions, whatever the lecturer hides (a learner in second place sees "2" even when the
+    winner's run is hidden from them); only the rows the viewer may see are returned."""
     at = now() if at is None else at
-    mine = [
-        r
-        for r in records
-        if r.meta.get("challenge") == challenge.challenge_id and r.config and may_see(viewer, r.meta, runs_hidden)
-    ]
+    mine = [r for r in records if r.meta.get("challenge") == challenge.challenge_id and r.config]
     mine.sort(key=lambda r: (r.status.get("created_at", 0), r.run_id))
     numbers: dict[str, int] = {}
     rows = []
@@ -131,7 +131,9 @@ def ranking(
         key=lambda row: (-row.test_accuracy, row.params or 0, row.seconds or 0),
     )
     ranked = [Submission(**{**row.__dict__, "rank": i}) for i, row in enumerate(ranked, start=1)]
-    return ranked + [row for row in rows if row.run_id not in {r.run_id for r in ranked}]
+    ordered = ranked + [row for row in rows if row.run_id not in {r.run_id for r in ranked}]
+    visible = {r.run_id for r in mine if may_see(viewer, r.meta, runs_hidden)}
+    return [row for row in ordered if row.run_id in visible]
 
 
 def submission_code(

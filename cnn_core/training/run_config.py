@@ -186,11 +186,14 @@ def apply_workload(config: RunConfig, workload: Workload) -> RunConfig:
     return dataclasses.replace(config, **changes)
 
 
-def preset_changes(strategy: str, preset: str) -> list[tuple[str, object, object]]:
-    """``(setting, the book's value, the preset's value)`` for every setting ``preset`` changes from the book."""
+def preset_changes(strategy: str, preset: str, rung: int = 0) -> list[tuple[str, object, object]]:
+    """``(setting, the book's value, the preset's value)`` for every setting ``preset`` (the lecture preset at
+    ``rung``, :meth:`~cnn_core.training.registry.Strategy.lecture_rung`) changes from the book."""
 
     entry = get_strategy(strategy)
     book, chosen = entry.workload("book"), entry.workload(preset)
+    if rung and PRESET_ALIASES.get(preset, preset) == "lecture":
+        chosen = entry.lecture_rung(rung)
     return [
         (f.name, getattr(book, f.name), getattr(chosen, f.name))
         for f in dataclasses.fields(book)
