@@ -5,6 +5,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from cnn_core.training.machine import PROBES, Calibration, MachineId, Probe
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -78,3 +80,12 @@ def write_small_mnist(data_root: Path, count: int = 12_000) -> Path:
     path = folder / "mnist.npz"
     np.savez(path, x_train=images, y_train=labels, x_test=images[:600], y_test=labels[:600])
     return path
+
+
+def machine_slower_by(factor: float, cores: int = 2) -> Calibration:
+    """A calibration of a machine ``factor`` times slower than the reference at every probe (float32: no bf16)."""
+    probes = {}
+    for name, kind in PROBES.items():
+        ref = kind.reference["fp32"]
+        probes[name] = Probe(ref * factor if kind.unit == "s" else ref / factor, "fp32", 0.9)
+    return Calibration(MachineId("slow", "old laptop", ("avx2", "fma"), cores), 0.0, 30.0, probes)

@@ -18,27 +18,17 @@ from cnn_core.training.curves import eta_seconds
 from cnn_core.training.estimate import STARTUP_SECONDS, cpu_share, estimate, undisturbed, workload
 from cnn_core.training.machine import (
     PROBES,
-    Calibration,
     MachineFolder,
-    MachineId,
     Probe,
     speed_factor,
     this_machine,
 )
 from cnn_core.training.run_config import RunConfig, apply_preset
 from cnn_core.training.run_store import RunRecord, RunState, RunStore, now
+from tests.helpers import machine_slower_by
 
 CATS = {s: {"cat": n, "dog": n} for s, n in (("train", 1000), ("validation", 500), ("test", 500))}
 MNIST = {"train": {str(d): 6000 for d in range(10)}, "test": {str(d): 1000 for d in range(10)}}
-
-
-def machine_slower_by(factor: float, cores: int = 2) -> Calibration:
-    """A calibration of a machine ``factor`` times slower than the reference at every probe (float32: no bf16)."""
-    probes = {}
-    for name, kind in PROBES.items():
-        ref = kind.reference["fp32"]
-        probes[name] = Probe(ref * factor if kind.unit == "s" else ref / factor, "fp32", 0.9)
-    return Calibration(MachineId("slow", "old laptop", ("avx2", "fma"), cores), 0.0, 30.0, probes)
 
 
 def finished(config, ips, seconds_per_epoch=None, epochs=6, cpu_share_of=0.9, cores=2, precision="fp32", run_id="a"):

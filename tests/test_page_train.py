@@ -1,9 +1,11 @@
 import dataclasses
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.core.i18n import translate
+from cnn_core.core.settings import load_settings
 from cnn_core.data.datasets import image_counts
 from cnn_core.runs.jobs import stop
 from cnn_core.runs.story import STORY, sized_lecture_run
@@ -11,10 +13,8 @@ from cnn_core.training.machine import MachineFolder, this_machine
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunStore
-from tests.conftest import DATA_SETS, shared_data
-from tests.helpers import ROOT, assert_clean, run_page, wait_until_ended
-from tests.test_calibration import machine_slower_by
-from ui.training import format_seconds
+from tests.helpers import ROOT, assert_clean, machine_slower_by, run_page, wait_until_ended
+from ui.training import dataset_choices, format_seconds
 
 PAGE = "app_pages/train.py"
 
@@ -250,9 +250,8 @@ def test_on_a_slow_machine_the_lab_sizes_the_lecture_to_the_period_and_says_why(
     assert estimate.help == translate("machine.basis_calibration", lang)
     from cnn_core.training.run_config import RunConfig
 
-    folder = next(
-        r / DATA_SETS["cats_vs_dogs"] for r in shared_data("cats_vs_dogs") if (r / DATA_SETS["cats_vs_dogs"]).is_dir()
-    )
+    name = at.selectbox(key="train_dataset").value
+    folder = Path(dataset_choices(tuple(str(r) for r in load_settings().data_roots))[name])
     calibration = MachineFolder(env.runs).load()
     engine = sized_lecture_run(RunConfig("scratch", str(folder)), image_counts(folder), [], calibration)
     assert (
