@@ -11,7 +11,7 @@ from cnn_core.keras_code.book_models import BOOK_MODELS, mnist_convnet, vgg16_co
 from cnn_core.keras_code.code_writer import stack_to_code
 from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.keras_code.free_names import format_names
-from cnn_core.keras_code.graph_report import GraphReport, analyze_code, graph_to_code, line_ranges
+from cnn_core.keras_code.graph_report import GraphReport, analyze_code, graph_to_code, line_ranges, missing_names
 from cnn_core.keras_code.layer_code import edit_stack, stack_of
 from cnn_core.keras_code.layer_stack import StackReport, analyze_stack, freeze_all_but_last, last_conv_field
 from cnn_core.keras_code.layer_table import LAYER_TYPES
@@ -23,7 +23,10 @@ from ui.guess import reveal_gate
 from ui.keras_check import keras_check_table, keras_graph_check
 from ui.lecture import chart_height, lecture_mode
 from ui.model_code import (
-    ask_for_name,
+    BLOCKS_KEY,
+    EDITOR_CONTEXT,
+    NAMES_KEY,
+    ask_for_names,
     field_text,
     given_names,
     model_graph,
@@ -88,15 +91,17 @@ def graph_rows(graph: GraphReport) -> SimpleNamespace:
 def params_chart(frames: dict[str, StackReport | SimpleNamespace], key: str) -> None:
     """A bar per layer and model; the Vega-Lite spec is cached, since building it through Altair costs ~15 ms."""
     rows = tuple(
-        (label, r.index, f"{r.index + 1}. {r.kind}", r.params) for label, report in frames.items() for r in report.rows
+        (label, i, f"{i + 1}. {r.kind}", r.params)
+        for label, report in frames.items()
+        for i, r in enumerate(report.rows)  # numbered as listed: the graph's own indices count its input nodes
     )
     spec = params_chart_spec(rows, t("params.col_layer"), t("params.col_params"), chart_height(300))
     models = []
     for label, report in frames.items():
         if report.rows:
-            top = max(report.rows, key=lambda r: r.params)
+            position, top = max(enumerate(report.rows), key=lambda item: item[1].params)
             total = sum(r.params for r in report.rows)
-            models.append(t("a11y.params_model", model=label, total=total, layer=f"{top.index + 1}. {top.kind}", params=top.params))  # fmt: skip
+            models.append(t("a11y.params_model", model=label, total=total, layer=f"{position + 1}. {top.kind}", params=top.params))  # fmt: skip
     table = [{t("a11y.col_run"): label, t("params.col_layer"): layer, t("params.col_params"): params} for label, _, layer, params in rows]  # fmt: skip
     show_chart(spec, key=key, summary=t("a11y.params_summary", models="; ".join(models)), table=table)  # fmt: skip
 
@@ -254,8 +259,9 @@ def layer_editor() -> None:
     try:
         graph = analyze_code(code, names, blocks)
     except LayerCodeError as err:
-        if err.code == "undefined_name":
-            ask_for_name(err, code)
+        missing = missing_names(code, names, blocks, context=EDITOR_CONTEXT) if err.code == "undefined_name" else ()
+        if missing:
+            ask_for_names(missing, NAMES_KEY, BLOCKS_KEY, "params")
             st.stop()
         message = t(f"{err.catalog}.{err.code}", **err.details)
         if "layer" in err.details:

@@ -29,10 +29,21 @@ from cnn_core.training.run_store import ACTIVE_STATES, RunState
 from ui.challenge import submit_button
 from ui.classroom import me
 from ui.common import current_language, labeler, show_error, t
-from ui.custom_model import check_panel, comparisons_section, model_fields, pair_view, saved_models, show_launch_refusal
+from ui.custom_model import (
+    BLOCKS_KEY,
+    NAMES_KEY,
+    check_panel,
+    comparisons_section,
+    model_fields,
+    own_model_missing_names,
+    pair_view,
+    saved_models,
+    show_launch_refusal,
+)
 from ui.data_flows import data_flows
 from ui.lecture import lecture_mode
 from ui.machine import estimate_basis, lecture_sizing, machine_panel, story_sizing
+from ui.model_code import ask_for_names
 from ui.story import LIVE_RUNS_KEY, prepare_panel, story_section
 from ui.story import URL_RULES as STORY_URL_STATE
 from ui.training import dataset_choices, format_seconds, live_run_view, mnist_choices, pick_run, runs_now
@@ -217,6 +228,8 @@ m1, m2 = st.columns(2)
 m1.metric(t("train.estimate"), format_seconds(expected.seconds), help=estimate_basis(expected))
 if check is None:
     m2.metric(t("train.book_result"), f"{entry.book_accuracy:.1%}")
+elif missing := own_model_missing_names(check, config):
+    ask_for_names(missing, NAMES_KEY, BLOCKS_KEY, "train")  # every name at once, as the editor asks
 else:
     check_panel(check, config.is_mnist, config.image_size, config.effective_batch_size)
 st.caption(

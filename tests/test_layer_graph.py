@@ -249,3 +249,29 @@ def test_copy_damage_is_mended_keeping_line_numbers():
     with pytest.raises(LayerCodeError) as err:
         prepare_code("x = (1 2")
     assert err.value.code == "syntax"
+
+
+def test_each_layer_of_a_multi_line_sequential_is_on_its_own_line():
+    """The walk-through's defect: the table's "Line" column said 1 for every layer of keras.io's Sequential cell."""
+    code = (
+        "model = keras.Sequential(\n"
+        "    [\n"
+        "        keras.Input(shape=(28, 28, 1)),\n"
+        "        layers.Conv2D(32, kernel_size=(3, 3), activation='relu'),\n"
+        "        layers.MaxPooling2D(pool_size=(2, 2)),\n"
+        "        layers.Flatten(),\n"
+        "        layers.Dense(10, activation='softmax'),\n"
+        "    ]\n"
+        ")\n"
+    )
+    graph = analyze_code(code)
+    lines = {n.kind: n.line for n in graph.connected}
+    assert lines == {"InputLayer": 3, "Conv2D": 4, "MaxPooling2D": 5, "Flatten": 6, "Dense": 7}
+
+
+def test_an_undefined_name_is_reported_on_its_own_line():
+    """The walk-through's defect: "line 1: input_shape is not defined" for a name on line 3."""
+    code = "model = keras.Sequential([\n    layers.Conv2D(32, 3, activation='relu',\n                  input_shape=input_shape),\n    layers.Flatten(),\n])"
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(code)
+    assert err.value.code == "undefined_name" and err.value.line == 3

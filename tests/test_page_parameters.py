@@ -196,16 +196,16 @@ def editor_total(at) -> str:
 
 
 def test_a_cell_that_leans_on_earlier_cells_asks_for_its_names_and_then_counts():
-    """keras.io's MNIST convnet, model section alone: input_shape and num_classes are asked for, one at a time,
+    """keras.io's MNIST convnet, model section alone: input_shape and num_classes are asked for together, each on
+    its own line and prefilled (the walk-through's defects: "Line 1", one name per round trip, nothing prefilled),
     kept in the URL; then the count is Keras's 34,826."""
     at = run_page(PAGE)
     at.text_area(key="params_code").input(listing("kerasio_mnist_convnet_model_section.py")).run()
-    assert any("`input_shape` is not defined in what you pasted" in e.value for e in at.error)
-    at.text_input(key="params_value_input_shape").input("(28, 28, 1)").run()
-    at.button(key="params_use_value").click().run()
-    assert any("`num_classes` is not defined" in e.value for e in at.error)
-    assert at.text_input(key="params_value_num_classes").value == ""  # nothing in the listing says how many
-    at.text_input(key="params_value_num_classes").input("10").run()
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("Line 7: `input_shape` is not defined in what you pasted") for e in errors), errors
+    assert any(e.startswith("Line 14: `num_classes` is not defined") for e in errors), errors
+    assert at.text_input(key="params_value_input_shape").value == "(28, 28, 1)"
+    assert at.text_input(key="params_value_num_classes").value == "10"
     at.button(key="params_use_value").click().run()
     assert_clean(at)
     assert editor_total(at) == "34,826"
@@ -282,3 +282,23 @@ def test_check_with_keras_uses_the_given_names_and_blocks():
     at.button(key="params_editor_keras").click().run(timeout=180)
     assert_clean(at)
     assert any("Keras: 991,041 parameters" in s.value and "Every layer agrees" in s.value for s in at.success)
+
+
+def test_the_editors_chart_numbers_layers_from_one_and_the_table_gives_each_its_line():
+    """The walk-through's defects: "3. Conv2D" for the first layer of keras.io's MNIST cell, and "Line" 1 for every
+    layer of its multi-line Sequential."""
+    import pyarrow.ipc
+
+    code = (CORPUS / "kerasio_mnist_convnet.py").read_text()
+    at = run_page(PAGE, query={"params_code": code})
+    assert_clean(at)
+    [chart] = [c for c in at.get("vega_lite_chart") if "params_editor_chart" in str(c.proto.id)] or at.get(
+        "vega_lite_chart"
+    )[-1:]
+    layers = pyarrow.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().column("layer").to_pylist()
+    assert layers[0].startswith("1. ") and [int(name.split(".")[0]) for name in layers] == list(
+        range(1, len(layers) + 1)
+    )
+    table = [d for d in at.dataframe if "Line" in d.value.columns][0].value
+    lines = [int(v) for v in table["Line"] if str(v).isdigit()]
+    assert len(set(lines)) == len(lines) > 3, lines

@@ -261,3 +261,29 @@ def test_on_a_slow_machine_the_lab_sizes_the_lecture_to_the_period_and_says_why(
     )
     assert estimate.value == format_seconds(engine.estimate.seconds)
     assert any(str(engine.config.limit_per_class) in i.value and translate("machine.lecture_sized", lang, images="", epochs="", time="", preset_images="", preset_epochs="", preset_time="", budget="3")[:6] in i.value for i in at.info)  # fmt: skip
+
+
+def test_your_model_asks_for_every_undefined_name_at_once_as_the_editor_does(env):
+    """The walk-through's defect: keras.io's model cell in "Your model" said "cannot read this listing (line 1):
+    input_shape is not defined" with a disabled Launch, and the learner had to find the names box and its syntax.
+    Now both names are asked on their own lines, prefilled for the data it trains on; one click reads the model."""
+    code = "\n".join(
+        line
+        for line in (ROOT / "tests" / "model_corpus" / "kerasio_mnist_convnet_model_section.py")
+        .read_text()
+        .splitlines()
+        if not line.startswith("# ")
+    )
+    at = run_page(PAGE, train_strategy="own_model", train_dataset="synthetic", train_model_code=code)
+    assert_clean(at)
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("Line 7: `input_shape` is not defined") for e in errors), errors
+    assert any(e.startswith("Line 14: `num_classes` is not defined") for e in errors), errors
+    assert at.text_input(key="train_value_input_shape").value == "(180, 180, 3)"  # the image folder's
+    assert at.text_input(key="train_value_num_classes").value == "2"
+    assert at.button(key="train_launch").disabled
+    at.button(key="train_use_value").click().run()
+    assert_clean(at)
+    assert at.text_input(key="train_model_names").value == "input_shape = (180, 180, 3); num_classes = 2"
+    assert not any("is not defined" in e.value for e in at.error)
+    assert any("(None, 180, 180, 3)" in m.value for m in at.markdown)  # the check panel reads the model

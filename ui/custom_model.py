@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.classroom.room import ClassroomError
+from cnn_core.keras_code.free_names import parse_names
+from cnn_core.keras_code.graph_report import MissingName, missing_names
 from cnn_core.runs.board import run_rows
 from cnn_core.runs.jobs import launch, reconcile
 from cnn_core.training.comparisons import COMPARISONS, PAIR_MAX_SECONDS, Comparison, SizedPair, sized_pair
@@ -17,7 +19,7 @@ from cnn_core.training.custom_model import (
     code_difference,
     run_listing,
 )
-from cnn_core.training.run_config import CUSTOM
+from cnn_core.training.run_config import CUSTOM, RunConfig
 from cnn_core.training.run_store import ACTIVE_STATES
 from ui.common import show_error, t
 from ui.machine import estimate_basis
@@ -74,6 +76,16 @@ def model_fields(lecture: bool) -> tuple[str, str, tuple[str, ...]]:
     if blocks:
         st.caption(t("custom.blocks_note", blocks=", ".join(blocks)))
     return code, names, blocks
+
+
+def own_model_missing_names(check: ModelCheck, config: RunConfig) -> tuple[MissingName, ...]:
+    """The names a learner's listing still needs, when that is why it cannot be read (suggested from the data it
+    will train on: MNIST's shape and ten classes, or the image folder's)."""
+    error = check.problems[0].error if check.problems else None
+    if error is None or error.code != "undefined_name":
+        return ()
+    context = "mnist" if config.is_mnist else "cats_vs_dogs 180"
+    return missing_names(config.model_code, parse_names(config.model_names), config.model_blocks, context)
 
 
 def problem_text(problem: Problem) -> str:

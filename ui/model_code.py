@@ -3,19 +3,24 @@ cell of a layer sees (its receptive field)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import streamlit as st
 
 from cnn_core.concepts.receptive_field import ReceptiveField
-from cnn_core.keras_code.evaluator import LayerCodeError, Repair
-from cnn_core.keras_code.free_names import NameValueError, format_names, parse_names, parse_value, suggest_value
-from cnn_core.keras_code.graph_report import GraphReport, graph_dot, line_ranges
+from cnn_core.keras_code.evaluator import Repair
+from cnn_core.keras_code.free_names import NameValueError, format_names, parse_names, parse_value
+from cnn_core.keras_code.graph_report import GraphReport, MissingName, graph_dot, line_ranges
 from ui.accessibility import show_chart
 from ui.common import t
 from ui.lecture import lecture_mode
 
 NAMES_KEY = "params_names"
 BLOCKS_KEY = "params_blocks"
+EDITOR_CONTEXT = "mnist"
+"""What the editor suggests values for when the listing does not say (keras.io's model cell: MNIST's input shape and
+ten classes); the learner sees the value before using it."""
 
 
 def given_names() -> tuple[dict[str, object], tuple[str, ...]]:
@@ -37,41 +42,64 @@ def _forget_names() -> None:
     st.session_state[BLOCKS_KEY] = []
 
 
-def ask_for_name(err: LayerCodeError, code: str) -> None:
-    """A name the listing uses but does not define: say so on its line and offer what fits how it is used."""
-    name, need = str(err.details["name"]), str(err.details["need"])
-    st.error(f"{t('params.undefined', line=err.line, name=name)} {t(f'params.undefined_{need}', name=name)}")
-    if need == "value":
-        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        c1.text_input(
-            t("params.name_value", name=name),
-            value=suggest_value(name, code),
-            key=f"params_value_{name}",
-            help=t("params.name_value_help"),
+def ask_for_names(missing: Sequence[MissingName], names_key: str, blocks_key: str, prefix: str) -> None:
+    """Names the listing uses but does not define, all at once: each on its line, a value field prefilled with what
+    fits how it is used, and one button for all the values (or, for a shape-keeping block, a button to read it so).
+    ``names_key`` / ``blocks_key``: the page's own widget keys for the given values and blocks; ``prefix`` its keys'."""
+    for item in missing:
+        st.error(f"{t('params.undefined', line=item.line, name=item.name)} {t(f'params.undefined_{item.need}', name=item.name)}")  # fmt: skip
+    values = [m for m in missing if m.need == "value"]
+    if values:
+        columns = st.columns(min(len(values), 3))
+        for i, item in enumerate(values):
+            columns[i % len(columns)].text_input(
+                t("params.name_value", name=item.name),
+                value=item.suggestion,
+                key=f"{prefix}_value_{item.name}",
+                help=t("params.name_value_help"),
+            )
+        if any(m.suggestion for m in values):
+            st.caption(t("params.suggested_values"))
+        label = t("params.use_values") if len(values) > 1 else t("params.use_value")
+        st.button(
+            label,
+            key=f"{prefix}_use_value",
+            type="primary",
+            on_click=_use_values,
+            args=(tuple(m.name for m in values), names_key, prefix),
         )
-        c2.button(t("params.use_value"), key="params_use_value", type="primary", on_click=_use_value, args=(name,))
-        if st.session_state.get(_BAD_VALUE_KEY, {}).get("name") == name:
-            st.error(t("params.bad_value", **st.session_state[_BAD_VALUE_KEY]))
-    elif need == "block":
-        st.button(t("params.use_block", name=name), key="params_use_block", type="primary", on_click=_use_block, args=(name,))  # fmt: skip
+        bad = st.session_state.get(_BAD_VALUE_KEY, {})
+        if bad.get("prefix") == prefix and bad.get("name") in {m.name for m in values}:
+            st.error(t("params.bad_value", name=bad["name"], value=bad["value"]))
+    for item in (m for m in missing if m.need == "block"):
+        st.button(
+            t("params.use_block", name=item.name),
+            key=f"{prefix}_use_block",
+            type="primary",
+            on_click=_use_block,
+            args=(item.name, blocks_key),
+        )
 
 
-_BAD_VALUE_KEY = "_params_bad_value"
+_BAD_VALUE_KEY = "_names_bad_value"
 
 
-def _use_value(name: str) -> None:
-    typed = str(st.session_state.get(f"params_value_{name}", ""))
-    try:
-        value = parse_value(typed)
-    except NameValueError:
-        st.session_state[_BAD_VALUE_KEY] = {"name": name, "value": typed[:40]}
-        return
+def _use_values(names: tuple[str, ...], names_key: str, prefix: str) -> None:
+    given = parse_names(st.session_state.get(names_key) or "")
+    for name in names:
+        typed = str(st.session_state.get(f"{prefix}_value_{name}", ""))
+        try:
+            given[name] = parse_value(typed)
+        except NameValueError:
+            st.session_state[_BAD_VALUE_KEY] = {"prefix": prefix, "name": name, "value": typed[:40]}
+            return
     st.session_state.pop(_BAD_VALUE_KEY, None)
-    st.session_state[NAMES_KEY] = format_names(parse_names(st.session_state.get(NAMES_KEY) or "") | {name: value})
+    st.session_state[names_key] = format_names(given)
 
 
-def _use_block(name: str) -> None:
-    st.session_state[BLOCKS_KEY] = [*(st.session_state.get(BLOCKS_KEY) or []), name][-20:]
+def _use_block(name: str, blocks_key: str) -> None:
+    blocks = st.session_state.get(blocks_key) or []
+    st.session_state[blocks_key] = type(blocks)([*blocks, name][-20:]) if isinstance(blocks, tuple) else [*blocks, name][-20:]  # fmt: skip
 
 
 def repairs_note(repairs: tuple[Repair, ...]) -> None:

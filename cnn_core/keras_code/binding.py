@@ -146,6 +146,7 @@ def _refuse_undefined(unknown: list[Opaque], line: int) -> None:
     for attribute, need in (("free", "value"), ("undefined", "code")):
         names = [name for value in unknown for name in getattr(value, attribute)]
         if names:
+            line = next(v.line for v in unknown if names[0] in getattr(v, attribute)) or line  # where it is written
             raise LayerCodeError(line, "undefined_name", f"{names[0]} is not defined in what you pasted", name=names[0], need=need)  # fmt: skip
 
 

@@ -496,14 +496,20 @@ class Evaluator:
 
     # -- expressions ------------------------------------------------------------------------------------------
     def expression(self, node: ast.expr, env: dict[str, object]) -> object:
+        """Evaluate ``node``; a call or a name inside a statement that spans several lines is on its own line (a
+        layer of a multi-line ``Sequential([...])``, an undefined name on line 3 of it)."""
         self.tick()
         self.depth += 1
+        line = self.line
+        if isinstance(node, (ast.Call, ast.Name)) and getattr(node, "lineno", None):
+            self.line = node.lineno
         try:
             if self.depth > MAX_DEPTH:
                 raise self.error("too_complex", f"expressions nest more than {MAX_DEPTH} levels deep")
             return self._expression(node, env)
         finally:
             self.depth -= 1
+            self.line = line
 
     def _expression(self, node: ast.expr, env: dict[str, object]) -> object:  # noqa: C901
         if isinstance(node, ast.Constant):

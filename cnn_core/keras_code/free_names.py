@@ -25,6 +25,7 @@ SUGGESTIONS: tuple[tuple[str, str, str], ...] = (
     (r"^(num_classes|n_classes|classes|nb_classes)$", r"cifar100|cifar-100", "100"),
     (r"^(num_classes|n_classes|classes|nb_classes)$", r"mnist|cifar", "10"),
     (r"^(num_classes|n_classes|classes|nb_classes)$", r"flower", "5"),
+    (r"^(num_classes|n_classes|classes|nb_classes)$", r"cats?_vs_dogs|dogs?_vs_cats", "2"),
     (r"^(img_height|img_width|image_height|image_width|img_size|image_size)$", r"flower|180", "180"),
     (r"^image_size$", r"", "(180, 180)"),
 )

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from cnn_core.concepts.receptive_field import INPUT_FIELD, ReceptiveField
 from cnn_core.concepts.shapes import ShapeError
 from cnn_core.keras_code.code_writer import layer_call
-from cnn_core.keras_code.evaluator import Repair
+from cnn_core.keras_code.evaluator import LayerCodeError, Repair
+from cnn_core.keras_code.free_names import NameValueError, parse_value, suggest_value
 from cnn_core.keras_code.layer_graph import CodeWarning, ParsedGraph, _Node, ancestors, descendants, parse_graph
 from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape
 from cnn_core.keras_code.layer_table import MERGE_FUNCTIONS
@@ -197,6 +198,49 @@ def receptive_fields(nodes: Sequence[_Node]) -> dict[int, ReceptiveField]:
 def analyze_code(code: str, names: Mapping[str, object] | None = None, blocks: Collection[str] = ()) -> GraphReport:
     """``analyze_graph(parse_graph(code, names, blocks))``."""
     return analyze_graph(parse_graph(code, names, blocks))
+
+
+MAX_MISSING_NAMES = 12
+
+
+@dataclass(frozen=True)
+class MissingName:
+    """A name the listing uses and does not define: where it is first needed, what would settle it (``"value"``: a
+    number, text or tuple; ``"block"``: a block that keeps its input's shape; ``"code"``: its definition) and a likely
+    value (:func:`~cnn_core.keras_code.free_names.suggest_value`, empty when nothing fits)."""
+
+    name: str
+    line: int
+    need: str
+    suggestion: str
+
+
+def missing_names(
+    code: str, names: Mapping[str, object] | None = None, blocks: Collection[str] = (), context: str = ""
+) -> tuple[MissingName, ...]:
+    """Every name the listing still needs, in the order the reader meets them, so that a page asks for all of them
+    at once: the listing is read with ``names``; each undefined name that a value settles is recorded, and, when a
+    likely value exists (from the listing, or ``context``: what it will train on, e.g. ``"mnist"``), read again with
+    that value standing in to find the next. Stops at the first name without a likely value or that needs a block
+    or code (the learner's answer is needed to read further). Empty when the listing reads, or fails otherwise."""
+    given = dict(names or {})
+    found: list[MissingName] = []
+    for _ in range(MAX_MISSING_NAMES):
+        try:
+            parse_graph(code, given, blocks)
+        except LayerCodeError as err:
+            if err.code != "undefined_name" or str(err.details.get("name")) in given:
+                break
+            name, need = str(err.details["name"]), str(err.details.get("need", "value"))
+            suggestion = suggest_value(name, f"{code}\n{context}") if need == "value" else ""
+            found.append(MissingName(name, err.line, need, suggestion))
+            try:
+                given[name] = parse_value(suggestion)
+            except NameValueError:
+                break
+        else:
+            break
+    return tuple(found)
 
 
 def graph_to_code(report: GraphReport) -> str:

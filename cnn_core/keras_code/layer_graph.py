@@ -479,7 +479,9 @@ class GraphReader(Evaluator):
         if shape is None:
             raise LayerCodeError(block.line, "no_input", f"{block.name} has no input shape", name=block.name)
         saved = self.line
-        self.line = block.line
+        declared = [self.nodes[i.node].line for i in block.items if isinstance(i, Tensor)]
+        first = [i.line for i in block.items if isinstance(i, (Layer, Block))]
+        self.line = (declared or first or [block.line])[0]  # where the input is written: keras.Input or input_shape=
         start = self.add_node(None, (), shape)
         current = start
         try:
