@@ -19,7 +19,7 @@ from ui.classroom import allowed, me, owner_caption
 from ui.common import max_upload_bytes, show_error, t
 from ui.custom_model import code_difference_view, runs_table, variant_button
 from ui.photos import decode_upload
-from ui.training import curves_chart, format_seconds, live_run_view, pick_run, run_label, runs_now
+from ui.training import curves_chart, display_name, format_seconds, live_run_view, pick_run, run_label, runs_now
 from ui.url_state import Choice, Many, Text, publish, restore
 
 MAX_DOWNLOAD_BYTES = 300 * 1024 * 1024
@@ -34,17 +34,18 @@ def load_model(path: str, mtime: float):
 st.title(t("runs.title"))
 store, records = runs_now()
 
+by_id = {r.run_id: r for r in records}
 rows = [
     {
-        t("runs.col_name"): row.name,
+        t("runs.col_name"): display_name(by_id[row.run_id]),
         **({} if me().is_solo else {t("runs.col_owner"): row.owner}),
         t("runs.col_status"): t(f"states.{row.state}"),
         t("runs.col_strategy"): t(f"strategies.{row.strategy}") if row.strategy else "–",
         t("runs.col_dataset"): row.dataset or "–",
         t("runs.col_base"): row.base or "–",
         t("runs.col_params"): row.params,
-        t("runs.col_best_val"): row.best_val_accuracy,
-        t("runs.col_test"): row.test_accuracy,
+        t("runs.col_best_val"): None if row.best_val_accuracy is None else 100 * row.best_val_accuracy,
+        t("runs.col_test"): None if row.test_accuracy is None else 100 * row.test_accuracy,
         t("runs.col_duration"): format_seconds(row.seconds),
         t("runs.col_estimate"): format_seconds(row.estimated_seconds),
         t("runs.col_precision"): row.precision or "–",
@@ -62,9 +63,10 @@ else:
         table,
         hide_index=True,
         width="stretch",
-        column_config={
-            t("runs.col_best_val"): st.column_config.NumberColumn(format="percent"),
-            t("runs.col_test"): st.column_config.NumberColumn(format="percent"),
+        column_config={  # one decimal everywhere, and thousands separated (the walk-through's 991041 and 0.7%/70.12%)
+            t("runs.col_params"): st.column_config.NumberColumn(format="localized"),
+            t("runs.col_best_val"): st.column_config.NumberColumn(format="%.1f%%"),
+            t("runs.col_test"): st.column_config.NumberColumn(format="%.1f%%"),
         },
     )
 

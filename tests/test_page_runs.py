@@ -140,3 +140,26 @@ def test_a_variant_opens_the_runs_listing_in_the_editor(env):
     assert_clean(at)
     assert at.text_area(key="params_code").value == SEED001_MLP
     assert at.metric[0].label and any(m.value == "407,050" for m in at.metric)
+
+
+def test_the_table_separates_thousands_gives_one_decimal_and_names_an_unnamed_run(env):
+    """The walk-through's defects: parameters as 991041, accuracies with varying decimals, a run without a name
+    listed by its id."""
+    import json
+
+    from cnn_core.training.run_config import RunConfig
+    from cnn_core.training.run_store import RunState, RunStore
+
+    store = RunStore(env.runs)
+    run_id = store.create(RunConfig("scratch", "synthetic"), "")
+    store.set_status(run_id, state=RunState.COMPLETED, params=991_041)
+    store.writer(run_id).test({"accuracy": 0.7123, "loss": 0.6})
+    at = run_page(PAGE)
+    assert_clean(at)
+    table = at.dataframe[0].value
+    name = table.iloc[0, 0]
+    assert name != run_id and name.startswith("1. Small convnet from scratch"), name
+    assert table["Test accuracy"].iloc[0] == pytest.approx(71.23)
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["Parameters"]["type_config"]["format"] == "localized"
+    assert config["Test accuracy"]["type_config"]["format"] == "%.1f%%"

@@ -16,7 +16,6 @@ import time
 
 import segno
 import streamlit as st
-import streamlit.components.v1 as components
 
 from cnn_core.classroom.room import (
     ENV_KEYS,
@@ -31,6 +30,7 @@ from cnn_core.classroom.room import (
 )
 from cnn_core.core.settings import load_settings
 from ui.common import show_error, t
+from ui.page_script import page_script
 
 COOKIE = "cnn_classroom"
 COOKIE_DAYS = 180
@@ -65,7 +65,7 @@ def _write_cookie(value: str, max_age: int) -> None:
     """The identity cookie: ``SameSite=Strict``, and ``Secure`` when the page came over HTTPS (served with TLS)."""
     secure = "; Secure" if (st.context.url or "").startswith("https://") else ""
     cookie = f"{COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
-    components.html(COOKIE_JS % json.dumps(cookie), height=0)
+    page_script(COOKIE_JS % json.dumps(cookie))
 
 
 def _cookie_token() -> str | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from ui.common import KEPT_PREFIX, t
+from ui.page_script import page_script
 
 LECTURE_CSS = """
 <style>
@@ -132,4 +132,4 @@ if (!host.__cnnStepKeysBound) {
 def step_keys(previous_key: str, next_key: str) -> None:
     """←/→ anywhere on the page (outside text fields) click the step-through's previous/next buttons."""
     mapping = {"ArrowLeft": previous_key, "ArrowRight": next_key}
-    components.html(STEP_KEYS_JS % json.dumps(mapping), height=0)
+    page_script(STEP_KEYS_JS % json.dumps(mapping))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections.abc import Mapping
@@ -71,6 +72,11 @@ def display_name(record: RunRecord) -> str:
             base=c.base if c.uses_pretrained_base else t("runs.own_convnet"),
             size=c.image_size,
             epochs=len(record.epochs),
+        )
+    if not record.given_name and record.config:  # never a bare run id: what it is and when it was launched
+        launched = dt.datetime.fromtimestamp(record.meta.get("created_at") or record.status.get("created_at") or 0)
+        return t(
+            "runs.unnamed", strategy=t(f"strategies.{record.config.strategy}"), when=launched.strftime("%m-%d %H:%M")
         )
     return record.name
 

@@ -190,7 +190,12 @@ class RunRecord:
 
     @property
     def name(self) -> str:
-        return self.meta.get("name") or (self.config.name if self.config else "") or self.run_id
+        return self.given_name or self.run_id
+
+    @property
+    def given_name(self) -> str:
+        """The name the run was launched or renamed with; empty when nobody named it (a page then describes it)."""
+        return self.meta.get("name") or (self.config.name if self.config else "")
 
     @property
     def owner(self) -> dict:
