@@ -70,19 +70,27 @@ for col, (name, values) in zip(preset_cols, PRESETS.items(), strict=True):
     col.button(t(f"conv.preset_{name}"), key=f"conv_preset_{name}", on_click=preset_setter(values), width="stretch")
 
 
+SHAPE_DEFAULTS = {
+    "conv_h": 5, "conv_w": 5, "conv_c": 1, "conv_filters": 1, "conv_k": 3, "conv_s": 1, "conv_pad": 1, "conv_d": 1,
+}  # fmt: skip
+"""The shape controls' first values: the book's 5x5 input, one channel and filter, a 3x3 kernel, stride 1."""
+
+
 @page_fragment("conv_shape", URL_STATE)
 def shape_and_steps() -> None:
     """The controls, the output shape with its formula, and the step-through: a change here reruns only this part."""
     # Horizontal containers, not st.columns: a column is one more message on every rerun, and a class of followers
     # reruns this section together (py-spy: columns were a fifth of this section's server time).
+    for key, value in SHAPE_DEFAULTS.items():  # a default given here, not to the widget: a link or preset may set it
+        st.session_state.setdefault(key, value)
     c1 = c2 = c3 = c4 = st.container(horizontal=True)
-    height = c1.number_input(t("conv.input_height"), 1, 1024, 5, help=t("help.conv_h"), key="conv_h")
-    width = c2.number_input(t("conv.input_width"), 1, 1024, 5, help=t("help.conv_w"), key="conv_w")
-    channels = c3.number_input(t("conv.channels"), 1, 512, 1, help=t("help.conv_c"), key="conv_c")
-    filters = c4.number_input(t("conv.filters"), 1, 1024, 1, help=t("help.conv_filters"), key="conv_filters")
+    height = c1.number_input(t("conv.input_height"), 1, 1024, help=t("help.conv_h"), key="conv_h")
+    width = c2.number_input(t("conv.input_width"), 1, 1024, help=t("help.conv_w"), key="conv_w")
+    channels = c3.number_input(t("conv.channels"), 1, 512, help=t("help.conv_c"), key="conv_c")
+    filters = c4.number_input(t("conv.filters"), 1, 1024, help=t("help.conv_filters"), key="conv_filters")
     c1 = c2 = c3 = c4 = c5 = st.container(horizontal=True)
-    kernel = c1.number_input(t("conv.kernel_size"), 1, 15, 3, help=t("help.conv_k"), key="conv_k")
-    stride = c2.number_input(t("conv.stride"), 1, 8, 1, help=t("help.conv_s"), key="conv_s")
+    kernel = c1.number_input(t("conv.kernel_size"), 1, 15, help=t("help.conv_k"), key="conv_k")
+    stride = c2.number_input(t("conv.stride"), 1, 8, help=t("help.conv_s"), key="conv_s")
     advanced = (
         not lecture_mode()
         or st.session_state.get("conv_d", 1) != 1
@@ -99,9 +107,9 @@ def shape_and_steps() -> None:
     pad_amount, dilation = 1, 1
     if advanced:  # lecturer mode hides explicit padding and dilation unless a prepared link uses them
         pad_amount = c4.number_input(
-            t("conv.padding_amount"), 0, 10, 1, help=t("help.conv_pad"), key="conv_pad", disabled=pad_mode != "explicit"
+            t("conv.padding_amount"), 0, 10, help=t("help.conv_pad"), key="conv_pad", disabled=pad_mode != "explicit"
         )
-        dilation = c5.number_input(t("conv.dilation"), 1, 6, 1, help=t("help.conv_d"), key="conv_d")
+        dilation = c5.number_input(t("conv.dilation"), 1, 6, help=t("help.conv_d"), key="conv_d")
     padding = int(pad_amount) if pad_mode == "explicit" else pad_mode
 
     # --- Output shape and formula ---------------------------------------------------------

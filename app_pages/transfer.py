@@ -27,7 +27,7 @@ for row_domain in ("similar", "different"):
         chosen = s == scenario
         style = "background:#fff3cd;color:#000;border:3px solid #ef6c00;" if chosen else ""
         row.append(
-            f'<td style="{style}padding:.6rem;vertical-align:top"><b>{t("transfer.scenario_n", n=s.number)}</b><br>{t(f"transfer.short_{s.number}")}</td>'
+            f'<td class="{"chosen" if chosen else ""}" style="{style}padding:.6rem;vertical-align:top"><b>{t("transfer.scenario_n", n=s.number)}</b><br>{t(f"transfer.short_{s.number}")}</td>'
         )
     cells.append("<tr>" + "".join(row) + "</tr>")
 corner = f"<th scope='col'>{t('transfer.corner')}</th>"

@@ -72,3 +72,21 @@ def test_every_number_of_the_mnist_pixel_grid_is_readable_on_its_cell():
     cells = re.findall(r"background:rgb\((\d+),\1,\1\);color:(#\w+)", html)
     assert len(cells) == 256
     assert min(contrast_ratio(colour, (int(v),) * 3) for v, colour in cells) >= AA_TEXT
+
+
+def test_code_blocks_syntax_colours_meet_aa():
+    """The walk-through's defect: a learner's submission on the class board, coloured by Streamlit (strings 2.8:1,
+    numbers 2.5:1, comments 3.5:1 on its code background): every token colour now at least 4.5:1, in the stylesheet."""
+    from ui.accessibility import CODE_BACKGROUND, CODE_TOKEN_COLOURS
+
+    assert min(contrast_ratio(c, CODE_BACKGROUND) for c in CODE_TOKEN_COLOURS.values()) >= AA_TEXT
+    assert all(c in BASE_CSS for c in CODE_TOKEN_COLOURS.values())
+
+
+def test_the_projector_theme_keeps_the_chosen_transfer_scenario_readable():
+    """The walk-through's defect: the chosen scenario's text white (the theme's) on its pale yellow (1.1:1)."""
+    from ui.lecture import PROJECTOR_CSS
+
+    rule = re.search(r"table\.transfer-matrix td\.chosen \{background: (#\w+)", PROJECTOR_CSS).group(1)
+    text = re.search(r"table\.transfer-matrix td\.chosen \* \{color: (#\w+)", PROJECTOR_CSS).group(1)
+    assert contrast_ratio(text, rule) >= AA_TEXT

@@ -28,6 +28,13 @@ CAPTION_COLOUR = "#5f5e5c"
 DISABLED_COLOUR = "#6b6a68"
 """Labels of disabled controls: 5.4:1 on white (WCAG exempts inactive controls; a lecturer's projector does not)."""
 
+CODE_TOKEN_COLOURS = {
+    "comment": "#5f6368", "operator": "#b5440a", "string": "#116329", "number": "#0b6e60", "keyword": "#0b5cad",
+    "deleted": "#b31d28",
+}  # fmt: skip
+CODE_BACKGROUND = "#f7f7f6"
+"""Syntax colours of code blocks, each at least 4.5:1 on Streamlit's code background (#f7f7f6): Streamlit's own
+are 2.2-3.6:1 on its background ``CODE_BACKGROUND`` (a learner's comments, strings and numbers on the class board failed axe). Written into BASE_CSS."""
 BASE_CSS = f"""
 <style>
 :focus-visible {{outline: 3px solid {FOCUS_COLOUR} !important; outline-offset: 1px;}}
@@ -53,6 +60,15 @@ label:has(input:disabled) *, [aria-disabled="true"] p, [data-baseweb="radio"]:ha
 [data-testid="stTab"], [role="tab"] {{min-width: 24px; justify-content: center;}}
 .st-key-cards h2 {{font-size: 1.25rem; padding: .25rem 0;}}
 div.cnn-scroll {{overflow-x: auto; max-width: 100%;}}
+[data-testid="stCode"] .token.comment, [data-testid="stCode"] .token.punctuation,
+[data-testid="stCode"] .token.unchanged.line {{color: {CODE_TOKEN_COLOURS["comment"]};}}
+[data-testid="stCode"] .token.operator, [data-testid="stCode"] .token.decorator,
+[data-testid="stCode"] .token.annotation {{color: {CODE_TOKEN_COLOURS["operator"]};}}
+[data-testid="stCode"] .token.string, [data-testid="stCode"] .token.boolean, [data-testid="stCode"] .token.inserted {{color: {CODE_TOKEN_COLOURS["string"]};}}
+[data-testid="stCode"] .token.number {{color: {CODE_TOKEN_COLOURS["number"]};}}
+[data-testid="stCode"] .token.keyword, [data-testid="stCode"] .token.function,
+[data-testid="stCode"] .token.class-name {{color: {CODE_TOKEN_COLOURS["keyword"]};}}
+[data-testid="stCode"] .token.deleted {{color: {CODE_TOKEN_COLOURS["deleted"]};}}
 p.cnn-menu-section {{font-size: .8rem; font-weight: 600; color: {CAPTION_COLOUR}; margin: .6rem 0 0 0;}}
 @media (max-width: 640px) {{
   [data-testid="stSlider"] div[data-rac]:has(> div > input[type="range"]) {{min-width: 24px; min-height: 24px;}}

@@ -106,7 +106,7 @@ def challenge_section(store, records, runs_hidden: bool, hide_names: bool, datas
         labels = {i: f"{r.rank or '–'}. {r.member} ({i})" for i, r in readable.items()}
         run_id = st.selectbox(t("challenge.read_code"), list(readable), key="challenge_code_run", format_func=labels.__getitem__)  # fmt: skip
         try:  # the engine decides again who may read it
-            st.code(submission_code(store, run_id, challenge, viewer, now), language="python")
+            st.code(submission_code(store, run_id, challenge, viewer, now), language="python", wrap_lines=True)
         except ChallengeError as err:
             show_error(err.catalog, err)
     elif challenge.code_visibility == CodeVisibility.AFTER_DEADLINE and challenge.is_open(now):

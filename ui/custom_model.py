@@ -226,7 +226,7 @@ def code_difference_view(first, second) -> None:
     diff = code_difference(before, after, first.name or first.run_id, second.name or second.run_id)
     st.markdown(f"**{t('runs.code_diff', a=first.name or first.run_id, b=second.name or second.run_id)}**")
     if diff:
-        st.code(diff, language="diff")
+        st.code(diff, language="diff", wrap_lines=True)
     else:
         st.caption(t("runs.code_same"))
 

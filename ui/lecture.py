@@ -67,6 +67,11 @@ table.cnn-grid td.win {background: #ffeb3b; color: #000;}
 table.cnn-grid td.done {background: #0d47a1; color: #fff;}
 table.cnn-grid td.best, table.cnn-grid td.best.done, table.cnn-grid td.best.win {background: #ff3d00; color: #fff;}
 table.cnn-grid td.cur, table.cnn-grid td.cur.done {background: #00b0ff; color: #000;}
+table.transfer-matrix td.chosen {background: #ffeb3b !important; border-color: #ff3d00 !important;}
+table.transfer-matrix td.chosen, table.transfer-matrix td.chosen * {color: #000 !important;}
+[data-testid="stSelectbox"] div:has(> button > svg), [data-testid="stMultiSelect"] div:has(> button > svg) {background: #212121 !important;}
+[data-testid="stSelectbox"] div > button > svg, [data-testid="stMultiSelect"] div > button > svg, [data-baseweb="select"] svg,
+[data-testid="stNumberInputContainer"] svg, [data-testid="stExpander"] summary svg {color: #fff !important; fill: #fff !important;}
 </style>
 """
 

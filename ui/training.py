@@ -275,7 +275,7 @@ def render_run_view(store: RunStore, run_id: str, key: str) -> RunRecord | None:
         else:
             st.error(t("train.failed", error=record.status.get("error", "")))
         with st.expander(t("train.log")):
-            st.code(record.status.get("log_tail") or record.log_tail(), language=None)
+            st.code(record.status.get("log_tail") or record.log_tail(), language=None, wrap_lines=True)
     if record.epochs:
         a, b = st.columns(2)
         curves_chart([record], "loss", key=f"{key}_loss", where=a, single=True)
