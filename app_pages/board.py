@@ -56,7 +56,7 @@ table = pd.DataFrame(
         t("runs.col_params"): pd.array([r.params for r in rows], dtype="Int64"),
         t("runs.col_best_val"): pd.array([r.best_val_accuracy for r in rows], dtype="Float64"),
         t("runs.col_test"): pd.array([r.test_accuracy for r in rows], dtype="Float64"),
-        t("board.col_book"): pd.array([r.book_accuracy for r in rows], dtype="Float64"),
+        t("board.col_book"): ["–" if r.book_accuracy is None else f"{r.book_accuracy:.1%}" for r in rows],  # own: none
         t("runs.col_duration"): [format_seconds(r.seconds) for r in rows],
     }
 )
@@ -65,7 +65,7 @@ st.dataframe(
     table,
     hide_index=True,
     width="stretch",
-    column_config={t("runs.col_best_val"): percent, t("runs.col_test"): percent, t("board.col_book"): percent},
+    column_config={t("runs.col_best_val"): percent, t("runs.col_test"): percent},
 )
 st.download_button(t("board.download_csv"), board_csv(rows), "class-board.csv", "text/csv", key="board_csv")
 

@@ -2,7 +2,7 @@
 With ``--book``: prepare the class, the whole story at the book's length, ahead of the lecture.
 
 Run: .venv/bin/python bench/lecture.py [--dataset ../shared/data/cats_vs_dogs_small] [--runs-dir DIR]
-         [--set scratch:epochs=25,image_size=96 ...] [--repeat N] [--seed S] [--fresh]
+         [--set scratch:epochs=25,image_size=96 ...] [--repeat N] [--seed S] [--fresh] [--rung N] [--no-calibrate]
      .venv/bin/python bench/lecture.py --book [--runs-dir DIR] [--backend configured] [--finish]
 
 Queues the five lecture-preset runs (scratch, scratch_augmented, feature extraction 3a and 3b, fine-tuning after 3b)
@@ -11,8 +11,12 @@ per strategy: wall time, the estimate made before launch, test accuracy, best va
 train-validation gap, whether validation loss turned up, then every criterion of ``cnn_core.runs.story`` with ✓/✗.
 ``--runs-dir`` keeps the runs (default ``~/.cnn_classroom/bench-lecture``): a second invocation's estimates are
 calibrated on the first one's runs. ``--set`` tries a variant of a preset without editing the registry.
-``--fresh --repeat 2`` is the estimate check: the story on an empty runs folder (cold: no history, no cached
-features), then again beside those runs (warm); every estimate should be within +-30% of the wall time it took.
+``--fresh --repeat 2`` is the estimate check: the story on an empty runs folder, right after this machine's
+calibration (cold: no history, no cached features), then again beside those runs (warm); every estimate should be
+within +-30% of the wall time it took. The live story is sized to this machine as the training lab sizes it (the
+largest lecture workloads that keep each run within 3 min and the story within 10); ``--rung N`` forces a workload
+(0: the presets), to check the lessons at it. On a slow machine: ``taskset -c 0 .venv/bin/python bench/lecture.py
+--fresh --repeat 2`` (one core: another machine, calibrated anew).
 ``--repeat 5`` is the stability check: round ``i`` trains with seed ``S + i - 1``; the summary counts, per lesson,
 the rounds it held in (a live lesson must hold in all of them). Lessons checked only on prepared runs are printed
 too, marked, for information.
@@ -38,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnn_core.core.settings import PROJECT_ROOT, home_dir, load_settings  # noqa: E402
 from cnn_core.data.datasets import image_counts  # noqa: E402
-from cnn_core.runs.jobs import LocalBackend, configured_backend, launch, reconcile  # noqa: E402
+from cnn_core.runs.jobs import LocalBackend, configured_backend, launch, measure_machine_now, reconcile  # noqa: E402
 from cnn_core.runs.story import (  # noqa: E402
     LESSONS,
     StoryKind,
@@ -47,10 +51,13 @@ from cnn_core.runs.story import (  # noqa: E402
     finish_plan,
     made_where,
     queue_story,
+    sized_live_plan,
     stories,
     story_facts,
     story_plan,
+    story_rungs,
 )
+from cnn_core.training.machine import Calibration, this_machine  # noqa: E402
 from cnn_core.training.run_store import ACTIVE_STATES, RunStore  # noqa: E402
 
 
@@ -90,6 +97,8 @@ def main() -> int:
     parser.add_argument("--backend", choices=("local", "configured"), default="local")
     parser.add_argument("--only", default="", help="comma-separated strategies: part of the story (tuning a preset)")
     parser.add_argument("--finish", action="store_true", help="finish the newest story that stopped short")
+    parser.add_argument("--rung", type=int, default=None, help="the live story at this lecture workload (0: presets)")
+    parser.add_argument("--no-calibrate", action="store_true", help="estimate from the reference machine's figures")
     args = parser.parse_args()
     dataset = Path(args.dataset).resolve()
     if not (dataset / "train").is_dir():
@@ -104,6 +113,8 @@ def main() -> int:
     store = RunStore(runs_dir)
     kind = StoryKind.PREPARED if args.book else StoryKind.LIVE
     backend = configured_backend() if args.backend == "configured" else LocalBackend(1)
+    print(f"this machine: {this_machine().describe()}", flush=True)
+    calibration = None if args.no_calibrate else calibrate(store)
     if args.finish:
         return finish(store, dataset, kind, backend)
     within, counted, held, rounds_seen = 0, 0, {}, []
@@ -111,7 +122,9 @@ def main() -> int:
         print(f"=== round {round_} of {args.repeat}: {len(store.list())} runs in {runs_dir} before it", flush=True)
         seed = args.seed + round_ - 1
         only = tuple(filter(None, args.only.split(",")))
-        good, n, seen = story_round(store, dataset, args.base, parse_sets(args.set), kind, seed, backend, only)
+        good, n, seen = story_round(
+            store, dataset, args.base, parse_sets(args.set), kind, seed, backend, only, calibration, args.rung
+        )
         within, counted = within + good, counted + n
         rounds_seen.append(seen)
         for c in seen:
@@ -126,12 +139,40 @@ def main() -> int:
     return 0
 
 
+def calibrate(store: RunStore) -> Calibration | None:
+    """This machine's calibration in ``store`` (measured now, as the training lab does at first start, when absent)."""
+    started = time.perf_counter()
+    calibration = measure_machine_now(store)
+    if calibration is None:
+        print("calibration failed: the reference machine's figures stand in", flush=True)
+        return None
+    probes = ", ".join(f"{n} {p.value:,.1f} ({p.precision}, CPU {p.cpu_share})" for n, p in calibration.probes.items())
+    print(f"calibration: {calibration.seconds:.1f} s in its process ({time.perf_counter() - started:.1f} s here); {probes}", flush=True)  # fmt: skip
+    return calibration
+
+
 def story_round(
-    store: RunStore, dataset: Path, base: str, variants: dict, kind: StoryKind, seed: int, backend, only=()
+    store: RunStore,
+    dataset: Path,
+    base: str,
+    variants: dict,
+    kind: StoryKind,
+    seed: int,
+    backend,
+    only=(),
+    calibration: Calibration | None = None,
+    rung: int | None = None,
 ) -> tuple[int, int, list]:
-    """One story of ``kind`` beside the runs already in ``store``; returns (estimates within 30%, runs, lessons)."""
+    """One story of ``kind`` beside the runs already in ``store``; returns (estimates within 30%, runs, lessons).
+    A live story is sized to this machine as the training lab sizes it (``rung`` forces a lecture workload)."""
     name = "prepared: " if kind == StoryKind.PREPARED else "lecture bench: "
-    plan = story_plan(str(dataset), base, image_counts(dataset), store.list(), name=name, kind=kind, seed=seed)
+    counts, history = image_counts(dataset), store.list()
+    if kind == StoryKind.LIVE and rung is None:
+        sized = sized_live_plan(str(dataset), base, counts, history, calibration, name=name, seed=seed)
+        plan = sized.plan
+        print(f"sized to this machine: rung {sized.rung} of {story_rungs() - 1} ({'fits' if sized.fits else 'does NOT fit'} the period)", flush=True)  # fmt: skip
+    else:
+        plan = story_plan(str(dataset), base, counts, history, name, kind, seed, calibration, rung or 0)
     plan = [
         dataclasses.replace(p, config=dataclasses.replace(p.config, **variants.get(p.config.strategy, {})))
         for p in plan

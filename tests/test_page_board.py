@@ -179,3 +179,18 @@ def test_the_accuracy_axis_is_wider_than_the_band_and_its_ticks_tell_close_value
     wide = accuracy_axis([0.55, 0.71, 0.93], [0.70, 0.98, float("nan")])
     assert (wide.tick_format, wide.low, wide.high) == (".0%", pytest.approx(0.55 - 0.044), 1.0)  # margin: span / 10
     assert accuracy_axis([], []) == accuracy_axis([None], [float("nan")])
+
+
+def test_a_learners_own_model_has_no_book_figure_and_the_board_says_so(classroom):
+    """The walk-through's defect: the "Book" column printed "None" for own-model rows."""
+    store, room, (ana, ben, prof), ids = classroom
+    own = store.create(RunConfig(strategy="own_model", dataset="synthetic", model_code="model = keras.Sequential([keras.Input((32, 32, 3)), layers.Flatten(), layers.Dense(1, activation='sigmoid')])"), "mine", owner=ben)  # fmt: skip
+    store.set_status(own, state=RunState.COMPLETED, params=3073)
+    at = run_page(PAGE, **{IDENTITY_KEY: prof})
+    assert_clean(at)
+    table = at.dataframe[0].value
+    book = dict(zip(table.iloc[:, 1], table["Book"], strict=True))
+    assert (
+        book["Your model"] == "–"
+        and book["1. Small convnet from scratch"] == f"{STRATEGIES['scratch'].book_accuracy:.1%}"
+    )

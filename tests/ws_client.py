@@ -123,7 +123,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, env: dict, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
+def start_server(port: int, env: dict, extra_args: tuple[str, ...] = (), log: Path | None = None) -> subprocess.Popen:
+    """A dashboard server on ``port``, ready; its output to ``log`` when given (else discarded)."""
     cmd = [
         sys.executable,
         "-m",
@@ -136,7 +137,10 @@ def start_server(port: int, env: dict, extra_args: tuple[str, ...] = ()) -> subp
         "127.0.0.1",
         *extra_args,
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = log.open("ab") if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+    if log is not None:
+        out.close()
     tls = "--server.sslCertFile" in extra_args  # the test's own self-signed certificate: not verified here
     scheme, context = ("https", ssl._create_unverified_context()) if tls else ("http", None)  # noqa: S323
     for _ in range(200):

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+class ServerURL(str):
+    """The session server's address, with ``log``: its output (read by ``test_crawler.test_the_server_log_*``)."""
+
+    log: Path
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
@@ -33,8 +40,10 @@ def server(tmp_path_factory):
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
     port = free_port()
-    proc = start_server(port, env)
-    yield f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.log = home / "server.log"
+    proc = start_server(port, env, log=url.log)
+    yield url
     proc.terminate()
     try:
         proc.wait(timeout=20)

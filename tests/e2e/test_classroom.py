@@ -14,6 +14,7 @@ import pytest
 from cnn_core.classroom.room import Classroom, ClassroomSettings, Identity, Role
 from cnn_core.training.run_config import RunConfig
 from cnn_core.training.run_store import RunState, RunStore
+from tests.e2e.accessibility import axe_violations
 from tests.e2e.conftest import RestartableServer, replay_position, watch
 from tests.helpers import wait_for
 from tests.ws_client import Session
@@ -566,6 +567,21 @@ def test_a_learners_own_model_fixed_trained_varied_compared_and_a_challenge_rank
         ranked = sorted(options.all_inner_texts())
         assert [o.split(" (")[0][:3] for o in ranked] == ["1. ", "2. "] and {o.split(" (")[0][3:] for o in ranked} == {"Ana2", "Ben2"}  # fmt: skip
         pl.keyboard.press("Escape")
+        # the challenge's states for axe, in both themes (the walk-through: its code's syntax colours at 2.5-2.8:1):
+        # open with a submission's code on the lecturer's board, then ended, on the lecturer's and a learner's board
+        for theme in ("", "&projector=1"):
+            pl.goto(f"{server.url}/board?lang=en{theme}")
+            _settled(pl)
+            pl.locator("[data-testid=stCode]").first.wait_for(timeout=30_000)
+            assert not axe_violations(pl), f"challenge open{theme}: {axe_violations(pl)}"
+        _click(pl, "challenge_close")
+        pl.get_by_text("Ended", exact=False).first.wait_for(timeout=30_000)
+        for pg in (pl, pa):
+            for theme in ("", "&projector=1"):
+                pg.goto(f"{server.url}/board?lang=en{theme}")
+                _settled(pg)
+                pg.get_by_role("heading", name="Challenge: Shapes, one epoch").wait_for(timeout=30_000)
+                assert not axe_violations(pg), f"challenge ended{theme}: {axe_violations(pg)}"
         for pg in (pa, pb, pl):
             _clean(pg)
     finally:

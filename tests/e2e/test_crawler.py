@@ -351,3 +351,22 @@ def test_crawl(server, browser, path, lang, mode):
     assert not problems, "\n".join(problems)
     CRAWL_COVERAGE[where] = (len(found), exercised, tab_count)
     context.close()
+
+
+WARNINGS = re.compile(
+    r"(deprecat\w*|will be removed|created with a default value but also had its value set via the Session State API"
+    r"|missing i18n key)",
+    re.IGNORECASE,
+)
+"""What the server must never log while the crawler drives it: a Streamlit or Keras deprecation (an upgrade would
+switch something off), a widget given a default and a Session State value, a missing UI string."""
+
+
+def test_the_server_log_has_no_deprecation_or_widget_warning(server):
+    """Read after the crawl (the same server, every page in both languages and modes): the walk-through saw
+    Streamlit's warning that ``st.components.v1.html`` "will be removed after 2026-06-01" at every sign-in, the
+    ``conv_h`` default/Session State warning and missing ``custom.preset_`` strings."""
+    log = server.log.read_text(errors="replace")
+    assert "You can now view your Streamlit app" in log or "Local URL" in log, log[-2000:]
+    found = sorted({line.strip()[:200] for line in log.splitlines() if WARNINGS.search(line)})
+    assert not found, "\n".join(found)
