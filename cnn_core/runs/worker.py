@@ -93,7 +93,7 @@ def run(run_dir: Path, backend: str = "local") -> int:
     writer.start_heartbeat()
     code = 0
     try:
-        writer.set_status(cores=_limit_threads(), device=_device())
+        writer.set_status(cores=_limit_threads(), machine_cpus=os.cpu_count() or 1, device=_device())
         result = train_run(store, run_id, record.config)
         writer.test(result.test)
         writer.set_status(

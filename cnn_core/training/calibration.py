@@ -1,8 +1,9 @@
 """Measure this machine: each probe of :data:`cnn_core.training.machine.PROBES`, in a trainer process, in seconds.
 
-Each probe builds its model (the book's convnet at 180 px, the book's MNIST convnet, EfficientNet-Lite0 at 128 px
-without its weights: speed does not depend on them), runs one step to compile, then times steps on random images
-until its share of :data:`~cnn_core.training.machine.CALIBRATION_BUDGET_S` is spent or its figure is steady. The
+Each probe builds its model (the book's convnet at the scratch lecture size, the book's MNIST convnet, EfficientNet-Lite0
+at 128 px without its weights: speed does not depend on them) and trains it with ``model.fit`` as a run does (a
+validation pass each epoch), or runs the base forward, on random images, for its share of
+:data:`~cnn_core.training.machine.CALIBRATION_BUDGET_S` after the compiling epoch or step. The
 convnets train in the precision this machine chooses for the strategies they stand for; the base in float32 (the
 strategies on a base train in float32 only). Called by ``python -m cnn_core.runs.calibrate``; nothing here starts
 a process.
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnn_core.training.machine import CALIBRATION_BUDGET_S, Calibration, Probe, available_cores, this_machine
+from cnn_core.training.machine import CALIBRATION_BUDGET_S, PROBES, Calibration, Probe, available_cores, this_machine
 from cnn_core.training.models import mnist_cnn, scratch_model
 from cnn_core.training.precision import choose_precision, precision_policy
 from cnn_core.training.pretrained.efficientnet_lite import build_efficientnet_lite0
@@ -28,8 +29,6 @@ logger = logging.getLogger(__name__)
 
 PROBE_STRATEGY = {"book_convnet": "scratch", "mnist_convnet": "mnist_cnn"}
 """Which strategy's precision choice a training probe follows (the base's probes train in float32)."""
-BASE_PROBE_SIZE = 128
-"""The lecture presets' image size for the strategies on a base."""
 
 
 def _timed_steps(step: Callable[[], None], batch: int, budget_s: float, max_steps: int = 400) -> tuple[float, float]:
@@ -48,29 +47,54 @@ def _timed_steps(step: Callable[[], None], batch: int, budget_s: float, max_step
     return batch / statistics.median(times), round(min(share, 1.0), 3)
 
 
-def _train_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int, batch: int, budget_s: float):
+def _fit_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int, batch: int, budget_s: float):
+    """``(training images per second, CPU share)`` of ``model.fit`` as a run trains: epochs of 8 batches with a
+    validation pass of half as many images, until ``budget_s`` (at least three after the compiling one); the figure
+    is the estimate's own measure, ``(train + validation / 3) images / median epoch seconds``."""
     import keras  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
 
     model = build()
     loss = "binary_crossentropy" if classes == 1 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss=loss)
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss=loss, metrics=["accuracy"])
     rng = np.random.default_rng(0)
-    x = rng.uniform(0, 255, (batch, *shape)).astype("float32")
-    y = rng.integers(0, max(classes, 2), (batch,)).astype("float32" if classes == 1 else "int64")
-    return _timed_steps(lambda: model.train_on_batch(x, y), batch, budget_s)
+    n_train, n_validation = 8 * batch, 4 * batch
+    x = rng.uniform(0, 255, (n_train + n_validation, *shape)).astype("float32")
+    y = rng.integers(0, max(classes, 2), (n_train + n_validation,)).astype("float32" if classes == 1 else "int64")
+    train = tf.data.Dataset.from_tensor_slices((x[:n_train], y[:n_train])).batch(batch).prefetch(2)
+    validation = tf.data.Dataset.from_tensor_slices((x[n_train:], y[n_train:])).batch(batch).prefetch(2)
+    times: list[float] = []
+    cpu: list[float] = []
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started, self.cpu_started = time.perf_counter(), time.process_time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.started)
+            cpu.append(time.process_time() - self.cpu_started)
+            if len(times) >= 4 and sum(times[1:]) >= budget_s:
+                self.model.stop_training = True
+
+    model.fit(train, validation_data=validation, epochs=200, verbose=0, callbacks=[Timer()])
+    steady = statistics.median(times[1:])
+    share = statistics.median(c / (t * available_cores()) for c, t in zip(cpu[1:], times[1:], strict=True))
+    return (n_train + n_validation / 3) / steady, round(min(share, 1.0), 3)
 
 
 def probe_book_convnet(budget_s: float) -> tuple[float, float]:
-    return _train_probe(lambda: scratch_model(180, augmented=False), (180, 180, 3), 1, 16, budget_s)
+    size = PROBES["book_convnet"].size
+    return _fit_probe(lambda: scratch_model(size, augmented=False), (size, size, 3), 1, 32, budget_s)
 
 
 def probe_mnist_convnet(budget_s: float) -> tuple[float, float]:
-    return _train_probe(mnist_cnn, (28, 28, 1), 10, 64, budget_s)
+    return _fit_probe(mnist_cnn, (28, 28, 1), 10, 64, budget_s)
 
 
 def probe_base_forward(budget_s: float) -> tuple[float, float]:
-    model = build_efficientnet_lite0((BASE_PROBE_SIZE, BASE_PROBE_SIZE, 3), include_top=False)
-    x = np.random.default_rng(0).uniform(0, 255, (32, BASE_PROBE_SIZE, BASE_PROBE_SIZE, 3)).astype("float32")
+    size = PROBES["base_forward"].size
+    model = build_efficientnet_lite0((size, size, 3), include_top=False)
+    x = np.random.default_rng(0).uniform(0, 255, (32, size, size, 3)).astype("float32")
     return _timed_steps(lambda: model.predict_on_batch(x), 32, budget_s)
 
 
@@ -101,7 +125,7 @@ def calibrate(budget_s: float = CALIBRATION_BUDGET_S, started: float | None = No
     for name, measure in TRAINING_PROBES.items():
         strategy = PROBE_STRATEGY.get(name)
         precision = choose_precision(speedups=STRATEGIES[strategy].automatic_speedups) if strategy else "fp32"
-        # the compiling step costs about as much again as the measured ones: each gets half its share
+        # the compiling step or epoch costs about as much again as the measured ones: each gets half its share
         with precision_policy(precision):
             images_per_second, share = measure(left * SHARE[name] / 2)
         probes[name] = Probe(round(images_per_second, 2), precision, share)

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from cnn_core.core.errors import CodedError
+from cnn_core.training.machine import machine_busy_seconds
 from cnn_core.training.run_store import Phase, RunWriter
 
 PROGRESS_EVERY_S = 0.5
@@ -30,6 +31,7 @@ def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase
             super().__init__()
             self.epoch_start = time.perf_counter()
             self.cpu_start = time.process_time()
+            self.busy_start = machine_busy_seconds()
             self.last_write = 0.0
             self.epoch = 0
             self.steps = None
@@ -41,6 +43,7 @@ def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase
             self.epoch = epoch
             self.epoch_start = time.perf_counter()
             self.cpu_start = time.process_time()
+            self.busy_start = machine_busy_seconds()
 
         def on_train_batch_end(self, batch, logs=None):
             stopping = writer.stop_requested()
@@ -64,12 +67,17 @@ def make_recorder(writer: RunWriter, images_per_epoch: int, phase: Phase = Phase
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             seconds = time.perf_counter() - self.epoch_start
+            cpu_seconds = time.process_time() - self.cpu_start
+            busy_now = machine_busy_seconds()
+            busy = None if busy_now is None or self.busy_start is None else busy_now - self.busy_start
             record = {
                 "epoch": epoch + 1,
                 "seconds": round(seconds, 3),
                 "images_per_second": round(images_per_epoch / seconds, 2) if seconds else None,
-                # the trainer's own CPU time: an epoch that shared the CPU shows it (estimate.cpu_share)
-                "cpu_seconds": round(time.process_time() - self.cpu_start, 3),
+                # the trainer's own CPU time, and what every other process (and the hypervisor) took meanwhile: an
+                # epoch that shared the CPU shows it (estimate.others_share)
+                "cpu_seconds": round(cpu_seconds, 3),
+                "others_cpu_seconds": None if busy is None else round(max(busy - cpu_seconds, 0.0), 3),
                 "partial": bool(self.model.stop_training and writer.stop_requested()),
                 "phase": str(phase),
             }

@@ -4,28 +4,31 @@
 
 1. this machine's finished runs **of the same kind** (strategy x base x precision x image size, or the same
    listing of a learner's own model): their measured seconds per image, first-epoch extra and fixed cost;
-2. else the registry's cost model (measured on :data:`~cnn_core.training.machine.REFERENCE_MACHINE`) scaled by
-   **this machine's calibration**: the probe that shares the kind's work (``Strategy.probe``; a learner's model:
-   its multiply-adds on a line through the two convnet probes), refined by this machine's finished runs of the
-   same family only (a learner's models refine the multiply-add line, never a book strategy's figure);
+2. else **this machine's calibration**: the probe that shares the kind's work (``Strategy.probe``) measured that
+   probe's strategy at its lecture size here; the registry's relative costs carry it to the kind (another strategy
+   on the same work, another size, another precision). A learner's model: its multiply-adds on a line through the
+   two convnet probes, refined by this machine's finished own-model runs only (never a book strategy's figure);
 3. else the cost model as it is ("not yet measured on this machine").
 
-A run that shared the CPU (its trainer's CPU time over wall time and cores, per epoch, well below what an
-undisturbed run of its kind reaches here) does not count (:func:`undisturbed`). Other image sizes scale with each
+A run that shared the CPU (while it trained, other processes, or the hypervisor, took more than a quarter of the
+machine: each epoch records the trainer's own CPU time and the machine's) does not count (:func:`undisturbed`). Other image sizes scale with each
 strategy's measured exponent (the registry's ``size_exponent``). The runs table shows each run's estimate next to
 its measured time.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from cnn_core.keras_code.book_models import cats_vs_dogs_convnet
+from cnn_core.keras_code.code_writer import stack_to_code
 from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.training.custom_model import model_fingerprint, multiply_adds, read_model
-from cnn_core.training.machine import Calibration, speed_factor
+from cnn_core.training.machine import PROBES, Calibration, speed_factor
 from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import STRATEGIES
 from cnn_core.training.run_config import RunConfig
@@ -47,8 +50,10 @@ SMALL_CUSTOM, LARGE_CUSTOM = "mnist_cnn", "scratch"
 CUSTOM_ANCHOR_MACS = {SMALL_CUSTOM: 3_100_032, LARGE_CUSTOM: 415_288_960}
 """Their multiply-adds per image (the book's MNIST convnet; its cats-vs-dogs convnet at 180 px): a test counts them."""
 FALLBACK_IMAGES_PER_SECOND = 50.0
+DISTURBED_OTHERS = 0.25
+"""A run during which other processes took more than this share of the machine shared the CPU: not counted."""
 DISTURBED_SHARE = 0.7
-"""A run whose CPU share is below this fraction of an undisturbed run's of its kind shared the CPU: not counted."""
+"""Without that measure: a run whose own CPU share is below this fraction of its kind's best is not counted."""
 Basis = Literal["same_runs", "family_runs", "calibration", "model"]
 
 
@@ -63,23 +68,66 @@ def workload(config: RunConfig, counts: dict[str, dict[str, int]]) -> tuple[int,
     return used("train"), used("validation"), used("test", limited=False)
 
 
-def _anchor_ips(name: str, precision: str, calibration: Calibration | None) -> float:
-    entry = STRATEGIES[name]
-    factor = speed_factor(calibration, entry.probe) or 1.0
-    return entry.images_per_second[None] * entry.precision_speedup.get(precision, 1.0) * factor
+def _model_ips(config: RunConfig, precision: str) -> float:
+    """The registry's cost model: images per second of ``config`` in ``precision`` on the reference machine."""
+    entry = config.strategy_entry
+    base = (entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND) * entry.precision_speedup.get(
+        precision, 1.0
+    )
+    return base if config.is_mnist else base * (REFERENCE_SIZE / config.image_size) ** entry.size_exponent
+
+
+def _anchor_config(probe: str, base: str = "efficientnet_lite0") -> RunConfig:
+    kind = PROBES[probe]
+    return RunConfig(kind.anchor, "anchor", base=base, image_size=max(kind.size, 32))
+
+
+def _calibrated_ips(config: RunConfig, precision: str, calibration: Calibration | None) -> float | None:
+    """``measured anchor figure x model(config) / model(anchor at the probe's size)``: this machine's own speed for
+    the probe's strategy at its lecture size, carried to ``config`` by the registry's relative costs (another
+    strategy on the same work, another size by its exponent, another precision by its measured speed-up)."""
+    probe_name = config.strategy_entry.probe
+    if calibration is None or probe_name not in calibration.probes or probe_name == "base_forward":
+        return _base_ips(config, precision, calibration) if probe_name == "base_forward" else None
+    probe = calibration.probes[probe_name]
+    anchor = _model_ips(_anchor_config(probe_name), probe.precision)
+    return probe.value * PROBES[probe_name].runner_ratio * _model_ips(config, precision) / anchor
+
+
+def _base_ips(config: RunConfig, precision: str, calibration: Calibration | None) -> float | None:
+    """A strategy training through the frozen base: its registry figure relative to the base's forward pass (both
+    at the reference), times this machine's forward pass (``base_forward``), by pixels from the probe's size."""
+    if calibration is None or "base_forward" not in calibration.probes:
+        return None
+    probe, kind = calibration.probes["base_forward"], PROBES["base_forward"]
+    anchor = STRATEGIES[kind.anchor].feature_pass.get("efficientnet_lite0", 30.0) * (REFERENCE_SIZE / kind.size) ** 2
+    return probe.value * kind.runner_ratio * _model_ips(config, precision) / anchor
 
 
 def custom_throughput(multiply_adds: int, calibration: Calibration | None = None, precision: str = "fp32") -> float:
     """Training images per second of a learner's model: ``1 / (a + b * multiply_adds)``, a line through two points,
-    the book's MNIST convnet (3.1 M multiply-adds) and its cats-vs-dogs convnet at 180 px (415 M), each at its
-    registry speed times this machine's calibration of its probe: ``b`` the seconds a multiply-add costs forward
-    and backward, ``a`` what every image costs besides."""
-    small_macs, large_macs = CUSTOM_ANCHOR_MACS[SMALL_CUSTOM], CUSTOM_ANCHOR_MACS[LARGE_CUSTOM]
-    small_ips = _anchor_ips(SMALL_CUSTOM, precision, calibration)
-    large_ips = _anchor_ips(LARGE_CUSTOM, precision, calibration)
+    the book's MNIST convnet (3.1 M multiply-adds) and its cats-vs-dogs convnet (415 M at 180 px, 82 M at the 80-px
+    lecture size), each at this machine's calibrated speed (the registry's on the reference machine before
+    calibration): ``b`` the seconds a multiply-add costs forward and backward, ``a`` what every image costs besides."""
+    points = []
+    for name, size in (
+        (SMALL_CUSTOM, 28),
+        (LARGE_CUSTOM, PROBES["book_convnet"].size if calibration else REFERENCE_SIZE),
+    ):
+        config = RunConfig(name, "anchor", image_size=max(size, 32))
+        ips = _calibrated_ips(config, precision, calibration) or _model_ips(config, precision)
+        points.append((book_convnet_macs(size) if name == LARGE_CUSTOM else CUSTOM_ANCHOR_MACS[SMALL_CUSTOM], ips))
+    (small_macs, small_ips), (large_macs, large_ips) = points
     per_mac = (1 / large_ips - 1 / small_ips) / (large_macs - small_macs)
     per_image = max(1 / small_ips - per_mac * small_macs, 0.0)
     return 1 / (per_image + per_mac * max(multiply_adds, 0))
+
+
+@functools.cache
+def book_convnet_macs(image_size: int) -> int:
+    """Multiply-adds of the book's cats-vs-dogs convnet at ``image_size`` (415,288,960 at 180 px: a test counts it)."""
+    book = cats_vs_dogs_convnet(image_size)
+    return multiply_adds(read_model(stack_to_code(book.input_shape, book.layers))[1])
 
 
 def _model_key(config: RunConfig) -> str | None:
@@ -113,19 +161,36 @@ def cpu_share(record: RunRecord) -> float | None:
     return statistics.median(shares) if shares else None
 
 
-def undisturbed(records: Sequence[RunRecord], reference_share: float | None = None) -> list[RunRecord]:
-    """``records`` (of one kind) without those that shared the CPU: a CPU share below :data:`DISTURBED_SHARE` of the
-    best of ``reference_share`` (the calibration's probe) and the kind's own runs. Runs without a share count."""
-    shares = [s for s in (cpu_share(r) for r in records) if s is not None]
-    best = max([*shares, reference_share or 0.0], default=0.0)
-    if not best:
-        return list(records)
-    return [r for r in records if (cpu_share(r) or best) >= DISTURBED_SHARE * best]
+def others_share(record: RunRecord) -> float | None:
+    """The median over a run's epochs of ``CPU seconds every other process (and the hypervisor) took / (wall seconds
+    * the machine's CPUs)``: near 0 when the run had the machine to itself, 0.5 beside a process that kept one of two
+    cores busy (``None`` for a run recorded before trainers measured it, or off Linux)."""
+    cpus = record.status.get("machine_cpus") or record.status.get("cores") or 1
+    shares = [
+        e["others_cpu_seconds"] / (e["seconds"] * cpus)
+        for e in record.epochs[1:]
+        if e.get("others_cpu_seconds") is not None and e.get("seconds")
+    ]
+    return statistics.median(shares) if shares else None
 
 
-def _probe_share(config: RunConfig, calibration: Calibration | None) -> float | None:
-    probe = config.strategy_entry.probe or "book_convnet"
-    return calibration.probes[probe].cpu_share if calibration and probe in calibration.probes else None
+def undisturbed(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """``records`` (of one kind) without those that shared the CPU: other processes took more than
+    :data:`DISTURBED_OTHERS` of the machine while they trained; for runs that did not measure that, a CPU share of
+    their own below :data:`DISTURBED_SHARE` of the best of the kind's runs. (A run's own share alone says little: a
+    small model keeps fewer cores busy than a large one, undisturbed.)"""
+    kept = []
+    unmeasured = [r for r in records if others_share(r) is None]
+    shares = [s for s in (cpu_share(r) for r in unmeasured) if s is not None]
+    best = max(shares, default=0.0)
+    for r in records:
+        others = others_share(r)
+        if others is not None:
+            if others <= DISTURBED_OTHERS:
+                kept.append(r)
+        elif not best or (cpu_share(r) or best) >= DISTURBED_SHARE * best:
+            kept.append(r)
+    return kept
 
 
 def _finished(history: Iterable[RunRecord]) -> list[RunRecord]:
@@ -141,7 +206,7 @@ def _same_kind(
 ) -> list[RunRecord]:
     key = _key(config, expected_precision(config.precision, config.strategy_entry.automatic_speedups))
     same = [r for r in _finished(history) if _record_key(r) == key and r.config.image_size == config.image_size]
-    return undisturbed(same, _probe_share(config, calibration))
+    return undisturbed(same)
 
 
 def _custom_macs(config: RunConfig) -> int | None:
@@ -158,10 +223,7 @@ def custom_refinement(
     learners' own models: how far the multiply-add line is off here. Only a learner's model's estimate uses it."""
     own = [r for r in _finished(history) if r.config.is_custom and _steady_ips(r)]
     ratios = []
-    for r in undisturbed(
-        own,
-        calibration.probes["book_convnet"].cpu_share if calibration and "book_convnet" in calibration.probes else None,
-    ):
+    for r in undisturbed(own):
         macs = macs_of(r.config)
         if macs is not None:
             predicted = custom_throughput(macs, calibration, r.status.get("precision", "fp32"))
@@ -176,9 +238,9 @@ def throughput(
     calibration: Calibration | None = None,
 ) -> float:
     """Images per second for ``config`` in ``precision`` (default: what this machine will choose): the median of
-    undisturbed finished runs of its kind, else the registry's figure times the strategy's measured speed-up for that
-    precision times this machine's calibrated speed factor (a learner's model: :func:`custom_throughput`, refined
-    by this machine's own-model runs)."""
+    undisturbed finished runs of its kind, else this machine's calibrated figure carried to it (:func:`_calibrated_ips`),
+    else the registry's cost model (a learner's model: :func:`custom_throughput`, refined by this machine's own-model
+    runs)."""
     history = list(history)
     precision = precision or expected_precision(config.precision, config.strategy_entry.automatic_speedups)
     same = [
@@ -188,26 +250,18 @@ def throughput(
                 r
                 for r in history
                 if r.config and _record_key(r) == _key(config, precision) and r.config.image_size == config.image_size
-            ],
-            _probe_share(config, calibration),
+            ]
         )
         for ips in _steady_ips(r)
     ]
     if same:
         return float(statistics.median(same))
-    entry = config.strategy_entry
     if config.is_custom:  # its multiply-adds are counted at its own input size
         macs = _custom_macs(config)
         if macs is None:
             return FALLBACK_IMAGES_PER_SECOND
         return custom_throughput(macs, calibration, precision) * custom_refinement(history, calibration)[0]
-    factor = speed_factor(calibration, entry.probe) or 1.0
-    base = (entry.measured_images_per_second(config.base) or FALLBACK_IMAGES_PER_SECOND) * entry.precision_speedup.get(
-        precision, 1.0
-    )
-    if config.is_mnist:
-        return base * factor
-    return base * factor * (REFERENCE_SIZE / config.image_size) ** entry.size_exponent
+    return _calibrated_ips(config, precision, calibration) or _model_ips(config, precision)
 
 
 def startup_seconds(calibration: Calibration | None = None) -> float:
@@ -236,13 +290,17 @@ def estimate_seconds(
 
 
 def feature_pass_seconds(config: RunConfig, images: int, calibration: Calibration | None = None) -> float:
-    """``images / (base images per second * precision speed-up * factor * (180 / image size)^2)``: the frozen base's
-    one pass over the images, by the cost model and this machine's ``base_forward`` probe."""
+    """``images / (base images per second * precision speed-up * (180 / image size)^2)``: the frozen base's one pass
+    over the images, by the cost model, or from this machine's ``base_forward`` probe (by pixels from its size)."""
     pass_speedups = config.strategy_entry.feature_pass_speedup
     speedup = pass_speedups.get(expected_precision(config.precision, pass_speedups), 1.0)
-    factor = speed_factor(calibration, "base_forward") or 1.0
-    base_ips = config.strategy_entry.feature_pass.get(config.base, 30.0) * speedup * factor
-    return images / (base_ips * (REFERENCE_SIZE / config.image_size) ** 2)
+    base_ips = config.strategy_entry.feature_pass.get(config.base, 30.0) * speedup
+    reference = base_ips * (REFERENCE_SIZE / config.image_size) ** 2
+    if calibration is not None and "base_forward" in calibration.probes:
+        kind = PROBES["base_forward"]
+        lite0 = STRATEGIES[kind.anchor].feature_pass.get("efficientnet_lite0", 30.0) * (REFERENCE_SIZE / kind.size) ** 2
+        reference *= calibration.probes["base_forward"].value * kind.runner_ratio / lite0
+    return images / reference
 
 
 @dataclass(frozen=True)

@@ -90,13 +90,22 @@ def this_machine() -> MachineId:
 
 @dataclass(frozen=True)
 class ProbeKind:
-    """One kind of work the estimates need, measured by the calibration (``cnn_core.training.calibration``)."""
+    """One kind of work the estimates need, measured by the calibration (``cnn_core.training.calibration``): the
+    ``anchor`` strategy's model at ``size`` px (its lecture size), so that the estimate stands on this machine's own
+    figure for that strategy and scales only from it to the others (by the registry's relative costs)."""
 
     name: str
     unit: str
     """``"images/s"`` (throughput) or ``"s"`` (a duration: a lower figure is a faster machine)."""
     reference: Mapping[str, float]
-    """The figure on :data:`REFERENCE_MACHINE` by precision label, measured by ``bench/calibration.py``."""
+    """The figure on :data:`REFERENCE_MACHINE` by precision label (``bench/calibration.py``): for comparison only."""
+    anchor: str = ""
+    """The registry strategy whose model the probe trains (or whose frozen base it runs, for ``base_forward``)."""
+    size: int = 180
+    runner_ratio: float = 1.0
+    """A run's steady training speed over the probe's, on the same machine: what the runner adds to ``model.fit`` on
+    in-memory arrays (the image pipeline, the best-epoch checkpoint, the progress records), measured by
+    ``bench/lecture.py`` and ``bench/variants.py`` against a calibration made just before."""
 
 
 REFERENCE_MACHINE = "AMD EPYC, 2 cores, avx2 fma avx512f avx512_bf16 avx512_vnni"
@@ -104,16 +113,17 @@ REFERENCE_MACHINE = "AMD EPYC, 2 cores, avx2 fma avx512f avx512_bf16 avx512_vnni
 PROBES: dict[str, ProbeKind] = {
     p.name: p
     for p in (
-        ProbeKind("book_convnet", "images/s", {"fp32": 93.0, "bf16": 178.0}),
-        ProbeKind("mnist_convnet", "images/s", {"fp32": 6500.0, "bf16": 7500.0}),
-        ProbeKind("base_forward", "images/s", {"fp32": 470.0}),
+        ProbeKind("book_convnet", "images/s", {"fp32": 440.0, "bf16": 710.0}, "scratch", 80, 0.7),
+        ProbeKind("mnist_convnet", "images/s", {"fp32": 4700.0, "bf16": 5400.0}, "mnist_cnn", 28, 0.8),
+        ProbeKind("base_forward", "images/s", {"fp32": 400.0}, "feature_extraction", 128, 1.0),
         ProbeKind("startup", "s", {"fp32": 3.3}),
     )
 }
-"""The probes, with their reference figures (the book's convnet at 180 px, batch 16; the book's MNIST convnet,
-batch 64; EfficientNet-Lite0's forward pass at 128 px, batch 32; a trainer's TensorFlow import): medians of three
-calibrations in each precision on the reference machine (``bench/calibration.py``; that machine's own spread was
-±20% for the convnets, ±30% for the base)."""
+"""The probes: the book's convnet trained at the scratch lecture size (80 px, batch 32, with a validation pass of
+half as many images, as ``model.fit`` trains a run), the book's MNIST convnet likewise (batch 64), EfficientNet-Lite0's
+forward pass at the lecture size of the strategies on a base (128 px, batch 32), and a trainer's TensorFlow import.
+The references: medians of calibrations on the reference machine (``bench/calibration.py``; that machine's own
+spread was about +-20%)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,18 @@ def speed_factor(calibration: Calibration | None, probe: str, precision: str = "
     if kind.unit == "s":
         return reference / measured.value
     return measured.value / reference
+
+
+def machine_busy_seconds(stat: Path = Path("/proc/stat")) -> float | None:
+    """CPU seconds every process of this machine has used since boot, plus the time the hypervisor gave this
+    machine's CPUs to others (steal): with a process's own CPU time, what everything else took during an epoch
+    (``None`` where ``/proc/stat`` does not exist)."""
+    try:
+        fields = stat.read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in (fields + ["0"] * 8)[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 class MachineFolder:
