@@ -108,8 +108,9 @@ def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     default_dir = load_settings().runs_dir if args.book else home_dir() / "bench-lecture"
     runs_dir = Path(args.runs_dir) if args.runs_dir else default_dir
-    if args.fresh:
+    if args.fresh:  # a new user's machine: no runs, and no cached features, converted weights or compiled programs
         runs_dir = runs_dir / time.strftime("fresh-%Y%m%d-%H%M%S")
+        os.environ["CNN_CLASSROOM_HOME"] = str(runs_dir / "home")
     store = RunStore(runs_dir)
     kind = StoryKind.PREPARED if args.book else StoryKind.LIVE
     backend = configured_backend() if args.backend == "configured" else LocalBackend(1)

@@ -48,8 +48,8 @@ def _timed_steps(step: Callable[[], None], batch: int, budget_s: float, max_step
 
 
 def _fit_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int, batch: int, budget_s: float):
-    """``(training images per second, CPU share)`` of ``model.fit`` as a run trains: epochs of 8 batches with a
-    validation pass of half as many images, until ``budget_s`` (at least three after the compiling one); the figure
+    """``(training images per second, CPU share)`` of ``model.fit`` as a run trains: epochs of 6 batches with a
+    validation pass of half as many images, until ``budget_s`` (at least two after the compiling one); the figure
     is the estimate's own measure, ``(train + validation / 3) images / median epoch seconds``."""
     import keras  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
@@ -58,7 +58,7 @@ def _fit_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int
     loss = "binary_crossentropy" if classes == 1 else "sparse_categorical_crossentropy"
     model.compile(optimizer=keras.optimizers.RMSprop(), loss=loss, metrics=["accuracy"])
     rng = np.random.default_rng(0)
-    n_train, n_validation = 8 * batch, 4 * batch
+    n_train, n_validation = 6 * batch, 3 * batch
     x = rng.uniform(0, 255, (n_train + n_validation, *shape)).astype("float32")
     y = rng.integers(0, max(classes, 2), (n_train + n_validation,)).astype("float32" if classes == 1 else "int64")
     train = tf.data.Dataset.from_tensor_slices((x[:n_train], y[:n_train])).batch(batch).prefetch(2)
@@ -73,7 +73,7 @@ def _fit_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.started)
             cpu.append(time.process_time() - self.cpu_started)
-            if len(times) >= 4 and sum(times[1:]) >= budget_s:
+            if len(times) >= 3 and sum(times[1:]) >= budget_s:
                 self.model.stop_training = True
 
     model.fit(train, validation_data=validation, epochs=200, verbose=0, callbacks=[Timer()])
