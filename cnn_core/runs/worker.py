@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cnn_core.core.errors import CodedError
 from cnn_core.core.settings import home_dir
+from cnn_core.training.machine import available_cores
 from cnn_core.training.pretrained.errors import MissingWeightsError
 from cnn_core.training.run_store import ENDED_STATES, RunState, RunStore, host_name, now
 from cnn_core.training.strategies import final_state, train_run
@@ -56,7 +57,7 @@ def _limit_threads() -> int:
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
         return int(threads)
-    return os.cpu_count() or 1
+    return available_cores()  # its CPU affinity (taskset), else every core
 
 
 def _device() -> str:

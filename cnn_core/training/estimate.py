@@ -50,6 +50,9 @@ SMALL_CUSTOM, LARGE_CUSTOM = "mnist_cnn", "scratch"
 CUSTOM_ANCHOR_MACS = {SMALL_CUSTOM: 3_100_032, LARGE_CUSTOM: 415_288_960}
 """Their multiply-adds per image (the book's MNIST convnet; its cats-vs-dogs convnet at 180 px): a test counts them."""
 FALLBACK_IMAGES_PER_SECOND = 50.0
+FEATURE_PASS_RUNNER_RATIO = 0.6
+"""A run's feature pass over the probe's forward pass on the same machine: it also reads, decodes and resizes every
+image (``bench/lecture.py --fresh`` on one core: 10.7 s for 1,800 images against the probe's 304 images/s)."""
 DISTURBED_OTHERS = 0.25
 """A run during which other processes took more than this share of the machine shared the CPU: not counted."""
 DISTURBED_SHARE = 0.7
@@ -299,7 +302,7 @@ def feature_pass_seconds(config: RunConfig, images: int, calibration: Calibratio
     if calibration is not None and "base_forward" in calibration.probes:
         kind = PROBES["base_forward"]
         lite0 = STRATEGIES[kind.anchor].feature_pass.get("efficientnet_lite0", 30.0) * (REFERENCE_SIZE / kind.size) ** 2
-        reference *= calibration.probes["base_forward"].value * kind.runner_ratio / lite0
+        reference *= calibration.probes["base_forward"].value * FEATURE_PASS_RUNNER_RATIO / lite0
     return images / reference
 
 
