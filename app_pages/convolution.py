@@ -170,7 +170,8 @@ def shape_and_steps() -> None:
             key="conv_kernel_values",
             format_func=labeler("kernels."),
         )
-        bias = v3.number_input(t("conv.bias"), -100.0, 100.0, 0.0, step=1.0, help=t("help.conv_bias"), key="conv_bias")
+        st.session_state.setdefault("conv_bias", 0.0)  # a preset (the 155 example) or a link may set it first
+        bias = v3.number_input(t("conv.bias"), -100.0, 100.0, step=1.0, help=t("help.conv_bias"), key="conv_bias")
 
         if value_source == "book" and (height, width, channels) == (5, 5, 1):
             x = BOOK_PATCH_INPUT[:, :, None]

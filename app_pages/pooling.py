@@ -44,7 +44,8 @@ def pooling_body() -> None:
     mode = row.radio(
         t("pool.mode"), ["max", "average"], help=t("help.pool_mode"), key="pool_mode", format_func=labeler("pool.mode_")
     )
-    pool_size = row.number_input(t("pool.pool_size"), 1, 8, 2, help=t("help.pool_size"), key="pool_size")
+    st.session_state.setdefault("pool_size", 2)  # a link may set it first: no widget default then
+    pool_size = row.number_input(t("pool.pool_size"), 1, 8, help=t("help.pool_size"), key="pool_size")
     stride_box = row.container()
     stride_same = stride_box.checkbox(
         t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default"
@@ -60,8 +61,10 @@ def pooling_body() -> None:
         format_func=labeler("conv.pad_"),
     )
     g1 = g2 = g3 = st.container(horizontal=True)
-    grid_h = g1.number_input(t("pool.grid_height"), 1, 12, 6, help=t("help.pool_grid_h"), key="pool_grid_h")
-    grid_w = g2.number_input(t("pool.grid_width"), 1, 12, 6, help=t("help.pool_grid_w"), key="pool_grid_w")
+    st.session_state.setdefault("pool_grid_h", 6)  # a link may set it first: no widget default then
+    grid_h = g1.number_input(t("pool.grid_height"), 1, 12, help=t("help.pool_grid_h"), key="pool_grid_h")
+    st.session_state.setdefault("pool_grid_w", 6)  # a link may set it first: no widget default then
+    grid_w = g2.number_input(t("pool.grid_width"), 1, 12, help=t("help.pool_grid_w"), key="pool_grid_w")
     seed = (
         0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, help=t("help.pool_seed"), key="pool_seed")
     )
@@ -120,9 +123,12 @@ def pooling_body() -> None:
 
     st.header(t("pool.channels_title"))
     s1 = s2 = s3 = st.container(horizontal=True)
-    sh = s1.number_input(t("conv.input_height"), 1, 1024, 26, help=t("help.pool_shape_h"), key="pool_shape_h")
-    sw = s2.number_input(t("conv.input_width"), 1, 1024, 26, help=t("help.pool_shape_w"), key="pool_shape_w")
-    sc = s3.number_input(t("conv.channels"), 1, 2048, 32, help=t("help.pool_shape_c"), key="pool_shape_c")
+    st.session_state.setdefault("pool_shape_h", 26)  # a link may set it first: no widget default then
+    sh = s1.number_input(t("conv.input_height"), 1, 1024, help=t("help.pool_shape_h"), key="pool_shape_h")
+    st.session_state.setdefault("pool_shape_w", 26)  # a link may set it first: no widget default then
+    sw = s2.number_input(t("conv.input_width"), 1, 1024, help=t("help.pool_shape_w"), key="pool_shape_w")
+    st.session_state.setdefault("pool_shape_c", 32)  # a link may set it first: no widget default then
+    sc = s3.number_input(t("conv.channels"), 1, 2048, help=t("help.pool_shape_c"), key="pool_shape_c")
     try:
         out_shape = pool2d_output_shape((sh, sw, sc), pool_size, strides, padding)
         st.markdown(t("pool.channels_result", before=str((sh, sw, sc)), after=str(out_shape)))

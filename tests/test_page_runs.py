@@ -142,7 +142,7 @@ def test_a_variant_opens_the_runs_listing_in_the_editor(env):
     assert at.metric[0].label and any(m.value == "407,050" for m in at.metric)
 
 
-def test_the_table_separates_thousands_gives_one_decimal_and_names_an_unnamed_run(env):
+def test_the_table_separates_thousands_gives_one_decimal_and_names_an_unnamed_run(env, monkeypatch):
     """The walk-through's defects: parameters as 991041, accuracies with varying decimals, a run without a name
     listed by its id."""
     import json
@@ -150,6 +150,7 @@ def test_the_table_separates_thousands_gives_one_decimal_and_names_an_unnamed_ru
     from cnn_core.training.run_config import RunConfig
     from cnn_core.training.run_store import RunState, RunStore
 
+    monkeypatch.setenv("CNN_CLASSROOM_RUNS_DIR", str(env.runs))  # not the module's ``runs`` fixture's folder
     store = RunStore(env.runs)
     run_id = store.create(RunConfig("scratch", "synthetic"), "")
     store.set_status(run_id, state=RunState.COMPLETED, params=991_041)
