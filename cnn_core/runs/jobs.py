@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cnn_core.classroom.room import SOLO, ClassroomSettings, Identity, Role, check_quota, require_lecturer
+from cnn_core.core.processes import process_alive
 from cnn_core.core.settings import PROJECT_ROOT
 from cnn_core.runs.ray_backend import RayBackend
 from cnn_core.training.curves import eta_seconds
@@ -86,32 +87,6 @@ def max_running_jobs() -> int:
         return max(1, int(os.environ.get("CNN_CLASSROOM_MAX_JOBS", "1")))
     except ValueError:
         return 1
-
-
-def process_alive(pid: int | None, run_id: str | None = None) -> bool:
-    """Whether ``pid`` is a live (not zombie) process on this machine; on Linux also that it is this run's trainer."""
-    if not pid:
-        return False
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our finished child
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if proc.is_dir():
-        try:
-            if proc.joinpath("stat").read_text().split(") ", 1)[1].startswith("Z"):
-                return False
-            if run_id and run_id not in proc.joinpath("cmdline").read_bytes().decode(errors="replace"):
-                return False  # the pid was reused by another process
-        except (OSError, IndexError):
-            return False
-    return True
 
 
 @contextmanager

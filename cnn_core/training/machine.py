@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cnn_core.core.atomic import write_json_atomic
+from cnn_core.core.processes import process_alive
 from cnn_core.training.precision import cpu_flags
 
 logger = logging.getLogger(__name__)
@@ -222,16 +223,7 @@ class MachineFolder:
         pid = data.get("pid")
         if data.get("host") != socket.gethostname() or not isinstance(pid, int):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        stat = Path(f"/proc/{pid}/stat")
-        if stat.exists() and stat.read_text().split(") ", 1)[-1].startswith("Z"):
-            return None
-        return pid
+        return pid if process_alive(pid, "cnn_core.runs.calibrate") else None
 
     def mark_calibrating(self, pid: int) -> None:
         write_json_atomic(self.marker, {"pid": pid, "host": socket.gethostname()}, durable=False)
