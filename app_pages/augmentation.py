@@ -134,7 +134,8 @@ size = g1.selectbox(t("aug.image_size"), [180, 150, 128, 96], help=t("help.aug_s
 grid_side = g2.number_input(t("aug.grid_size"), 1, 5, 3, help=t("help.aug_grid"), key="aug_grid")
 if g4.button(t("aug.reroll"), key="aug_reroll", width="stretch"):
     st.session_state["aug_seed"] = int(st.session_state.get("aug_seed", 0)) + 1
-seed = g3.number_input(t("aug.seed"), 0, 1_000_000, 0, help=t("help.aug_seed"), key="aug_seed")
+st.session_state.setdefault("aug_seed", 0)  # re-roll and links set it first: no widget default then
+seed = g3.number_input(t("aug.seed"), 0, 1_000_000, help=t("help.aug_seed"), key="aug_seed")
 
 image = resize_square(photo, int(size))
 with st.spinner(t("aug.loading_keras")):

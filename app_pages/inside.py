@@ -110,8 +110,9 @@ with tab_maps:
     default = min(1, len(layers) - 1)
     if st.session_state.get("inside_layer", 0) >= len(layers):
         st.session_state["inside_layer"] = len(layers) - 1
+    st.session_state.setdefault("inside_layer", default)  # clamped above, or set by a link: no widget default then
     position = st.select_slider(
-        t("inside.layer"), range(len(layers)), value=default, key="inside_layer", format_func=names.__getitem__
+        t("inside.layer"), range(len(layers)), key="inside_layer", format_func=names.__getitem__
     )
     chosen = layers[position]
     maps = inspect_model.activations(net, chosen.name, image)
@@ -151,7 +152,8 @@ with tab_filters:
     channels = next(c.shape[-1] for c in conv_layers if c.name == layer_name)
     if st.session_state.get("inside_pattern_filter", 0) > channels - 1:
         st.session_state["inside_pattern_filter"] = channels - 1
-    index = c2.number_input(t("inside.pattern_filter"), 0, channels - 1, 0, key="inside_pattern_filter")
+    st.session_state.setdefault("inside_pattern_filter", 0)  # clamped above, or set by a link: no widget default then
+    index = c2.number_input(t("inside.pattern_filter"), 0, channels - 1, key="inside_pattern_filter")
     if st.button(t("inside.pattern_button"), key="inside_pattern_go"):
         with st.spinner(t("inside.pattern_running")):
             st.session_state["inside_pattern_shown"] = (source, layer_name, int(index))

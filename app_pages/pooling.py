@@ -50,8 +50,9 @@ def pooling_body() -> None:
     stride_same = stride_box.checkbox(
         t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default"
     )
+    st.session_state.setdefault("pool_stride", 2)
     stride = stride_box.number_input(
-        t("pool.stride"), 1, 8, 2, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same
+        t("pool.stride"), 1, 8, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same
     )
     padding = row.radio(
         t("pool.padding"),
