@@ -87,13 +87,19 @@ p2.button(
 )
 p3.button(t("aug.preset_none"), key="aug_preset_none", on_click=preset_setter(preset_values(NONE)), width="stretch")
 
+DEFAULTS = {
+    "aug_flip": FLIP_MODES[1], "aug_rotation": BOOK.rotation, "aug_zoom": BOOK.zoom, "aug_translate_h": 0.0,
+    "aug_translate_w": 0.0, "aug_shear": 0.0, "aug_brightness": 0.0, "aug_contrast": 0.0, "aug_grid": 3, "aug_epochs": 6,
+}  # fmt: skip
+for key, value in DEFAULTS.items():  # in the session, not the widget: a preset button or a link may set them first
+    st.session_state.setdefault(key, value)
 c1, c2, c3, c4 = st.columns(4)
 flip = c1.selectbox(
-    t("aug.flip"), FLIP_MODES, help=t("help.aug_flip"), key="aug_flip", index=1, format_func=labeler("aug.flip_")
+    t("aug.flip"), FLIP_MODES, help=t("help.aug_flip"), key="aug_flip", format_func=labeler("aug.flip_")
 )
-rotation = c2.slider(t("aug.rotation"), 0.0, 0.5, BOOK.rotation, 0.01, help=t("help.aug_rotation"), key="aug_rotation")
+rotation = c2.slider(t("aug.rotation"), 0.0, 0.5, step=0.01, help=t("help.aug_rotation"), key="aug_rotation")
 c2.caption(t("aug.rotation_degrees", degrees=f"{rotation * 360:.0f}"))
-zoom = c3.slider(t("aug.zoom"), 0.0, 0.5, BOOK.zoom, 0.01, help=t("help.aug_zoom"), key="aug_zoom")
+zoom = c3.slider(t("aug.zoom"), 0.0, 0.5, step=0.01, help=t("help.aug_zoom"), key="aug_zoom")
 fill = c4.selectbox(
     t("aug.fill"), FILL_MODES, help=t("help.aug_fill"), key="aug_fill", format_func=labeler("aug.fill_")
 )
@@ -102,18 +108,18 @@ shift_h = shift_w = shear = brightness = contrast = 0.0
 if not lecture_mode() or any(st.session_state.get(k) for k in ADVANCED):  # lecturer mode: the book's three only
     c1, c2, c3, c4, c5 = st.columns(5)
     shift_h = c1.slider(
-        t("aug.translate_h"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_translate_h"), key="aug_translate_h"
+        t("aug.translate_h"), 0.0, 0.5, step=0.01, help=t("help.aug_translate_h"), key="aug_translate_h"
     )
     shift_w = c2.slider(
-        t("aug.translate_w"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_translate_w"), key="aug_translate_w"
+        t("aug.translate_w"), 0.0, 0.5, step=0.01, help=t("help.aug_translate_w"), key="aug_translate_w"
     )
     shear = c3.slider(
-        t("aug.shear"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_shear"), key="aug_shear", disabled=not shear_available()
+        t("aug.shear"), 0.0, 0.5, step=0.01, help=t("help.aug_shear"), key="aug_shear", disabled=not shear_available()
     )
     brightness = c4.slider(
-        t("aug.brightness"), 0.0, 0.5, 0.0, 0.01, help=t("help.aug_brightness"), key="aug_brightness"
+        t("aug.brightness"), 0.0, 0.5, step=0.01, help=t("help.aug_brightness"), key="aug_brightness"
     )
-    contrast = c5.slider(t("aug.contrast"), 0.0, 0.9, 0.0, 0.01, help=t("help.aug_contrast"), key="aug_contrast")
+    contrast = c5.slider(t("aug.contrast"), 0.0, 0.9, step=0.01, help=t("help.aug_contrast"), key="aug_contrast")
 if not shear_available():
     st.caption(t("aug.no_shear"))
 
@@ -131,7 +137,7 @@ aug = AugmentationSettings(
 
 g1, g2, g3, g4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
 size = g1.selectbox(t("aug.image_size"), [180, 150, 128, 96], help=t("help.aug_size"), key="aug_size")
-grid_side = g2.number_input(t("aug.grid_size"), 1, 5, 3, help=t("help.aug_grid"), key="aug_grid")
+grid_side = g2.number_input(t("aug.grid_size"), 1, 5, help=t("help.aug_grid"), key="aug_grid")
 if g4.button(t("aug.reroll"), key="aug_reroll", width="stretch"):
     st.session_state["aug_seed"] = int(st.session_state.get("aug_seed", 0)) + 1
 st.session_state.setdefault("aug_seed", 0)  # re-roll and links set it first: no widget default then
@@ -153,7 +159,7 @@ st.caption(t("aug.grid_caption", count=int(grid_side) ** 2, seed=seed))
 
 st.header(t("aug.epochs_title"))
 st.caption(t("aug.epochs_intro"))
-epochs = st.slider(t("aug.epochs"), 2, 12, 6, help=t("help.aug_epochs"), key="aug_epochs")
+epochs = st.slider(t("aug.epochs"), 2, 12, help=t("help.aug_epochs"), key="aug_epochs")
 views = augmented_epochs(aug, image, int(epochs), int(seed))
 for start in range(0, len(views), 6):
     cols = st.columns(6)
