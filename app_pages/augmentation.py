@@ -18,7 +18,7 @@ from cnn_core.data.augmentation import (
 from cnn_core.data.datasets import PathOutsideRootsError, find_datasets, random_image
 from cnn_core.data.reports import root_labels
 from ui.augment import augmented_epochs, augmented_grid, shear_available
-from ui.common import labeler, max_upload_bytes, preset_setter, show_error, t
+from ui.common import labeler, max_upload_bytes, preset_setter, session_defaults, show_error, t
 from ui.lecture import lecture_mode
 from ui.photos import decode_upload, photo_picker, photo_url_state
 from ui.url_state import Choice, Num, Text, publish, restore
@@ -91,8 +91,7 @@ DEFAULTS = {
     "aug_flip": FLIP_MODES[1], "aug_rotation": BOOK.rotation, "aug_zoom": BOOK.zoom, "aug_translate_h": 0.0,
     "aug_translate_w": 0.0, "aug_shear": 0.0, "aug_brightness": 0.0, "aug_contrast": 0.0, "aug_grid": 3, "aug_epochs": 6,
 }  # fmt: skip
-for key, value in DEFAULTS.items():  # in the session, not the widget: a preset button or a link may set them first
-    st.session_state.setdefault(key, value)
+session_defaults(DEFAULTS)  # a preset button or a link may set them first
 c1, c2, c3, c4 = st.columns(4)
 flip = c1.selectbox(
     t("aug.flip"), FLIP_MODES, help=t("help.aug_flip"), key="aug_flip", format_func=labeler("aug.flip_")
@@ -140,7 +139,7 @@ size = g1.selectbox(t("aug.image_size"), [180, 150, 128, 96], help=t("help.aug_s
 grid_side = g2.number_input(t("aug.grid_size"), 1, 5, help=t("help.aug_grid"), key="aug_grid")
 if g4.button(t("aug.reroll"), key="aug_reroll", width="stretch"):
     st.session_state["aug_seed"] = int(st.session_state.get("aug_seed", 0)) + 1
-st.session_state.setdefault("aug_seed", 0)  # re-roll and links set it first: no widget default then
+session_defaults({"aug_seed": 0})  # re-roll and links set it first
 seed = g3.number_input(t("aug.seed"), 0, 1_000_000, help=t("help.aug_seed"), key="aug_seed")
 
 image = resize_square(photo, int(size))

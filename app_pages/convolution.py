@@ -19,7 +19,7 @@ from cnn_core.concepts.shapes import ShapeError, conv2d_arithmetic, conv_axis_fo
 from cnn_core.core.images import ImageDecodeError, to_display, to_grayscale
 from cnn_core.keras_code.code_writer import layer_call
 from cnn_core.keras_code.layer_stack import Conv2D
-from ui.common import axis_formulas, labeler, preset_setter, show_error, t
+from ui.common import axis_formulas, labeler, preset_setter, session_defaults, show_error, t
 from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html, padding_classes
 from ui.guess import reveal_gate
@@ -81,8 +81,7 @@ def shape_and_steps() -> None:
     """The controls, the output shape with its formula, and the step-through: a change here reruns only this part."""
     # Horizontal containers, not st.columns: a column is one more message on every rerun, and a class of followers
     # reruns this section together (py-spy: columns were a fifth of this section's server time).
-    for key, value in SHAPE_DEFAULTS.items():  # a default given here, not to the widget: a link or preset may set it
-        st.session_state.setdefault(key, value)
+    session_defaults(SHAPE_DEFAULTS)  # a link or a preset may set them first
     c1 = c2 = c3 = c4 = st.container(horizontal=True)
     height = c1.number_input(t("conv.input_height"), 1, 1024, help=t("help.conv_h"), key="conv_h")
     width = c2.number_input(t("conv.input_width"), 1, 1024, help=t("help.conv_w"), key="conv_w")
@@ -170,7 +169,7 @@ def shape_and_steps() -> None:
             key="conv_kernel_values",
             format_func=labeler("kernels."),
         )
-        st.session_state.setdefault("conv_bias", 0.0)  # a preset (the 155 example) or a link may set it first
+        session_defaults({"conv_bias": 0.0})  # a preset (the 155 example) or a link may set it first
         bias = v3.number_input(t("conv.bias"), -100.0, 100.0, step=1.0, help=t("help.conv_bias"), key="conv_bias")
 
         if value_source == "book" and (height, width, channels) == (5, 5, 1):

@@ -16,7 +16,7 @@ from cnn_core.training.inspect_model import filter_pattern
 from cnn_core.training.pretrained.efficientnet_lite import efficientnet_lite0
 from cnn_core.training.pretrained.errors import MissingWeightsError
 from cnn_core.training.run_store import RESULT_STATES
-from ui.common import max_upload_bytes, show_error, t
+from ui.common import max_upload_bytes, session_defaults, show_error, t
 from ui.photos import decode_upload, photo_picker, photo_url_state
 from ui.training import run_label, runs_now
 from ui.url_state import Choice, Num, Text, publish, restore
@@ -110,7 +110,7 @@ with tab_maps:
     default = min(1, len(layers) - 1)
     if st.session_state.get("inside_layer", 0) >= len(layers):
         st.session_state["inside_layer"] = len(layers) - 1
-    st.session_state.setdefault("inside_layer", default)  # clamped above, or set by a link: no widget default then
+    session_defaults({"inside_layer": default})  # clamped above, or set by a link
     position = st.select_slider(
         t("inside.layer"), range(len(layers)), key="inside_layer", format_func=names.__getitem__
     )
@@ -152,7 +152,7 @@ with tab_filters:
     channels = next(c.shape[-1] for c in conv_layers if c.name == layer_name)
     if st.session_state.get("inside_pattern_filter", 0) > channels - 1:
         st.session_state["inside_pattern_filter"] = channels - 1
-    st.session_state.setdefault("inside_pattern_filter", 0)  # clamped above, or set by a link: no widget default then
+    session_defaults({"inside_pattern_filter": 0})  # clamped above, or set by a link
     index = c2.number_input(t("inside.pattern_filter"), 0, channels - 1, key="inside_pattern_filter")
     if st.button(t("inside.pattern_button"), key="inside_pattern_go"):
         with st.spinner(t("inside.pattern_running")):

@@ -6,7 +6,7 @@ import streamlit as st
 from cnn_core.concepts.convolution import demo_values
 from cnn_core.concepts.pooling import pool2d, pool_axis_formula, window_cells
 from cnn_core.concepts.shapes import ShapeError, pool2d_output_shape
-from ui.common import axis_formulas, labeler, show_error, small_note, t
+from ui.common import axis_formulas, labeler, session_defaults, show_error, small_note, t
 from ui.follow import page_fragment
 from ui.grids import GRID_CSS, add_class, grid_html, grid_row_html
 from ui.lecture import lecture_mode, step_keys
@@ -44,13 +44,13 @@ def pooling_body() -> None:
     mode = row.radio(
         t("pool.mode"), ["max", "average"], help=t("help.pool_mode"), key="pool_mode", format_func=labeler("pool.mode_")
     )
-    st.session_state.setdefault("pool_size", 2)  # a link may set it first: no widget default then
+    session_defaults({"pool_size": 2})  # a link may set it first
     pool_size = row.number_input(t("pool.pool_size"), 1, 8, help=t("help.pool_size"), key="pool_size")
     stride_box = row.container()
     stride_same = stride_box.checkbox(
         t("pool.stride_default"), True, help=t("help.pool_stride_default"), key="pool_stride_default"
     )
-    st.session_state.setdefault("pool_stride", 2)
+    session_defaults({"pool_stride": 2})
     stride = stride_box.number_input(
         t("pool.stride"), 1, 8, help=t("help.pool_stride"), key="pool_stride", disabled=stride_same
     )
@@ -62,9 +62,9 @@ def pooling_body() -> None:
         format_func=labeler("conv.pad_"),
     )
     g1 = g2 = g3 = st.container(horizontal=True)
-    st.session_state.setdefault("pool_grid_h", 6)  # a link may set it first: no widget default then
+    session_defaults({"pool_grid_h": 6})  # a link may set it first
     grid_h = g1.number_input(t("pool.grid_height"), 1, 12, help=t("help.pool_grid_h"), key="pool_grid_h")
-    st.session_state.setdefault("pool_grid_w", 6)  # a link may set it first: no widget default then
+    session_defaults({"pool_grid_w": 6})  # a link may set it first
     grid_w = g2.number_input(t("pool.grid_width"), 1, 12, help=t("help.pool_grid_w"), key="pool_grid_w")
     seed = (
         0 if lecture_mode() else g3.number_input(t("pool.seed"), 0, 9999, 0, help=t("help.pool_seed"), key="pool_seed")
@@ -124,11 +124,11 @@ def pooling_body() -> None:
 
     st.header(t("pool.channels_title"))
     s1 = s2 = s3 = st.container(horizontal=True)
-    st.session_state.setdefault("pool_shape_h", 26)  # a link may set it first: no widget default then
+    session_defaults({"pool_shape_h": 26})  # a link may set it first
     sh = s1.number_input(t("conv.input_height"), 1, 1024, help=t("help.pool_shape_h"), key="pool_shape_h")
-    st.session_state.setdefault("pool_shape_w", 26)  # a link may set it first: no widget default then
+    session_defaults({"pool_shape_w": 26})  # a link may set it first
     sw = s2.number_input(t("conv.input_width"), 1, 1024, help=t("help.pool_shape_w"), key="pool_shape_w")
-    st.session_state.setdefault("pool_shape_c", 32)  # a link may set it first: no widget default then
+    session_defaults({"pool_shape_c": 32})  # a link may set it first
     sc = s3.number_input(t("conv.channels"), 1, 2048, help=t("help.pool_shape_c"), key="pool_shape_c")
     try:
         out_shape = pool2d_output_shape((sh, sw, sc), pool_size, strides, padding)

@@ -89,6 +89,13 @@ SLOW_FILES = {"test_url_round_trip.py", "test_jobs.py", "test_faults.py", "test_
 of the fast tier (``bash scripts/test-fast.sh``). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
 
 
+XDIST_GROUP_BY_TIER = {"e2e": "browser", "ray": "ray", "load": "load"}
+"""Under pytest-xdist (``--dist loadgroup``, as ``scripts/test.sh`` runs the suite), each of these tiers runs on one
+worker, in file order: the browser tests share one session server, browser and crawler coverage, and a timing test
+beside another worker's servers would measure them; one Ray cluster and one load bench at a time."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Each test's tier from its file: ``tests/e2e/`` is e2e, ``test_page_*`` apptest, the rest by the table."""
     for item in items:
@@ -102,10 +109,25 @@ def pytest_collection_modifyitems(config, items):
         else:
             tier = TIER_BY_FILE.get(path.name, "unit")
         item.add_marker(getattr(pytest.mark, tier))
+        if tier in XDIST_GROUP_BY_TIER:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUP_BY_TIER[tier]))
 
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SANDBOX, ignore_errors=True)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its crawler coverage goes to the controller's summary
+        from tests.e2e.conftest import CRAWL_COVERAGE
+
+        workeroutput["crawl_coverage"] = dict(CRAWL_COVERAGE)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (-p no:xdist), never called
+def pytest_testnodedown(node, error):
+    """(xdist controller) Gather the crawler coverage a worker measured."""
+    from tests.e2e.conftest import CRAWL_COVERAGE
+
+    CRAWL_COVERAGE.update(getattr(node, "workeroutput", {}).get("crawl_coverage", {}))
 
 
 @dataclass(frozen=True)

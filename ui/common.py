@@ -98,6 +98,19 @@ def preset_setter(values: dict[str, object]):
     return apply
 
 
+def session_defaults(defaults: dict[str, object]) -> None:
+    """Give each widget its value through the session, on every run, just before it is drawn: its current value, or
+    ``defaults[key]`` the first time. The widget itself then takes no ``value=``.
+
+    Not as the widget's ``value=``: a link, a preset button or the lecturer's view may set the key first, and Streamlit
+    warns when a widget has both. And written on every run, not only when missing (``setdefault``): a value written in
+    an earlier run is not sent with the widget again, and a browser that draws the widget afresh then shows the
+    widget's own default, its minimum (a follower's kernel size read 1 after following stopped, the server's 3).
+    """
+    for key, value in defaults.items():
+        st.session_state[key] = st.session_state.get(key, value)
+
+
 def labeler(prefix: str):
     """A ``format_func`` showing option ``v`` as ``t(prefix + v)``; the language is bound now, at render time."""
     lang = current_language()

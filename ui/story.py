@@ -35,7 +35,7 @@ from cnn_core.runs.story import (
 )
 from cnn_core.training.run_store import ACTIVE_STATES, RunRecord, RunStore
 from ui.classroom import me
-from ui.common import show_error, t
+from ui.common import session_defaults, show_error, t
 from ui.follow import page_fragment
 from ui.training import COLOURS, CurveStyle, curves_chart, format_seconds
 from ui.url_rules import Choice, Flag, Num, Rule
@@ -180,7 +180,7 @@ def story_section(
     state = st.session_state
     if state.get(EPOCH_KEY) is None or state[EPOCH_KEY] > longest:
         state[EPOCH_KEY] = longest  # the whole prepared story, until someone presses Replay
-    state.setdefault(SPEED_KEY, DEFAULT_REPLAY_SECONDS)
+    session_defaults({SPEED_KEY: DEFAULT_REPLAY_SECONDS})
 
     @page_fragment(key, spec)
     def section() -> None:
