@@ -90,27 +90,40 @@ of the fast tier (``bash scripts/test-fast.sh``). Single slow tests elsewhere ca
 
 
 XDIST_GROUP_BY_TIER = {"e2e": "browser", "ray": "ray", "load": "load"}
-"""Under pytest-xdist (``--dist loadgroup``, as ``scripts/test.sh`` runs the suite), each of these tiers runs on one
-worker, in file order: the browser tests share one session server, browser and crawler coverage, and a timing test
-beside another worker's servers would measure them; one Ray cluster and one load bench at a time."""
+"""Under pytest-xdist (``scripts/test.sh`` runs the suite so), each of these tiers runs on one worker, in file order:
+the browser tests share one session server, browser and crawler coverage, and a timing test beside another worker's
+servers would measure them; one Ray cluster and one load bench at a time. Every other test file is one unit of work
+(its module fixtures are made once)."""
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Each test's tier from its file: ``tests/e2e/`` is e2e, ``test_page_*`` apptest, the rest by the table."""
-    for item in items:
-        if Path(str(item.fspath)).name in SLOW_FILES:
-            item.add_marker(pytest.mark.slow)
-        path = Path(str(item.fspath))
-        if "e2e" in path.parts:
-            tier = "e2e"
-        elif path.name.startswith("test_page_"):
-            tier = "apptest"
-        else:
-            tier = TIER_BY_FILE.get(path.name, "unit")
-        item.add_marker(getattr(pytest.mark, tier))
-        if tier in XDIST_GROUP_BY_TIER:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUP_BY_TIER[tier]))
+def tier_of(path: Path) -> str:
+    """A test file's tier: ``tests/e2e/`` is e2e, ``test_page_*`` apptest, the rest by :data:`TIER_BY_FILE`."""
+    if "e2e" in path.parts:
+        return "e2e"
+    if path.name.startswith("test_page_"):
+        return "apptest"
+    return TIER_BY_FILE.get(path.name, "unit")
+
+
+def pytest_itemcollected(item):
+    path = Path(str(item.fspath))
+    if path.name in SLOW_FILES:
+        item.add_marker(pytest.mark.slow)
+    item.add_marker(getattr(pytest.mark, tier_of(path)))
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (-p no:xdist), never called
+def pytest_xdist_make_scheduler(config, log):
+    """Units of work for the workers: a tier of :data:`XDIST_GROUP_BY_TIER` whole, else one test file. (By path, in
+    the controller: xdist's own ``--dist loadgroup`` marks node ids in a way pytest 9.2 ignores.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TierScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = Path(nodeid.split("::", 1)[0])
+            return XDIST_GROUP_BY_TIER.get(tier_of(path)) or str(path)
+
+    return TierScheduling(config, log)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -4,6 +4,7 @@ from cnn_core.training.estimate import (
     FEATURE_PASS_IMAGES_PER_SECOND,
     MEASURED_IMAGES_PER_SECOND,
     STARTUP_SECONDS,
+    epoch_seconds_line,
     estimate,
     estimate_seconds,
     features_probably_cached,
@@ -86,3 +87,28 @@ def test_a_feature_pass_counts_only_while_the_features_are_not_cached():
     assert uncached.seconds == pytest.approx(cached.seconds + 20.0)
     other_data = RunConfig("feature_extraction", "other", image_size=128, epochs=10, limit_per_class=300)
     assert not features_probably_cached(other_data, history)
+
+
+def _sized_run(config, images, epoch_seconds, run_id):
+    epochs = [{"epoch": 1, "seconds": epoch_seconds + 3.0, "images_per_second": images / (epoch_seconds + 3.0)}] + [
+        {"epoch": i, "seconds": epoch_seconds, "images_per_second": images / epoch_seconds} for i in range(2, 6)
+    ]
+    status = {"state": "completed", "wall_seconds": 4.0 + sum(e["seconds"] for e in epochs)}
+    return RunRecord(run_id, None, config, status, {}, epochs=epochs, test={"accuracy": 0.9})
+
+
+def test_runs_on_two_numbers_of_images_tell_an_epochs_fixed_cost_from_its_cost_per_image():
+    """Epochs of 2 s + 10 ms per image: a run on 200 images and one on 600 give the line, and a run on 2,000 images
+    is estimated at 22 s an epoch (proportional to the small run alone: 2000 * 4 / 200 = 40 s, 1.8x long)."""
+    config = RunConfig("scratch", "d", image_size=80, epochs=5)
+    small = _sized_run(config, 200, 2.0 + 0.01 * 200, "20261125-000000-aaaaaa")
+    large = _sized_run(config, 600, 2.0 + 0.01 * 600, "20261125-000001-bbbbbb")
+    assert epoch_seconds_line([small, large]) == pytest.approx((2.0, 0.01))
+    both = estimate(config, 2000, 0, [small, large])
+    assert both.basis == "same_runs" and both.runs == 2
+    assert both.seconds == pytest.approx(4.0 + 3.0 + 5 * (2.0 + 0.01 * 2000))
+    alone = estimate(config, 2000, 0, [small])  # one size: what an epoch costs goes with its images
+    assert epoch_seconds_line([small]) == pytest.approx((0.0, 4.0 / 200))
+    assert alone.seconds == pytest.approx(4.0 + 3.0 + 5 * 2000 * 4.0 / 200)
+    close = _sized_run(config, 250, 2.0 + 0.01 * 250, "20261125-000002-cccccc")  # 1.25x apart: too close to tell
+    assert epoch_seconds_line([small, close])[0] == 0.0

@@ -199,15 +199,43 @@ def multiply_adds(report: GraphReport) -> int:
     """Multiply-adds of one image's forward pass: ``sum over layers of (weights - biases) * output positions``,
     where a position is one output vector (``h * w`` for a convolution, 1 for a Dense layer on a vector). Exact for
     Dense and Conv2D; the cost model of the estimate for the rest."""
-    total = 0
+    return sum(multiply_adds_of(node) for node in report.connected)
+
+
+def multiply_adds_of(node: NodeReport) -> int:
+    """One node's share of :func:`multiply_adds` (0 for a layer without weights or one sharing another's)."""
+    if node.params == 0 or node.shared or not node.output_shape:
+        return 0
+    channels = node.output_shape[-1]
+    biases = channels if node.kind in ("Dense", "Conv1D", "Conv2D", "SeparableConv2D", "DepthwiseConv2D") else 0
+    positions = math.prod(node.output_shape[:-1]) if len(node.output_shape) > 1 else 1
+    return max(node.params - biases, 0) * positions
+
+
+@dataclass(frozen=True)
+class CostTerms:
+    """What a learner's model costs to train, by the kind of work (:func:`cost_terms`)."""
+
+    conv_macs: int
+    """Multiply-adds of one image's forward pass in convolutions (``*Conv*`` layers)."""
+    other_macs: int
+    """The same in every other layer with weights (``Dense`` above all: one matrix product per image)."""
+    params: int
+    """Trainable and other weights: each is updated once a batch, whatever the batch size."""
+
+
+def cost_terms(report: GraphReport) -> CostTerms:
+    """:func:`multiply_adds` split into convolutions and the rest, and the model's weights (the estimate's cost
+    model: a convolution's multiply-add and a Dense layer's cost different times, and a batch pays for updating every
+    weight once)."""
+    conv = other = 0
     for node in report.connected:
-        if node.params == 0 or node.shared or not node.output_shape:
-            continue
-        channels = node.output_shape[-1]
-        biases = channels if node.kind in ("Dense", "Conv1D", "Conv2D", "SeparableConv2D", "DepthwiseConv2D") else 0
-        positions = math.prod(node.output_shape[:-1]) if len(node.output_shape) > 1 else 1
-        total += max(node.params - biases, 0) * positions
-    return total
+        macs = multiply_adds_of(node)
+        if "Conv" in node.kind:
+            conv += macs
+        else:
+            other += macs
+    return CostTerms(conv, other, sum(n.params for n in report.connected if not n.shared))
 
 
 # --- the check ------------------------------------------------------------------------------------------------

@@ -306,6 +306,36 @@ def feature_pass_seconds(config: RunConfig, images: int, calibration: Calibratio
     return images / reference
 
 
+SIZES_APART = 1.5
+"""Runs of one kind tell an epoch's fixed cost from its cost per image once the most images they trained on are at
+least this many times the fewest."""
+
+
+def epoch_seconds_line(runs: Sequence[RunRecord]) -> tuple[float, float]:
+    """``(a, b)`` of ``steady epoch seconds = a + b * training images`` for runs of one kind: the least-squares line
+    through each run's median steady epoch (its images ``images per second * seconds``) when the runs trained on
+    numbers of images :data:`SIZES_APART` apart; else, or when the line would give a negative ``a`` or ``b``,
+    ``a = 0`` and ``b`` the median seconds per image (an epoch's fixed cost then goes with its images, and a run
+    on more images is estimated long: the callbacks, the validation iterator and the epoch's first steps cost the same
+    on 100 images as on 2,000)."""
+    points = []
+    for r in runs:
+        steady = [e for e in r.epochs[1:] if e.get("images_per_second") and e.get("seconds")]
+        if steady:
+            images = statistics.median(e["images_per_second"] * e["seconds"] for e in steady)
+            points.append((images, statistics.median(e["seconds"] for e in steady)))
+    if not points:
+        return 0.0, statistics.median(1 / ips for r in runs for ips in _steady_ips(r))
+    proportional = 0.0, statistics.median(seconds / images for images, seconds in points)
+    sizes = [images for images, _ in points]
+    if max(sizes) < SIZES_APART * min(sizes):
+        return proportional
+    mean_images, mean_seconds = statistics.fmean(sizes), statistics.fmean(s for _, s in points)
+    slope = sum((n - mean_images) * (s - mean_seconds) for n, s in points) / sum((n - mean_images) ** 2 for n in sizes)
+    intercept = mean_seconds - slope * mean_images
+    return (intercept, slope) if slope > 0 and intercept >= 0 else proportional
+
+
 @dataclass(frozen=True)
 class Estimate:
     seconds: float
@@ -338,20 +368,18 @@ def estimate(
     test images on this machine (``calibration``). ``features_cached`` (feature extraction) is guessed from the
     history when not given.
 
-    With undisturbed finished runs of the same kind: ``fixed + feature pass + first-epoch extra + epochs * n_train *
-    seconds per image``, each the median of those runs (an epoch's seconds include its validation pass; with early
-    stopping, the epochs are as many as those runs trained; the feature pass as long as it took in the run that
-    computed it, none when the features are cached). Otherwise :func:`estimate_seconds` on the calibration.
+    With undisturbed finished runs of the same kind: ``fixed + feature pass + first-epoch extra + epochs * (a + b *
+    n_train)``, the epoch's line from :func:`epoch_seconds_line`, the others the median of those runs (an epoch's
+    seconds include its validation pass; with early stopping, the epochs are as many as those runs trained; the
+    feature pass as long as it took in the run that computed it, none when the features are cached). Otherwise :func:`estimate_seconds` on the calibration.
     """
     if features_cached is None:
         features_cached = features_probably_cached(config, history)
     same = _same_kind(config, history, calibration)
     if same:
-        per_image, first_extra, fixed, passes = [], [], [], []
+        first_extra, fixed, passes = [], [], []
         for r in same:
-            steady = [1 / ips for ips in _steady_ips(r)]
             steady_seconds = statistics.median(e["seconds"] for e in r.epochs[1:])
-            per_image.append(statistics.median(steady))
             first_extra.append(max(0.0, r.epochs[0]["seconds"] - steady_seconds))
             feature_pass = float(r.status.get("feature_pass_seconds") or 0.0)
             passes.append(feature_pass)
@@ -362,11 +390,12 @@ def estimate(
         feature_pass = 0.0
         if config.strategy_entry.feature_pass and not features_cached:  # the slowest pass: one that computed
             feature_pass = max(passes) or feature_pass_seconds(config, n_train + n_validation + n_test, calibration)
+        per_epoch, per_image = epoch_seconds_line(same)
         seconds = (
             statistics.median(fixed)
             + feature_pass
             + statistics.median(first_extra)
-            + epochs * n_train * statistics.median(per_image)
+            + epochs * (per_epoch + n_train * per_image)
         )
         return Estimate(seconds, "same_runs", len(same))
     seconds = estimate_seconds(
