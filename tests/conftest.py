@@ -119,9 +119,19 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class TierScheduling(LoadScopeScheduling):
+        ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             path = Path(nodeid.split("::", 1)[0])
             return XDIST_GROUP_BY_TIER.get(tier_of(path)) or str(path)
+
+        def _assign_work_unit(self, node) -> None:
+            if not self.ordered:  # the long single-worker tiers first, so that none is left for the end
+                for group in reversed(XDIST_GROUP_BY_TIER.values()):
+                    if group in self.workqueue:
+                        self.workqueue.move_to_end(group, last=False)
+                self.ordered = True
+            super()._assign_work_unit(node)
 
     return TierScheduling(config, log)
 

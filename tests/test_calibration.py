@@ -124,7 +124,8 @@ def test_the_calibration_scales_each_kind_by_its_own_probe():
         apply_preset(RunConfig("scratch", "d"), "lecture"), calibration=reference
     ) == pytest.approx(kind.reference["fp32"] * kind.runner_ratio)
     assert STRATEGIES["scratch"].lecture.image_size == kind.size
-    assert estimate_module.book_convnet_macs(180) == estimate_module.CUSTOM_ANCHOR_MACS["scratch"]
+    big, small = estimate_module._anchor_terms("scratch", 180), estimate_module._anchor_terms("mnist_cnn", 28)
+    assert big.conv_macs + big.other_macs == 415_288_960 and small.conv_macs + small.other_macs == 3_100_032
 
 
 def test_presets_shrink_to_the_budget_on_a_fake_slow_machine():

@@ -47,7 +47,7 @@ def _timed_steps(step: Callable[[], None], batch: int, budget_s: float, max_step
     return batch / statistics.median(times), round(min(share, 1.0), 3)
 
 
-def _fit_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int, batch: int, budget_s: float):
+def fit_throughput(build: Callable[[], object], shape: tuple[int, ...], classes: int, batch: int, budget_s: float):
     """``(training images per second, CPU share)`` of ``model.fit`` as a run trains: epochs of 6 batches with a
     validation pass of half as many images, until ``budget_s`` (at least two after the compiling one); the figure
     is the estimate's own measure, ``(train + validation / 3) images / median epoch seconds``."""
@@ -84,11 +84,11 @@ def _fit_probe(build: Callable[[], object], shape: tuple[int, ...], classes: int
 
 def probe_book_convnet(budget_s: float) -> tuple[float, float]:
     size = PROBES["book_convnet"].size
-    return _fit_probe(lambda: scratch_model(size, augmented=False), (size, size, 3), 1, 32, budget_s)
+    return fit_throughput(lambda: scratch_model(size, augmented=False), (size, size, 3), 1, 32, budget_s)
 
 
 def probe_mnist_convnet(budget_s: float) -> tuple[float, float]:
-    return _fit_probe(mnist_cnn, (28, 28, 1), 10, 64, budget_s)
+    return fit_throughput(mnist_cnn, (28, 28, 1), 10, 64, budget_s)
 
 
 def probe_base_forward(budget_s: float) -> tuple[float, float]:

@@ -221,21 +221,26 @@ class CostTerms:
     other_macs: int
     """The same in every other layer with weights (``Dense`` above all: one matrix product per image)."""
     params: int
-    """Trainable and other weights: each is updated once a batch, whatever the batch size."""
+    """Trainable weights: the optimizer updates each once a batch, whatever the batch size."""
+    activations: int
+    """Numbers one image's forward pass writes (every layer's output): what the element-wise work forward and back
+    (activations, pooling, their gradients) and the memory traffic grow with."""
 
 
 def cost_terms(report: GraphReport) -> CostTerms:
     """:func:`multiply_adds` split into convolutions and the rest, and the model's weights (the estimate's cost
     model: a convolution's multiply-add and a Dense layer's cost different times, and a batch pays for updating every
-    weight once)."""
-    conv = other = 0
+    trainable weight once)."""
+    conv = other = activations = 0
     for node in report.connected:
         macs = multiply_adds_of(node)
         if "Conv" in node.kind:
             conv += macs
         else:
             other += macs
-    return CostTerms(conv, other, sum(n.params for n in report.connected if not n.shared))
+        if node.kind != "InputLayer" and node.output_shape:
+            activations += math.prod(d or 1 for d in node.output_shape)
+    return CostTerms(conv, other, report.trainable_params, activations)
 
 
 # --- the check ------------------------------------------------------------------------------------------------

@@ -24,10 +24,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cnn_core.keras_code.book_models import cats_vs_dogs_convnet
+from cnn_core.keras_code.book_models import cats_vs_dogs_convnet, mnist_convnet
 from cnn_core.keras_code.code_writer import stack_to_code
 from cnn_core.keras_code.evaluator import LayerCodeError
-from cnn_core.training.custom_model import model_fingerprint, multiply_adds, read_model
+from cnn_core.training.custom_model import CostTerms, cost_terms, model_fingerprint, read_model
 from cnn_core.training.machine import PROBES, Calibration, speed_factor
 from cnn_core.training.precision import expected_precision
 from cnn_core.training.registry import STRATEGIES
@@ -46,9 +46,9 @@ STARTUP_SECONDS = 7.0
 TensorFlow, reading and resizing the images (7-9 s measured by ``bench/lecture.py --fresh`` on 2 cores); scaled
 by the calibration's ``startup`` probe elsewhere."""
 SMALL_CUSTOM, LARGE_CUSTOM = "mnist_cnn", "scratch"
-"""The registry entries whose models anchor the multiply-add line of a learner's model (:func:`custom_throughput`)."""
-CUSTOM_ANCHOR_MACS = {SMALL_CUSTOM: 3_100_032, LARGE_CUSTOM: 415_288_960}
-"""Their multiply-adds per image (the book's MNIST convnet; its cats-vs-dogs convnet at 180 px): a test counts them."""
+"""The registry entries whose models anchor a learner's model's cost on this machine (:func:`machine_scales`)."""
+ANCHOR_MODELS = {SMALL_CUSTOM: lambda size: mnist_convnet(), LARGE_CUSTOM: cats_vs_dogs_convnet}
+"""Their models, by image size (the MNIST convnet has one)."""
 FALLBACK_IMAGES_PER_SECOND = 50.0
 FEATURE_PASS_RUNNER_RATIO = 0.6
 """A run's feature pass over the probe's forward pass on the same machine: it also reads, decodes and resizes every
@@ -107,30 +107,76 @@ def _base_ips(config: RunConfig, precision: str, calibration: Calibration | None
     return probe.value * kind.runner_ratio * _model_ips(config, precision) / anchor
 
 
-def custom_throughput(multiply_adds: int, calibration: Calibration | None = None, precision: str = "fp32") -> float:
-    """Training images per second of a learner's model: ``1 / (a + b * multiply_adds)``, a line through two points,
-    the book's MNIST convnet (3.1 M multiply-adds) and its cats-vs-dogs convnet (415 M at 180 px, 82 M at the 80-px
-    lecture size), each at this machine's calibrated speed (the registry's on the reference machine before
-    calibration): ``b`` the seconds a multiply-add costs forward and backward, ``a`` what every image costs besides."""
-    points = []
+@dataclass(frozen=True)
+class LearnerModelCost:
+    """Seconds per training image of a learner's model on the reference machine in float32: ``per_image +
+    per_weight * trainable weights / batch + per_activation * activations + per_conv_mac * conv multiply-adds +
+    per_other_mac * other multiply-adds`` (:class:`~cnn_core.training.custom_model.CostTerms`; fitted by
+    ``bench/custom_cost.py --fit`` over 14 published listings and batch sizes, each left out in turn within 0.70-1.38x
+    of its measured time; :func:`custom_throughput` carries it to this machine)."""
+
+    per_image: float
+    per_weight: float
+    per_activation: float
+    per_conv_mac: float
+    per_other_mac: float
+
+    def fixed(self, terms: CostTerms, batch: int) -> float:
+        """What an image costs besides its multiply-adds: feeding it, its share of a batch's weight update, and the
+        element-wise work over every layer's output."""
+        return self.per_image + self.per_weight * terms.params / max(batch, 1) + self.per_activation * terms.activations
+
+    def multiply_adds(self, terms: CostTerms) -> float:
+        return self.per_conv_mac * terms.conv_macs + self.per_other_mac * terms.other_macs
+
+
+LEARNER_MODEL_COST = LearnerModelCost(
+    per_image=5.730e-06, per_weight=7.295e-09, per_activation=2.877e-09, per_conv_mac=8.495e-12, per_other_mac=0.0
+)
+"""``bench/custom_cost.py --fit --budget 6`` on the reference machine (2-core AMD EPYC, avx512f avx512_bf16, float32).
+A Dense layer's multiply-adds cost nothing beyond its weights' update there: its weights term carries it."""
+
+
+@functools.cache
+def _anchor_terms(name: str, image_size: int) -> CostTerms:
+    model = ANCHOR_MODELS[name](image_size)
+    return cost_terms(read_model(stack_to_code(model.input_shape, model.layers))[1])
+
+
+def machine_scales(calibration: Calibration | None = None, precision: str = "fp32") -> tuple[float, float]:
+    """``(fixed, multiply-add)`` scales of :data:`LEARNER_MODEL_COST` on this machine: the two that make it give the
+    two anchors' speeds here (the book's MNIST convnet, mostly fixed cost, and its cats-vs-dogs convnet, mostly
+    multiply-adds; this machine's calibrated figures, the registry's before calibration): ``s_f * fixed_i + s_m *
+    macs_i = seconds_i`` for both. Where that has no positive solution, one scale for both, from their sum."""
+    rows = []
     for name, size in (
         (SMALL_CUSTOM, 28),
         (LARGE_CUSTOM, PROBES["book_convnet"].size if calibration else REFERENCE_SIZE),
     ):
         config = RunConfig(name, "anchor", image_size=max(size, 32))
         ips = _calibrated_ips(config, precision, calibration) or _model_ips(config, precision)
-        points.append((book_convnet_macs(size) if name == LARGE_CUSTOM else CUSTOM_ANCHOR_MACS[SMALL_CUSTOM], ips))
-    (small_macs, small_ips), (large_macs, large_ips) = points
-    per_mac = (1 / large_ips - 1 / small_ips) / (large_macs - small_macs)
-    per_image = max(1 / small_ips - per_mac * small_macs, 0.0)
-    return 1 / (per_image + per_mac * max(multiply_adds, 0))
+        terms = _anchor_terms(name, size)
+        batch = STRATEGIES[name].batch_size
+        rows.append((LEARNER_MODEL_COST.fixed(terms, batch), LEARNER_MODEL_COST.multiply_adds(terms), 1 / ips))
+    (f1, m1, t1), (f2, m2, t2) = rows
+    determinant = f1 * m2 - f2 * m1
+    if determinant:
+        fixed, macs = (t1 * m2 - t2 * m1) / determinant, (f1 * t2 - f2 * t1) / determinant
+        if fixed > 0 and macs > 0:
+            return fixed, macs
+    both = (t1 + t2) / (f1 + m1 + f2 + m2)
+    return both, both
 
 
-@functools.cache
-def book_convnet_macs(image_size: int) -> int:
-    """Multiply-adds of the book's cats-vs-dogs convnet at ``image_size`` (415,288,960 at 180 px: a test counts it)."""
-    book = cats_vs_dogs_convnet(image_size)
-    return multiply_adds(read_model(stack_to_code(book.input_shape, book.layers))[1])
+def custom_throughput(
+    terms: CostTerms, batch: int = 32, calibration: Calibration | None = None, precision: str = "fp32"
+) -> float:
+    """Training images per second of a learner's model: ``1 / (s_f * fixed + s_m * multiply-adds)``, the parts of
+    :data:`LEARNER_MODEL_COST` (a convolution's multiply-add and a Dense layer's priced apart, each batch paying for
+    updating every weight) scaled to this machine by :func:`machine_scales`."""
+    fixed_scale, macs_scale = machine_scales(calibration, precision)
+    cost = LEARNER_MODEL_COST
+    return 1 / (fixed_scale * cost.fixed(terms, batch) + macs_scale * cost.multiply_adds(terms))
 
 
 def _model_key(config: RunConfig) -> str | None:
@@ -212,24 +258,25 @@ def _same_kind(
     return undisturbed(same)
 
 
-def _custom_macs(config: RunConfig) -> int | None:
+def _custom_terms(config: RunConfig) -> CostTerms | None:
     try:
-        return multiply_adds(read_model(config.model_code, config.model_names, config.model_blocks)[1])
+        return cost_terms(read_model(config.model_code, config.model_names, config.model_blocks)[1])
     except (LayerCodeError, ValueError):
         return None
 
 
 def custom_refinement(
-    history: Iterable[RunRecord], calibration: Calibration | None = None, macs_of=_custom_macs
+    history: Iterable[RunRecord], calibration: Calibration | None = None, terms_of=_custom_terms
 ) -> tuple[float, int]:
     """``(median of measured / predicted images per second, runs)`` over this machine's undisturbed finished runs of
-    learners' own models: how far the multiply-add line is off here. Only a learner's model's estimate uses it."""
+    learners' own models: how far :func:`custom_throughput` is off here. Only a learner's model's estimate uses it."""
     own = [r for r in _finished(history) if r.config.is_custom and _steady_ips(r)]
     ratios = []
     for r in undisturbed(own):
-        macs = macs_of(r.config)
-        if macs is not None:
-            predicted = custom_throughput(macs, calibration, r.status.get("precision", "fp32"))
+        terms = terms_of(r.config)
+        if terms is not None:
+            batch = r.config.effective_batch_size
+            predicted = custom_throughput(terms, batch, calibration, r.status.get("precision", "fp32"))
             ratios.append(statistics.median(_steady_ips(r)) / predicted)
     return (statistics.median(ratios), len(ratios)) if ratios else (1.0, 0)
 
@@ -260,10 +307,11 @@ def throughput(
     if same:
         return float(statistics.median(same))
     if config.is_custom:  # its multiply-adds are counted at its own input size
-        macs = _custom_macs(config)
-        if macs is None:
+        terms = _custom_terms(config)
+        if terms is None:
             return FALLBACK_IMAGES_PER_SECOND
-        return custom_throughput(macs, calibration, precision) * custom_refinement(history, calibration)[0]
+        refinement = custom_refinement(history, calibration)[0]
+        return custom_throughput(terms, config.effective_batch_size, calibration, precision) * refinement
     return _calibrated_ips(config, precision, calibration) or _model_ips(config, precision)
 
 
