@@ -19,6 +19,7 @@ from cnn_core.training.curves import eta_seconds
 from cnn_core.training.estimate import STARTUP_SECONDS, cpu_share, estimate, others_share, undisturbed, workload
 from cnn_core.training.machine import (
     PROBES,
+    Calibration,
     MachineFolder,
     Probe,
     speed_factor,
@@ -97,6 +98,26 @@ def test_a_run_beside_a_cpu_hog_does_not_move_its_kinds_estimate():
     # runs recorded before the trainers measured the others: their own share against the kind's best
     old = [dataclasses.replace(r, epochs=[{k: v for k, v in e.items() if k != "others_cpu_seconds"} for e in r.epochs]) for r in (*calm, hogged)]  # fmt: skip
     assert [r.run_id for r in undisturbed(old)] == [r.run_id for r in calm]
+
+
+def test_a_learners_model_in_float32_on_a_bf16_machine_takes_the_probes_own_float32_figure():
+    """On a machine that trains the book's convnet in bfloat16, the probe also measures it in float32: a learner's
+    model (float32) is carried from that figure, not from the registry's bf16 speed-up measured at another size."""
+    reference = machine_slower_by(1.0)
+    bf16 = PROBES["book_convnet"].reference["fp32"] * 2
+    only_bf16 = dataclasses.replace(reference, probes=reference.probes | {"book_convnet": Probe(bf16, "bf16", 0.9)})
+    both = dataclasses.replace(
+        reference, probes=reference.probes | {"book_convnet": Probe(bf16, "bf16", 0.9, float32=bf16 / 1.5)}
+    )
+    lecture = apply_preset(RunConfig("scratch", "data/cats", precision="float32"), "lecture")
+    speedup = STRATEGIES["scratch"].precision_speedup["bf16"]
+    fp32_from_speedup = estimate_module.throughput(lecture, precision="fp32", calibration=only_bf16)
+    fp32_measured = estimate_module.throughput(lecture, precision="fp32", calibration=both)
+    assert fp32_measured / fp32_from_speedup == pytest.approx(speedup / 1.5)
+    listing = COMPARISONS["dropout"].configs("data/cats")[0]
+    assert estimate_module.throughput(listing, calibration=both) > estimate_module.throughput(listing, calibration=only_bf16)  # fmt: skip
+    stored = json.loads(json.dumps(both.to_json()))
+    assert Calibration.from_json(stored).probes["book_convnet"].float32 == pytest.approx(bf16 / 1.5)
 
 
 def test_the_calibration_scales_each_kind_by_its_own_probe():

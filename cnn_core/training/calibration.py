@@ -125,9 +125,15 @@ def calibrate(budget_s: float = CALIBRATION_BUDGET_S, started: float | None = No
     for name, measure in TRAINING_PROBES.items():
         strategy = PROBE_STRATEGY.get(name)
         precision = choose_precision(speedups=STRATEGIES[strategy].automatic_speedups) if strategy else "fp32"
-        # the compiling step or epoch costs about as much again as the measured ones: each gets half its share
+        # the compiling step or epoch costs about as much again as the measured ones: each gets half its share, and
+        # half of that where the probe runs in float32 too
+        both = strategy is not None and precision != "fp32"
         with precision_policy(precision):
-            images_per_second, share = measure(left * SHARE[name] / 2)
-        probes[name] = Probe(round(images_per_second, 2), precision, share)
+            images_per_second, share = measure(left * SHARE[name] / (4 if both else 2))
+        float32 = None
+        if both:
+            with precision_policy("fp32"):
+                float32 = round(measure(left * SHARE[name] / 4)[0], 2)
+        probes[name] = Probe(round(images_per_second, 2), precision, share, float32)
         logger.info("probe %s: %.1f images/s (%s, CPU share %.2f)", name, images_per_second, precision, share)
     return Calibration(this_machine(), time.time(), round(time.perf_counter() - started, 1), probes)

@@ -88,13 +88,17 @@ def _anchor_config(probe: str, base: str = "efficientnet_lite0") -> RunConfig:
 def _calibrated_ips(config: RunConfig, precision: str, calibration: Calibration | None) -> float | None:
     """``measured anchor figure x model(config) / model(anchor at the probe's size)``: this machine's own speed for
     the probe's strategy at its lecture size, carried to ``config`` by the registry's relative costs (another
-    strategy on the same work, another size by its exponent, another precision by its measured speed-up)."""
+    strategy on the same work, another size by its exponent, another precision by its measured speed-up; float32
+    from the probe's own float32 figure where it has one)."""
     probe_name = config.strategy_entry.probe
     if calibration is None or probe_name not in calibration.probes or probe_name == "base_forward":
         return _base_ips(config, precision, calibration) if probe_name == "base_forward" else None
     probe = calibration.probes[probe_name]
-    anchor = _model_ips(_anchor_config(probe_name), probe.precision)
-    return probe.value * PROBES[probe_name].runner_ratio * _model_ips(config, precision) / anchor
+    value, measured_in = probe.value, probe.precision
+    if precision == "fp32" and probe.float32:
+        value, measured_in = probe.float32, "fp32"
+    anchor = _model_ips(_anchor_config(probe_name), measured_in)
+    return value * PROBES[probe_name].runner_ratio * _model_ips(config, precision) / anchor
 
 
 def _base_ips(config: RunConfig, precision: str, calibration: Calibration | None) -> float | None:

@@ -133,6 +133,9 @@ class Probe:
     precision: str = "fp32"
     cpu_share: float | None = None
     """The probe's CPU time over its wall time and cores: what an undisturbed run of this kind reaches here."""
+    float32: float | None = None
+    """The same probe in float32 where ``precision`` is another (a learner's model, or a run forced to float32, trains
+    in float32: the registry's speed-up measured on one model at one size does not carry it there)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ class Calibration:
         m = data["machine"]
         machine = MachineId(str(m["host"]), str(m["cpu"]), tuple(m["flags"]), int(m["cores"]))
         probes = {
-            name: Probe(float(p["value"]), str(p.get("precision", "fp32")), p.get("cpu_share"))
+            name: Probe(float(p["value"]), str(p.get("precision", "fp32")), p.get("cpu_share"), p.get("float32"))
             for name, p in data.get("probes", {}).items()
             if name in PROBES and float(p.get("value") or 0) > 0
         }
