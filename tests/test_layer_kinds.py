@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from cnn_core.keras_code.evaluator import LayerCodeError
 from cnn_core.keras_code.graph_report import analyze_code
 from cnn_core.keras_code.layer_table import LAYERS
 
@@ -25,7 +26,7 @@ TWO_INPUTS = (
 CASES: dict[str, tuple[tuple[tuple[int | None, ...], str], ...]] = {
     "Activation": (((8, 8, 3), "Activation('relu')"),),
     "ActivityRegularization": (((10,), "ActivityRegularization(l1=0.01)"),),
-    "AveragePooling1D": (((20, 4), "AveragePooling1D(3, strides=2, padding='same')"), ((20, 4), "AveragePooling1D()")),
+    "AveragePooling1D": (((20, 4), "AveragePooling1D(3, strides=2, padding='same')"), ((20, 4), "AveragePooling1D(2)")),
     "AveragePooling2D": (((9, 7, 3), "AveragePooling2D((3, 2))"), ((9, 7, 3), "AveragePooling2D(2, padding='same')")),
     "BatchNormalization": (((6, 6, 5), "BatchNormalization()"), ((6, 6, 5), "BatchNormalization(center=False)")),
     "CenterCrop": (((12, 10, 3), "CenterCrop(8, 6)"),),
@@ -119,3 +120,19 @@ def test_every_kind_matches_keras(kind, shape, layer):
     exec(code, namespace)  # noqa: S102
     assert report.total_params == namespace["model"].count_params()
     assert report.trainable_params == sum(int(np.prod(w.shape)) for w in namespace["model"].trainable_weights)
+
+
+@pytest.mark.parametrize(
+    "layer,channels",
+    [("Conv2D(6, 3, groups=4)", 8), ("Conv2D(8, 3, groups=3)", 6), ("Conv1D(8, 3, groups=3)", 8)],
+)
+def test_groups_that_do_not_divide_are_refused_by_both(layer, channels):
+    """Keras refuses a grouped convolution whose input channels or filters do not divide by ``groups``; so does the
+    editor, with the numbers."""
+    shape = (10, 10, channels) if layer.startswith("Conv2D") else (10, channels)
+    code = _listing(layer.split("(")[0], shape, layer)
+    with pytest.raises(ValueError):
+        _keras_layers(code)
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(code)
+    assert err.value.code == "bad_groups" and f"groups={layer.split('groups=')[1][0]}" in str(err.value)

@@ -130,6 +130,19 @@ class Rescaling(_Spec):
         return KEEP  # works on each position (or value) by itself
 
 
+def grouped_channels(kind: str, channels: int, filters: int, groups: int) -> int:
+    """``channels / groups``: the input channels each filter sees when a convolution's channels are split into
+    ``groups`` (Keras: both the input channels and the filters must divide by ``groups``)."""
+    if groups < 1 or channels % groups or filters % groups:
+        raise ShapeError(
+            "bad_groups",
+            f"{kind}: the input channels and filters must both be divisible by groups. "
+            f"Received: groups={groups}, input channels={channels}, filters={filters}",
+            kind=kind, groups=groups, channels=channels, filters=filters,
+        )  # fmt: skip
+    return channels // groups
+
+
 @dataclass(frozen=True)
 class Conv2D(_ConvWindow):
     kind: ClassVar[str] = "Conv2D"
@@ -140,9 +153,11 @@ class Conv2D(_ConvWindow):
     dilation_rate: int | tuple[int, int] = 1
     activation: str | None = None
     use_bias: bool = True
+    groups: int = 1
 
     def output_shape(self, input_shape: Shape) -> Shape:
         _require_rank(self.kind, input_shape, 3)
+        grouped_channels(self.kind, input_shape[-1], self.filters, self.groups)
         if self.padding not in ("valid", "same"):
             raise ShapeError(
                 "bad_padding",
@@ -154,9 +169,9 @@ class Conv2D(_ConvWindow):
         ).output_shape
 
     def params(self, input_shape: Shape) -> tuple[int, int, str]:
-        """``(kh*kw*c_in + 1) * filters``; without bias ``kh*kw*c_in*filters``."""
+        """``(kh*kw*c_in/groups + 1) * filters``; without bias ``kh*kw*c_in/groups*filters``."""
         kh, kw = normalize_tuple(self.kernel_size, 2, "kernel_size")
-        c = input_shape[-1]
+        c = grouped_channels(self.kind, input_shape[-1], self.filters, self.groups)
         if self.use_bias:
             n = (kh * kw * c + 1) * self.filters
             return n, n, f"({kh}*{kw}*{c}+1)*{self.filters} = {n:,}"
@@ -551,10 +566,12 @@ class Conv1D(_Spec):
     dilation_rate: int | tuple[int] = 1
     activation: str | None = None
     use_bias: bool = True
+    groups: int = 1
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """Valid: ``floor((L - d*(k-1) - 1)/s) + 1``; same and causal: ``ceil(L/s)``."""
         _require_rank(self.kind, input_shape, 2)
+        grouped_channels(self.kind, input_shape[-1], self.filters, self.groups)
         (k,) = normalize_tuple(self.kernel_size, 1, "kernel_size")
         (s,) = normalize_tuple(self.strides, 1, "strides")
         (d,) = normalize_tuple(self.dilation_rate, 1, "dilation_rate")
@@ -564,9 +581,9 @@ class Conv1D(_Spec):
         return (steps.output_shape[0], f)
 
     def params(self, input_shape: Shape) -> tuple[int, int, str]:
-        """``(k*c_in + 1) * filters``; without bias ``k*c_in*filters``."""
+        """``(k*c_in/groups + 1) * filters``; without bias ``k*c_in/groups*filters``."""
         (k,) = normalize_tuple(self.kernel_size, 1, "kernel_size")
-        c = input_shape[-1]
+        c = grouped_channels(self.kind, input_shape[-1], self.filters, self.groups)
         n = (k * c + int(self.use_bias)) * self.filters
         return n, n, f"({k}*{c}{'+1' if self.use_bias else ''})*{self.filters} = {n:,}"
 
