@@ -49,7 +49,7 @@ def test_rescaling_renders_as_book_writes_it():
     [
         ("Input((28, 28, 1))\nConv2D(32, 3,", 2, "syntax"),
         ("Input((28, 28, 1))\nConv2d(3, 3)", 2, "unknown_layer"),
-        ("Input((28, 28, 1))\nLSTM(3)", 2, "unsupported_layer"),
+        ("Input((28, 28, 1))\nConvLSTM2D(3, 3)", 2, "unsupported_layer"),
         ("Input((28, 28, 1))\nConv2D(32, 3, color='red')", 2, "unknown_argument"),
         ("Input((28, 28, 1))\nConv2D(__import__('os').getpid(), 3)", 2, "not_literal"),
         ("Input((28, 28, 1))\nDense(10, activation='magic')", 2, "bad_activation"),

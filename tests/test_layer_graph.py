@@ -135,7 +135,7 @@ def test_shared_layers_merges_and_rare_layers_match_keras():
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(32, 3, colour='red')(x)", "unknown_argument"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2D(kernel_size=3)(x)", "missing_argument"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Conv2d(32, 3)(x)", "unknown_layer"),
-        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.LSTM(3)(x)", "unsupported_layer"),
+        ("x = keras.Input(shape=(8, 8, 1))\ny = layers.ConvLSTM2D(3, 3)(x)", "unsupported_layer"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout('0.5')(x)", "bad_value"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dropout(None)(x)", "bad_value"),
         ("x = keras.Input(shape=(8, 8, 1))\ny = layers.Dense(10, activation='magic')(x)", "bad_activation"),

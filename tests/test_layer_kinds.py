@@ -73,6 +73,43 @@ CASES: dict[str, tuple[tuple[tuple[int | None, ...], str], ...]] = {
     "SpatialDropout2D": (((6, 6, 5), "SpatialDropout2D(0.2)"),),
     "UpSampling2D": (((5, 4, 3), "UpSampling2D(2)"), ((5, 4, 3), "UpSampling2D((3, 2), interpolation='bilinear')")),
     "ZeroPadding2D": (((5, 4, 3), "ZeroPadding2D(1)"), ((5, 4, 3), "ZeroPadding2D(((1, 2), (0, 3)))")),
+    "Conv2DTranspose": (
+        ((7, 5, 3), "Conv2DTranspose(8, 3, strides=2)"),
+        ((7, 5, 3), "Conv2DTranspose(8, (4, 3), strides=2, padding='same')"),
+        ((7, 5, 3), "Conv2DTranspose(4, 3, strides=(2, 3), padding='same', output_padding=(1, 2))"),
+        ((7, 5, 3), "Conv2DTranspose(4, 3, dilation_rate=2, use_bias=False)"),
+        ((7, 5, 3), "Conv2DTranspose(4, 5, strides=3, output_padding=0)"),
+    ),
+    "Conv1DTranspose": (
+        ((9, 4), "Conv1DTranspose(6, 3, strides=2)"),
+        ((9, 4), "Conv1DTranspose(6, 4, strides=2, padding='same', output_padding=1)"),
+    ),  # fmt: skip
+    "Conv3D": (((6, 8, 7, 2), "Conv3D(4, 3)"), ((6, 8, 7, 2), "Conv3D(4, (1, 3, 2), strides=2, padding='same')")),
+    "MaxPooling3D": (((6, 8, 7, 2), "MaxPooling3D()"), ((6, 8, 7, 2), "MaxPooling3D(3, strides=2, padding='same')")),
+    "AveragePooling3D": (((6, 8, 7, 2), "AveragePooling3D((2, 2, 1))"),),
+    "GlobalAveragePooling3D": (((6, 8, 7, 2), "GlobalAveragePooling3D()"),),
+    "GlobalMaxPooling3D": (((6, 8, 7, 2), "GlobalMaxPooling3D(keepdims=True)"),),
+    "Cropping1D": (((10, 3), "Cropping1D()"), ((10, 3), "Cropping1D((2, 5))")),
+    "Cropping2D": (
+        ((9, 8, 3), "Cropping2D(2)"),
+        ((9, 8, 3), "Cropping2D(((1, 2), (3, 0)))"),
+        ((9, 8, 3), "Cropping2D((1, 2))"),
+    ),  # fmt: skip
+    "UpSampling1D": (((5, 3), "UpSampling1D(3)"),),
+    "ZeroPadding1D": (((5, 3), "ZeroPadding1D()"), ((5, 3), "ZeroPadding1D((2, 0))")),
+    "PReLU": (((6, 5, 4), "PReLU()"), ((6, 5, 4), "PReLU(shared_axes=[1, 2])")),
+    "Embedding": (((12,), "Embedding(1000, 16)"), ((3, 4), "Embedding(input_dim=50, output_dim=8)")),
+    "SimpleRNN": (((10, 6), "SimpleRNN(8)"), ((10, 6), "SimpleRNN(4, return_sequences=True, use_bias=False)")),
+    "LSTM": (((10, 6), "LSTM(8)"), ((10, 6), "LSTM(32, return_sequences=True)")),
+    "GRU": (((10, 6), "GRU(8)"), ((10, 6), "GRU(5, reset_after=False, return_sequences=True)")),
+    "Permute": (((4, 5, 6), "Permute((2, 1, 3))"), ((4, 5), "Permute((2, 1))")),
+    "RepeatVector": (((7,), "RepeatVector(3)"),),
+    "Normalization": (
+        ((5, 3), "Normalization()"),
+        ((5, 3), "Normalization(axis=None)"),
+        ((5, 3), "Normalization(axis=(1, 2))"),
+        ((5, 3), "Normalization(mean=[1.0, 2.0, 3.0], variance=[1.0, 1.0, 1.0])"),
+    ),
     "Add": (((6, 6, 4), "Add()"),),
     "Average": (((6, 6, 4), "Average()"),),
     "Concatenate": (((6, 6, 4), "Concatenate()"), ((6, 6, 4), "Concatenate(axis=1)")),
@@ -136,3 +173,20 @@ def test_groups_that_do_not_divide_are_refused_by_both(layer, channels):
     with pytest.raises(LayerCodeError) as err:
         analyze_code(code)
     assert err.value.code == "bad_groups" and f"groups={layer.split('groups=')[1][0]}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "kind,shape,layer,code",
+    [
+        ("Conv2DTranspose", (7, 5, 3), "Conv2DTranspose(4, 3, strides=2, output_padding=2)", "bad_output_padding"),
+        ("Cropping2D", (4, 8, 3), "Cropping2D(((2, 2), (0, 0)))", "crop_too_large"),
+        ("Permute", (4, 5), "Permute((1, 3))", "bad_permute"),
+    ],
+)
+def test_what_keras_refuses_the_editor_refuses_with_a_coded_message(kind, shape, layer, code):
+    listing = _listing(kind, shape, layer)
+    with pytest.raises((ValueError, TypeError)):
+        _keras_layers(listing)
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(listing)
+    assert err.value.code == code

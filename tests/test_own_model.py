@@ -327,3 +327,32 @@ def test_imagenet_weights_a_listing_asks_for_are_copied_in_layer_by_layer():
         for ours, theirs in zip(model.get_layer(name).get_weights(), source.get_layer(name).get_weights(), strict=True):
             np.testing.assert_array_equal(ours, theirs)
     assert not model.get_layer("block1_conv1").trainable  # conv_base.trainable = False, as the listing says
+
+
+@pytest.mark.parametrize(
+    "code,needs",
+    [
+        (
+            'inputs = keras.Input(shape=(200,))\nx = layers.Embedding(20000, 128)(inputs)\nx = layers.Conv1D(128, 7, activation="relu")(x)\n'
+            'x = layers.GlobalMaxPooling1D()(x)\noutputs = layers.Dense(1, activation="sigmoid")(x)\nmodel = keras.Model(inputs, outputs)\n',
+            "token_ids",
+        ),
+        (
+            "model = keras.Sequential([keras.Input((100, 8)), layers.LSTM(16), layers.Dense(2, activation='softmax')])",
+            "sequences",
+        ),
+        (
+            "model = keras.Sequential([keras.Input((8, 32, 32, 3)), layers.Conv3D(8, 3), layers.GlobalAveragePooling3D(), layers.Dense(2, activation='softmax')])",
+            "volumes",
+        ),
+    ],
+)
+def test_a_model_for_other_data_is_refused_before_launch_saying_what_it_needs(code, needs):
+    """The editor now reads text and sequence models; the lab trains images only: such a model is refused with one
+    problem that says what data it needs (no image-shaped fix, no Rescaling note), in both languages."""
+    for data in (MNIST, DataShape("images", 2, 180)):
+        check = check_model(code, data, 32)
+        assert [p.code for p in check.problems] == ["not_image_model"] and not check.notes
+        assert check.problems[0].details["needs"] == needs
+    for lang in ("ko", "en"):
+        assert catalogue(lang)[f"model_check.needs_{needs}"] and "model_check.not_image_model" in catalogue(lang)

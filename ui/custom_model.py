@@ -93,6 +93,8 @@ def problem_text(problem: Problem) -> str:
     if problem.error is not None:
         message = t(f"{problem.error.catalog}.{problem.error.code}", **problem.error.details)
         return t("model_check.unreadable", line=problem.error.line, message=message)
+    if problem.code == "not_image_model":  # what the model needs, in words
+        return t("model_check.not_image_model", needs_text=t(f"model_check.needs_{problem.details['needs']}"), **problem.details)  # fmt: skip
     return t(f"model_check.{problem.code}", **problem.details)
 
 

@@ -22,7 +22,14 @@ from cnn_core.concepts.receptive_field import (
     FieldStep,
     ReceptiveField,
 )
-from cnn_core.concepts.shapes import AxisArithmetic, ShapeError, conv2d_arithmetic, normalize_tuple, pool2d_arithmetic
+from cnn_core.concepts.shapes import (
+    AxisArithmetic,
+    ShapeError,
+    conv2d_arithmetic,
+    conv_axis,
+    normalize_tuple,
+    pool2d_arithmetic,
+)
 
 Shape = tuple[int, ...]
 
@@ -818,6 +825,398 @@ class Concatenate(MergeSpec):
                 shapes=", ".join(str(s) for s in shapes),
             )
         return shapes[0][:i] + (sum(s[i] for s in shapes),) + shapes[0][i + 1 :]
+
+
+def _ints(value: object, name: str, minimum: int, n: int | None = None) -> tuple[int, ...]:
+    """``value`` (an int, or a tuple of ints; of ``n`` of them where given) as a tuple of ints ``>= minimum``."""
+    values = (value,) * (n or 1) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not (
+        isinstance(values, tuple)
+        and (n is None or len(values) == n)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in values)
+    ):
+        count = f"{n} " if n else ""
+        raise ShapeError("not_integer", f"`{name}` must be an int or a tuple of {count}ints >= {minimum}. Received: {name}={value!r}", name=name, value=value)  # fmt: skip
+    return values
+
+
+def transposed_length(
+    size: int, kernel: int, stride: int, padding: str, output_padding: int | None, dilation: int
+) -> int:
+    """One axis of a transposed convolution (Keras's ``deconv_output_length``), with ``k' = d*(k-1)+1``: without
+    ``output_padding``, ``valid``: ``size*s + max(k' - s, 0)``, ``same``: ``size*s``; with it, ``(size-1)*s + k' -
+    2*pad + output_padding`` where ``pad = k' // 2`` for ``same`` and 0 for ``valid``."""
+    span = dilation * (kernel - 1) + 1
+    if output_padding is None:
+        return size * stride + max(span - stride, 0) if padding == "valid" else size * stride
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
+@dataclass(frozen=True)
+class Conv2DTranspose(_Spec):
+    """A transposed convolution: each input cell spreads a ``kernel``-sized patch over an output ``stride`` times as
+    large (the gradient of a convolution; segmentation decoders, autoencoders, GAN generators)."""
+
+    kind: ClassVar[str] = "Conv2DTranspose"
+    filters: int = 32
+    kernel_size: int | tuple[int, int] = 3
+    strides: int | tuple[int, int] = 1
+    padding: str = "valid"
+    output_padding: int | tuple[int, int] | None = None
+    dilation_rate: int | tuple[int, int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+    rank: ClassVar[int] = 2
+
+    def _axes(self) -> list[tuple[int, int, int | None, int]]:
+        n = self.rank
+        kernel = normalize_tuple(self.kernel_size, n, "kernel_size")
+        strides = normalize_tuple(self.strides, n, "strides")
+        dilation = normalize_tuple(self.dilation_rate, n, "dilation_rate")
+        outs = (None,) * n if self.output_padding is None else _ints(self.output_padding, "output_padding", 0, n)
+        for s, o in zip(strides, outs, strict=True):
+            if o is not None and o >= s:
+                raise ShapeError(
+                    "bad_output_padding",
+                    f"{self.kind}: each output_padding must be smaller than its stride. "
+                    f"Received: strides={self.strides}, output_padding={self.output_padding}",
+                    kind=self.kind, strides=str(self.strides), output_padding=str(self.output_padding),
+                )  # fmt: skip
+        return list(zip(kernel, strides, outs, dilation, strict=True))
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, self.rank + 1)
+        sizes = [
+            transposed_length(size, k, s, self.padding, o, d)
+            for size, (k, s, o, d) in zip(input_shape[:-1], self._axes(), strict=True)
+        ]
+        return (*sizes, self.filters)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``(k_1*...*k_n*c_in + 1) * filters`` (the kernel maps each input channel to every filter)."""
+        kernel = [k for k, *_ in self._axes()]
+        c = input_shape[-1]
+        n = (math.prod(kernel) * c + int(self.use_bias)) * self.filters
+        return n, n, f"({'*'.join(map(str, kernel))}*{c}{'+1' if self.use_bias else ''})*{self.filters} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+    def shape_note(self, input_shape: Shape, output_shape: Shape) -> str:
+        k, s, o, d = self._axes()[0]
+        span = f"{d}*({k}-1)+1" if d > 1 else f"{k}"
+        if o is None:
+            return f"{input_shape[0]}*{s}" + (f" + max({span}-{s}, 0)" if self.padding == "valid" else "") + f" = {output_shape[0]}"  # fmt: skip
+        return f"({input_shape[0]}-1)*{s} + {span} - 2*pad + {o} = {output_shape[0]}"
+
+
+@dataclass(frozen=True)
+class Conv1DTranspose(Conv2DTranspose):
+    kind: ClassVar[str] = "Conv1DTranspose"
+    kernel_size: int | tuple[int] = 3
+    strides: int | tuple[int] = 1
+    output_padding: int | tuple[int] | None = None
+    dilation_rate: int | tuple[int] = 1
+    rank: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class Conv3D(_Spec):
+    """A convolution over volumes or clips: ``(depth, height, width, channels)`` in, each axis as Conv2D's."""
+
+    kind: ClassVar[str] = "Conv3D"
+    filters: int = 32
+    kernel_size: int | tuple[int, int, int] = 3
+    strides: int | tuple[int, int, int] = 1
+    padding: str = "valid"
+    dilation_rate: int | tuple[int, int, int] = 1
+    activation: str | None = None
+    use_bias: bool = True
+    groups: int = 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 4)
+        grouped_channels(self.kind, input_shape[-1], self.filters, self.groups)
+        kernel = normalize_tuple(self.kernel_size, 3, "kernel_size")
+        strides = normalize_tuple(self.strides, 3, "strides")
+        dilation = normalize_tuple(self.dilation_rate, 3, "dilation_rate")
+        sizes = [
+            conv_axis(size, k, s, self.padding, d).output_size
+            for size, k, s, d in zip(input_shape[:3], kernel, strides, dilation, strict=True)
+        ]
+        return (*sizes, self.filters)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``(kd*kh*kw*c_in/groups + 1) * filters``."""
+        kd, kh, kw = normalize_tuple(self.kernel_size, 3, "kernel_size")
+        c = grouped_channels(self.kind, input_shape[-1], self.filters, self.groups)
+        n = (kd * kh * kw * c + int(self.use_bias)) * self.filters
+        return n, n, f"({kd}*{kh}*{kw}*{c}{'+1' if self.use_bias else ''})*{self.filters} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 2 if self.use_bias else 1
+        return n, n
+
+
+@dataclass(frozen=True)
+class MaxPooling3D(_Spec):
+    kind: ClassVar[str] = "MaxPooling3D"
+    pool_size: int | tuple[int, int, int] = 2
+    strides: int | tuple[int, int, int] | None = None
+    padding: str = "valid"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """Each of depth, height and width as MaxPooling2D's: ``floor((n - p) / s) + 1``, ``same``: ``ceil(n / s)``."""
+        _require_rank(self.kind, input_shape, 4)
+        pools = normalize_tuple(self.pool_size, 3, "pool_size")
+        strides = pools if self.strides is None else normalize_tuple(self.strides, 3, "strides")
+        sizes = [
+            conv_axis(size, p, s, self.padding, 1).output_size
+            for size, p, s in zip(input_shape[:3], pools, strides, strict=True)
+        ]
+        return (*sizes, input_shape[3])
+
+
+@dataclass(frozen=True)
+class AveragePooling3D(MaxPooling3D):
+    kind: ClassVar[str] = "AveragePooling3D"
+
+
+@dataclass(frozen=True)
+class GlobalAveragePooling3D(_Spec):
+    kind: ClassVar[str] = "GlobalAveragePooling3D"
+    keepdims: bool = False
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 4)
+        return (1, 1, 1, input_shape[3]) if self.keepdims else (input_shape[3],)
+
+
+@dataclass(frozen=True)
+class GlobalMaxPooling3D(GlobalAveragePooling3D):
+    kind: ClassVar[str] = "GlobalMaxPooling3D"
+
+
+def _crop_pair(cropping: object, argument: str = "cropping") -> tuple[int, int]:
+    if isinstance(cropping, int) and not isinstance(cropping, bool):
+        return cropping, cropping
+    if isinstance(cropping, tuple) and len(cropping) == 2 and all(isinstance(c, int) and not isinstance(c, bool) for c in cropping):  # fmt: skip
+        return cropping  # type: ignore[return-value]
+    raise ShapeError("not_integer", f"`{argument}` must be an int or 2 ints. Received: {argument}={cropping!r}", name=argument, value=cropping)  # fmt: skip
+
+
+def _cropped(kind: str, size: int, pair: tuple[int, int], cropping: object) -> int:
+    if min(pair) < 0 or size - sum(pair) <= 0:
+        raise ShapeError(
+            "crop_too_large",
+            f"{kind}: cropping {cropping} leaves nothing of an axis of {size}. Received: cropping={cropping}",
+            kind=kind, size=size, cropping=str(cropping),
+        )  # fmt: skip
+    return size - sum(pair)
+
+
+@dataclass(frozen=True)
+class Cropping1D(_Spec):
+    kind: ClassVar[str] = "Cropping1D"
+    cropping: int | tuple[int, int] = (1, 1)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(length - start - end, channels)``."""
+        _require_rank(self.kind, input_shape, 2)
+        return (_cropped(self.kind, input_shape[0], _crop_pair(self.cropping), self.cropping), input_shape[1])
+
+
+@dataclass(frozen=True)
+class Cropping2D(_Spec):
+    kind: ClassVar[str] = "Cropping2D"
+    cropping: int | tuple = ((0, 0), (0, 0))
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(h - top - bottom, w - left - right, c)``; ``cropping``: ``n``, ``(nh, nw)`` or two pairs."""
+        _require_rank(self.kind, input_shape, 3)
+        c = self.cropping
+        if isinstance(c, int) and not isinstance(c, bool):
+            rows, cols = (c, c), (c, c)
+        elif isinstance(c, tuple) and len(c) == 2:
+            rows, cols = (_crop_pair(part) for part in c)
+        else:
+            raise ShapeError("not_integer", f"`cropping` must be an int, 2 ints or 2 pairs of ints. Received: cropping={c!r}", name="cropping", value=c)  # fmt: skip
+        return (
+            _cropped(self.kind, input_shape[0], rows, c),
+            _cropped(self.kind, input_shape[1], cols, c),
+            input_shape[2],
+        )
+
+
+@dataclass(frozen=True)
+class UpSampling1D(_Spec):
+    kind: ClassVar[str] = "UpSampling1D"
+    size: int = 2
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(length * size, channels)``."""
+        _require_rank(self.kind, input_shape, 2)
+        return (input_shape[0] * self.size, input_shape[1])
+
+
+@dataclass(frozen=True)
+class ZeroPadding1D(_Spec):
+    kind: ClassVar[str] = "ZeroPadding1D"
+    padding: int | tuple[int, int] = 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(length + start + end, channels)``."""
+        _require_rank(self.kind, input_shape, 2)
+        start, end = _crop_pair(self.padding, "padding")
+        return (input_shape[0] + start + end, input_shape[1])
+
+
+@dataclass(frozen=True)
+class PReLU(_Spec):
+    """A ReLU whose slope for negative inputs is learned, one per value (or shared along ``shared_axes``)."""
+
+    kind: ClassVar[str] = "PReLU"
+    shared_axes: tuple[int, ...] | int | None = None
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """One slope per value of the input, axes in ``shared_axes`` (1 = the first after the batch) counted once."""
+        shared = () if self.shared_axes is None else _ints(self.shared_axes, "shared_axes", 1)
+        sizes = [1 if i + 1 in shared else d for i, d in enumerate(input_shape)]
+        n = math.prod(sizes)
+        return n, n, f"{'*'.join(map(str, sizes))} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        return 1, 1
+
+
+@dataclass(frozen=True)
+class Embedding(_Spec):
+    """Token ids in, one learned vector of ``output_dim`` numbers per id out (``input_dim`` ids in the vocabulary)."""
+
+    kind: ClassVar[str] = "Embedding"
+    input_dim: int = 1000
+    output_dim: int = 64
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(*input_shape, output_dim)``."""
+        return (*input_shape, self.output_dim)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``input_dim * output_dim``."""
+        n = self.input_dim * self.output_dim
+        return n, n, f"{self.input_dim:,}*{self.output_dim} = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        return 1, 1
+
+
+@dataclass(frozen=True)
+class SimpleRNN(_Spec):
+    """A recurrent layer over ``(steps, features)``: the last step's ``units`` values, or every step's with
+    ``return_sequences=True``."""
+
+    kind: ClassVar[str] = "SimpleRNN"
+    units: int = 32
+    activation: str | None = "tanh"
+    use_bias: bool = True
+    return_sequences: bool = False
+    gates: ClassVar[int] = 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        _require_rank(self.kind, input_shape, 2)
+        return (input_shape[0], self.units) if self.return_sequences else (self.units,)
+
+    def _bias(self) -> int:
+        return int(self.use_bias)
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``gates * units * (features + units + biases)``: each gate's input and recurrent kernels and its bias (1
+        gate for SimpleRNN, 4 for LSTM, 3 for GRU whose ``reset_after`` gives it two biases)."""
+        f, u = input_shape[-1], self.units
+        n = self.gates * u * (f + u + self._bias())
+        gates = f"{self.gates}*" if self.gates > 1 else ""
+        return n, n, f"{gates}{u}*({f}+{u}+{self._bias()}) = {n:,}"
+
+    def weight_tensors(self) -> tuple[int, int]:
+        n = 3 if self.use_bias else 2
+        return n, n
+
+
+@dataclass(frozen=True)
+class LSTM(SimpleRNN):
+    kind: ClassVar[str] = "LSTM"
+    gates: ClassVar[int] = 4
+
+
+@dataclass(frozen=True)
+class GRU(SimpleRNN):
+    kind: ClassVar[str] = "GRU"
+    reset_after: bool = True
+    gates: ClassVar[int] = 3
+
+    def _bias(self) -> int:
+        return (2 if self.reset_after else 1) if self.use_bias else 0
+
+
+@dataclass(frozen=True)
+class Permute(_Spec):
+    kind: ClassVar[str] = "Permute"
+    dims: tuple[int, ...] = (1,)
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """The input's axes in the order ``dims`` gives (1 = the first after the batch)."""
+        dims = tuple(self.dims) if isinstance(self.dims, tuple) else (self.dims,)
+        if sorted(dims) != list(range(1, len(input_shape) + 1)):
+            raise ShapeError(
+                "bad_permute",
+                f"Permute: dims must be a permutation of 1..{len(input_shape)}. Received: dims={self.dims}",
+                dims=str(self.dims), rank=len(input_shape),
+            )  # fmt: skip
+        return tuple(input_shape[d - 1] for d in dims)
+
+
+@dataclass(frozen=True)
+class RepeatVector(_Spec):
+    kind: ClassVar[str] = "RepeatVector"
+    n: int = 1
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        """``(n, features)``: the vector ``n`` times."""
+        _require_rank(self.kind, input_shape, 1)
+        return (self.n, input_shape[0])
+
+
+@dataclass(frozen=True)
+class Normalization(_Spec):
+    """Subtracts a mean and divides by a standard deviation per feature (``adapt`` learns them from data): a mean,
+    a variance and a count of seen samples, none trained."""
+
+    kind: ClassVar[str] = "Normalization"
+    axis: int | tuple[int, ...] | None = -1
+    mean: object = None
+    variance: object = None
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def _kept(self, input_shape: Shape) -> list[int]:
+        axes = () if self.axis is None else _ints(self.axis, "axis", -len(input_shape) - 1)
+        rank = len(input_shape) + 1
+        return [input_shape[(a % rank) - 1] for a in axes]
+
+    def params(self, input_shape: Shape) -> tuple[int, int, str]:
+        """``2 * (the kept axes' sizes) + 1`` (mean, variance, count), none trainable; 0 with ``mean`` and
+        ``variance`` given (they are constants then)."""
+        if self.mean is not None and self.variance is not None:
+            return 0, 0, "0"
+        size = math.prod(self._kept(input_shape))
+        n = 2 * size + 1
+        return n, 0, f"2*{size:,}+1 = {n:,}"
 
 
 LayerSpec = _Spec

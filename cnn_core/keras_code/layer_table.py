@@ -75,6 +75,25 @@ LAYERS: dict[str, LayerInfo] = {
         LayerInfo(ls.GaussianDropout, signature=("rate", "seed"), required=("rate",)),
         LayerInfo(ls.BatchNormalization, signature=("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm", "renorm_clipping", "renorm_momentum", "synchronized"), in_editor_menu=True, argument_types=(("scale", "bool"),)),
         LayerInfo(ls.LayerNormalization, signature=("axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"), argument_types=(("scale", "bool"),)),
+        LayerInfo(ls.Conv2DTranspose, signature=("filters", "kernel_size", "strides", "padding", "output_padding", "data_format", "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution2DTranspose",)),
+        LayerInfo(ls.Conv1DTranspose, signature=("filters", "kernel_size", "strides", "padding", "output_padding", "data_format", "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution1DTranspose",), argument_types=(("padding", "padding"),)),
+        LayerInfo(ls.Conv3D, signature=("filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"), required=("filters", "kernel_size"), aliases=("Convolution3D",)),
+        LayerInfo(ls.MaxPooling3D, signature=("pool_size", "strides", "padding", "data_format", "name"), aliases=("MaxPool3D",)),
+        LayerInfo(ls.AveragePooling3D, signature=("pool_size", "strides", "padding", "data_format", "name"), required=("pool_size",), aliases=("AvgPool3D",)),
+        LayerInfo(ls.GlobalAveragePooling3D, signature=("data_format", "keepdims"), aliases=("GlobalAvgPool3D",)),
+        LayerInfo(ls.GlobalMaxPooling3D, signature=("data_format", "keepdims"), aliases=("GlobalMaxPool3D",)),
+        LayerInfo(ls.Cropping1D, signature=("cropping",)),
+        LayerInfo(ls.Cropping2D, signature=("cropping", "data_format")),
+        LayerInfo(ls.UpSampling1D, signature=("size",), argument_types=(("size", "int"),)),
+        LayerInfo(ls.ZeroPadding1D, signature=("padding", "data_format"), argument_types=(("padding", "any"),)),
+        LayerInfo(ls.PReLU, signature=("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes")),
+        LayerInfo(ls.Embedding, signature=("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer", "embeddings_constraint", "mask_zero", "weights", "lora_rank", "lora_alpha", "quantization_config"), required=("input_dim", "output_dim"), argument_types=(("input_dim", "int"), ("output_dim", "int"))),
+        LayerInfo(ls.SimpleRNN, signature=("units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "seed"), required=("units",), argument_types=(("return_sequences", "bool"),)),
+        LayerInfo(ls.LSTM, signature=("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed", "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "use_cudnn"), required=("units",), argument_types=(("return_sequences", "bool"),)),
+        LayerInfo(ls.GRU, signature=("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed", "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "reset_after", "use_cudnn"), required=("units",), argument_types=(("return_sequences", "bool"), ("reset_after", "bool"))),
+        LayerInfo(ls.Permute, signature=("dims",), required=("dims",)),
+        LayerInfo(ls.RepeatVector, signature=("n",), required=("n",), argument_types=(("n", "int"),)),
+        LayerInfo(ls.Normalization, signature=("axis", "mean", "variance", "invert"), argument_types=(("axis", "any"), ("mean", "any"), ("variance", "any"))),
         LayerInfo(ls.Resizing, signature=("height", "width", "interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value", "antialias", "data_format"), required=("height", "width")),
         LayerInfo(ls.CenterCrop, signature=("height", "width", "data_format"), required=("height", "width")),
         LayerInfo(ls.RandomCrop, signature=("height", "width", "seed", "data_format", "name"), required=("height", "width")),
@@ -137,10 +156,9 @@ MERGE_FUNCTIONS = {
 }  # fmt: skip
 KNOWN_UNSUPPORTED_LAYERS = frozenset(
     {
-        "LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed", "Embedding", "Conv3D", "Conv2DTranspose",
-        "Conv1DTranspose", "Conv3DTranspose", "MultiHeadAttention", "Attention", "Lambda", "TextVectorization",
-        "Normalization", "PReLU", "Cropping2D", "Permute", "RepeatVector", "MaxPooling3D", "AveragePooling3D",
-        "ConvLSTM2D", "Discretization", "CategoryEncoding", "StringLookup", "IntegerLookup", "Hashing",
+        "Bidirectional", "TimeDistributed", "Conv3DTranspose", "MultiHeadAttention", "Attention", "Lambda",
+        "TextVectorization", "ConvLSTM2D", "Discretization", "CategoryEncoding", "StringLookup", "IntegerLookup",
+        "Hashing",
     }
 )  # fmt: skip
 EXTRA_ACTIVATIONS = frozenset(

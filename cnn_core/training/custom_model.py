@@ -263,6 +263,27 @@ def _with_input_shape(parsed: ParsedGraph, report: GraphReport, code: str, shape
     return next((c for c in (set_input_shape(code, line, shape) for line in lines) if c is not None), None)
 
 
+NOT_IMAGE_INPUTS = {
+    "token_ids": ("Embedding",),
+    "sequences": ("Conv1D", "Conv1DTranspose", "SimpleRNN", "LSTM", "GRU", "MaxPooling1D", "AveragePooling1D",
+                  "GlobalAveragePooling1D", "GlobalMaxPooling1D", "UpSampling1D", "ZeroPadding1D", "Cropping1D"),
+    "volumes": ("Conv3D", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D"),
+}  # fmt: skip
+"""What a model needs when the first layer on its input is one of these: the lab trains on images only."""
+
+
+def not_image_model(report: GraphReport) -> Problem | None:
+    """A model built for other data (token ids, sequences, volumes), read from the first layer on its input."""
+    first = report.inputs[0]
+    for node in report.connected:
+        if first in node.sources:
+            for needs, kinds in NOT_IMAGE_INPUTS.items():
+                if node.kind in kinds:
+                    return Problem("not_image_model", {"needs": needs, "layer": node.kind, "received": str(report.input_shapes[0])})  # fmt: skip
+            return None
+    return None
+
+
 def _check_input(parsed: ParsedGraph, report: GraphReport, code: str, data: DataShape) -> list[Problem]:
     shape = report.input_shapes[0]
     if data.kind == "mnist":
@@ -399,6 +420,9 @@ def check_model(
     if len(report.inputs) != 1 or len(report.outputs) != 1:
         details = {"inputs": len(report.inputs), "outputs": len(report.outputs)}
         return ModelCheck(report, (Problem("not_one_input_and_output", details),))
+    other_data = not_image_model(report)
+    if other_data is not None:  # nothing else to mend: no image fits it
+        return ModelCheck(report, (other_data,), (), None, training_memory_bytes(report, batch_size), multiply_adds(report))  # fmt: skip
     problems = _check_input(parsed, report, code, data)
     output_problems, loss = _check_output(parsed, report, code, data)
     problems += output_problems + _check_weights(parsed, code)
