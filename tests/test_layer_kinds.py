@@ -190,3 +190,54 @@ def test_what_keras_refuses_the_editor_refuses_with_a_coded_message(kind, shape,
     with pytest.raises(LayerCodeError) as err:
         analyze_code(listing)
     assert err.value.code == code
+
+
+UNKNOWN_LENGTHS = {
+    "Embedding, Conv1D, pooling over text of any length": """inputs = keras.Input(shape=(None,), dtype="int64")
+x = layers.Embedding(20000, 128)(inputs)
+x = layers.Dropout(0.5)(x)
+x = layers.Conv1D(128, 7, padding="valid", activation="relu", strides=3)(x)
+x = layers.MaxPooling1D(2)(x)
+x = layers.Conv1D(128, 7, padding="same", activation="relu")(x)
+x = layers.GlobalMaxPooling1D()(x)
+x = layers.Dense(128, activation="relu")(x)
+predictions = layers.Dense(1, activation="sigmoid", name="predictions")(x)
+model = keras.Model(inputs, predictions)
+""",
+    "recurrent layers over sequences of any length": """inputs = keras.Input(shape=(None, 14))
+x = layers.LSTM(32, return_sequences=True)(inputs)
+x = layers.GRU(16)(x)
+outputs = layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+""",
+    "a fully convolutional network on images of any size": """inputs = keras.Input(shape=(None, None, 3))
+x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(inputs)
+x = layers.Conv2DTranspose(8, 3, strides=2, padding="same")(x)
+y = layers.Conv2D(8, 1)(inputs)
+x = layers.add([x, y])
+x = layers.GlobalAveragePooling2D()(x)
+outputs = layers.Dense(4, activation="softmax")(x)
+model = keras.Model(inputs, outputs)
+""",
+}
+
+
+@pytest.mark.parametrize("code", UNKNOWN_LENGTHS.values(), ids=UNKNOWN_LENGTHS.keys())
+def test_sizes_of_any_length_flow_as_in_keras(code):
+    """``None`` sizes flow through every layer as Keras's ``compute_output_shape`` lets them: the same per-layer
+    shapes (``None`` where the length is unknown) and the same weights."""
+    report = analyze_code(code)
+    ours = [(tuple(n.output_shape), n.params) for n in report.connected if n.kind != "InputLayer"]
+    assert ours == _keras_layers(code)
+    assert any(None in shape for shape, _ in ours)
+
+
+def test_a_layer_that_needs_a_known_size_is_refused_by_name():
+    """Dense after Flatten over a sequence of any length: Keras cannot build it; the editor says which layer needs
+    the size, in its own words."""
+    code = "inputs = keras.Input(shape=(None, 8))\nx = layers.Flatten()(inputs)\noutputs = layers.Dense(3)(x)\nmodel = keras.Model(inputs, outputs)\n"  # fmt: skip
+    with pytest.raises(ValueError):
+        _keras_layers(code)
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(code)
+    assert err.value.code == "unknown_size" and err.value.details["kind"] == "Dense" and err.value.line == 3

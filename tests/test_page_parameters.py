@@ -302,3 +302,29 @@ def test_the_editors_chart_numbers_layers_from_one_and_the_table_gives_each_its_
     table = [d for d in at.dataframe if "Line" in d.value.columns][0].value
     lines = [int(v) for v in table["Line"] if str(v).isdigit()]
     assert len(set(lines)) == len(lines) > 3, lines
+
+
+def test_a_text_convnet_of_any_length_is_read_counted_and_agrees_with_keras():
+    """keras.io's text classification model (token ids of any length, Embedding, Conv1D): read as pasted, its total
+    and shapes with an unknown length, and Keras agrees layer by layer."""
+    code = """inputs = keras.Input(shape=(None,), dtype="int64")
+x = layers.Embedding(20000, 128)(inputs)
+x = layers.Dropout(0.5)(x)
+x = layers.Conv1D(128, 7, padding="valid", activation="relu", strides=3)(x)
+x = layers.Conv1D(128, 7, padding="valid", activation="relu", strides=3)(x)
+x = layers.GlobalMaxPooling1D()(x)
+x = layers.Dense(128, activation="relu")(x)
+x = layers.Dropout(0.5)(x)
+predictions = layers.Dense(1, activation="sigmoid", name="predictions")(x)
+model = keras.Model(inputs, predictions)
+"""
+    at = run_page(PAGE, "en")
+    at.text_area(key="params_code").input(code).run()
+    assert_clean(at)
+    assert not at.error
+    assert "2,806,273" in [m.value for m in at.metric if m.label == "Total parameters"]
+    frame = next(d.value for d in at.dataframe if "Input from" in d.value.columns)
+    assert any("None" in str(v) for v in frame.iloc[:, list(frame.columns).index("Output shape")])
+    at.button(key="params_editor_keras").click().run(timeout=120)
+    assert_clean(at)
+    assert any("Every layer agrees" in s.value and "2,806,273" in s.value for s in at.success)

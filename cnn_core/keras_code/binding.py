@@ -91,7 +91,8 @@ def declared_input(bound: dict[str, object], line: int) -> Shape | None:
 
 
 def concrete_shape(shape: object, argument: str, line: int) -> Shape:
-    """``shape`` as a tuple of positive whole numbers, or the reason it is not one."""
+    """``shape`` as a tuple of positive whole numbers or ``None`` (a size of any length, as Keras allows), or the
+    reason it is not one."""
     if isinstance(shape, list):
         shape = tuple(shape)
     unknown = [v for v in (shape if isinstance(shape, tuple) else (shape,)) if isinstance(v, Opaque)]
@@ -101,10 +102,8 @@ def concrete_shape(shape: object, argument: str, line: int) -> Shape:
     if not (
         isinstance(shape, tuple)
         and shape
-        and all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_NUMBER for d in shape)
+        and all(d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 < d <= MAX_NUMBER) for d in shape)
     ):
-        if isinstance(shape, tuple) and None in shape:
-            raise LayerCodeError(line, "unknown_dim", f"{argument} has an unknown size (None). Received: {shape!r}", value=repr(shape)[:60])  # fmt: skip
         raise LayerCodeError(line, "bad_input", f"{argument} must be a tuple of positive whole numbers. Received: {shape!r}", value=repr(shape)[:60])  # fmt: skip
     return shape
 

@@ -17,7 +17,7 @@ from cnn_core.keras_code.code_writer import layer_call
 from cnn_core.keras_code.evaluator import LayerCodeError, Repair
 from cnn_core.keras_code.free_names import NameValueError, parse_value, suggest_value
 from cnn_core.keras_code.layer_graph import CodeWarning, ParsedGraph, _Node, ancestors, descendants, parse_graph
-from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape
+from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape, params_of
 from cnn_core.keras_code.layer_table import MERGE_FUNCTIONS
 
 
@@ -142,9 +142,10 @@ def analyze_graph(parsed: ParsedGraph) -> GraphReport:
         if isinstance(layer.spec, MergeSpec):
             note = (" + " if layer.kind != "Concatenate" else " | ").join(str(s) for s in input_shapes)
         else:
-            params, trainable, formula = layer.spec.params(input_shapes[0])
-            note = layer.spec.shape_note(input_shapes[0], node.shape)
-            words = layer.spec.shape_words(input_shapes[0], node.shape)
+            params, trainable, formula = params_of(layer.spec, input_shapes[0])
+            if None not in input_shapes[0]:  # a size of any length has no arithmetic to show
+                note = layer.spec.shape_note(input_shapes[0], node.shape)
+                words = layer.spec.shape_words(input_shapes[0], node.shape)
         effective = top_trainable and layer.trainable  # the setters already passed container flags down
         if not effective:
             trainable = 0

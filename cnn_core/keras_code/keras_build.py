@@ -116,7 +116,7 @@ def summarize_graph(model) -> KerasSummary:
         KerasLayerInfo(
             layer.name,
             layer.__class__.__name__,
-            tuple(int(d) for d in layer._inbound_nodes[0].output_tensors[0].shape[1:]),
+            tuple(None if d is None else int(d) for d in layer._inbound_nodes[0].output_tensors[0].shape[1:]),
             int(layer.count_params()),
         )
         for layer in model.layers

@@ -35,7 +35,7 @@ from cnn_core.keras_code.evaluator import (
     Repair,
     prepare_code,
 )
-from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape, snake_case
+from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape, output_shape_of, params_of, snake_case
 from cnn_core.keras_code.layer_table import (
     KERAS_SIGNATURES,
     KNOWN_UNSUPPORTED_LAYERS,
@@ -423,12 +423,12 @@ class GraphReader(Evaluator):
         shapes = [t.shape for t in inputs]
         try:
             if isinstance(layer.spec, MergeSpec):
-                shape = layer.spec.merge_shape(shapes)
+                shape = output_shape_of(layer.spec, shapes)
             elif len(inputs) != 1:
                 raise ShapeError("one_input", f"{layer.kind} takes one tensor. Received: {len(inputs)}", kind=layer.kind, count=len(inputs))  # fmt: skip
             else:
-                shape = layer.spec.output_shape(shapes[0])
-                layer.spec.params(shapes[0])
+                shape = output_shape_of(layer.spec, shapes)
+                params_of(layer.spec, shapes[0])
         except ShapeError as err:
             details = {**err.details, "layer": layer.name, "kind": layer.kind}
             raise LayerCodeError(self.line, err.code, f"{layer.name} ({layer.kind}): {err}", catalog="errors", **details) from err  # fmt: skip

@@ -1219,6 +1219,48 @@ class Normalization(_Spec):
         return n, 0, f"2*{size:,}+1 = {n:,}"
 
 
+UNKNOWN_STAND_INS = (720_720, 1_441_440)
+"""Two stand-ins for a size written ``None`` (a sequence of any length, an image of any size). 720,720 divides by
+every number up to 16, so that a stride, a pool or a reshape never stumbles on one."""
+
+
+def _has_unknown(shapes: Sequence[Shape]) -> bool:
+    return any(d is None for shape in shapes for d in shape)
+
+
+def _stand_in(shape: Shape, size: int) -> Shape:
+    return tuple(size if d is None else d for d in shape)
+
+
+def _output(spec: _Spec, shapes: Sequence[Shape]) -> Shape:
+    return spec.merge_shape(shapes) if isinstance(spec, MergeSpec) else spec.output_shape(shapes[0])
+
+
+def output_shape_of(spec: _Spec, shapes: Sequence[Shape]) -> Shape:
+    """``spec``'s output shape for ``shapes``, where a size may be ``None`` as Keras's ``compute_output_shape``
+    allows: computed at two stand-in sizes (:data:`UNKNOWN_STAND_INS`), an axis that comes out different is ``None``
+    (a valid convolution over a sequence of any length), one that comes out the same is known (a global pooling)."""
+    if not _has_unknown(shapes):
+        return _output(spec, shapes)
+    first, second = (_output(spec, [_stand_in(s, n) for s in shapes]) for n in UNKNOWN_STAND_INS)
+    return tuple(a if a == b else None for a, b in zip(first, second, strict=True))
+
+
+def params_of(spec: _Spec, input_shape: Shape) -> tuple[int, int, str]:
+    """:meth:`_Spec.params` where sizes may be ``None``: the same at both stand-ins, or Keras's refusal (a Dense
+    layer after Flatten over a sequence of any length has no known number of weights)."""
+    if not _has_unknown([input_shape]):
+        return spec.params(input_shape)
+    first, second = (spec.params(_stand_in(input_shape, n)) for n in UNKNOWN_STAND_INS)
+    if first[:2] != second[:2]:
+        raise ShapeError(
+            "unknown_size",
+            f"{spec.kind} needs the sizes of its input known to count its weights. Received: input_shape={input_shape}",
+            kind=spec.kind, input_shape=str(input_shape).replace("None", "?"),
+        )  # fmt: skip
+    return first if first[2] == second[2] else (*first[:2], "")
+
+
 LayerSpec = _Spec
 
 

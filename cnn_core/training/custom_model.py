@@ -189,8 +189,8 @@ def training_memory_bytes(report: GraphReport, batch_size: int) -> int:
     (x4, RMSprop/Adam). A lower bound of what TensorFlow uses, on the safe side of what a cap may refuse.
     """
     trainable = _trainable_part(report)
-    kept = sum(math.prod(n.output_shape) for n in report.connected if n.index in trainable)
-    frozen = [math.prod(n.output_shape) for n in report.connected if n.index not in trainable]
+    kept = sum(math.prod(d or 1 for d in n.output_shape) for n in report.connected if n.index in trainable)
+    frozen = [math.prod(d or 1 for d in n.output_shape) for n in report.connected if n.index not in trainable]
     values = 3 * batch_size * kept + 2 * batch_size * max(frozen, default=0) + 4 * report.total_params
     return BYTES_PER_VALUE * values
 
@@ -208,7 +208,7 @@ def multiply_adds_of(node: NodeReport) -> int:
         return 0
     channels = node.output_shape[-1]
     biases = channels if node.kind in ("Dense", "Conv1D", "Conv2D", "SeparableConv2D", "DepthwiseConv2D") else 0
-    positions = math.prod(node.output_shape[:-1]) if len(node.output_shape) > 1 else 1
+    positions = math.prod(d or 1 for d in node.output_shape[:-1]) if len(node.output_shape) > 1 else 1
     return max(node.params - biases, 0) * positions
 
 
