@@ -14,7 +14,18 @@ from cnn_core.keras_code.layer_stack import MergeSpec
 from cnn_core.keras_code.layer_table import LAYERS
 
 INPUT_SHAPES = ((12, 12, 3), (9, 9, 2), (16,), (10, 4), (8, 8, 1))
-KINDS = tuple(kind for kind, info in LAYERS.items() if not issubclass(info.spec, MergeSpec))
+OTHER_DATA_KINDS = frozenset(
+    {
+        "Conv3D", "MaxPooling3D", "AveragePooling3D", "GlobalAveragePooling3D", "GlobalMaxPooling3D", "Embedding",
+        "SimpleRNN", "LSTM", "GRU", "Conv1DTranspose", "Cropping1D", "UpSampling1D", "ZeroPadding1D", "RepeatVector",
+        "Permute", "Normalization", "PReLU", "Cropping2D", "Conv2DTranspose",
+    }
+)  # fmt: skip
+"""Kinds the grammar leaves out: it draws the image convnets it was written for (about a quarter of its listings
+train); these kinds have their own cases against Keras in ``tests/test_layer_kinds.py``."""
+KINDS = tuple(
+    kind for kind, info in LAYERS.items() if not issubclass(info.spec, MergeSpec) and kind not in OTHER_DATA_KINDS
+)
 MERGES = tuple(kind for kind, info in LAYERS.items() if issubclass(info.spec, MergeSpec))
 CHOICES: dict[str, tuple] = {
     "filters": (1, 2, 4),

@@ -226,7 +226,9 @@ def test_the_calibration_process_measures_this_machine_within_a_minute_and_never
     assert start_calibration(store) == CalibrationStart.STARTED
     folder = MachineFolder(store.root)
     pid = folder.calibrating_pid()
-    assert pid and start_calibration(store) == CalibrationStart.RUNNING
+    log = folder.path / "calibration.log"
+    assert pid, (folder.marker.read_text() if folder.marker.exists() else "no marker", log.read_text()[-3000:] if log.exists() else "no log")  # fmt: skip
+    assert start_calibration(store) == CalibrationStart.RUNNING
     queued = store.create(RunConfig("scratch", "synthetic"), "waits")
     assert dispatch(store) == [] and store.load(queued).state == RunState.QUEUED  # not beside the calibration
     store.request_stop(queued)
