@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -275,3 +276,45 @@ def test_an_undefined_name_is_reported_on_its_own_line():
     with pytest.raises(LayerCodeError) as err:
         analyze_code(code)
     assert err.value.code == "undefined_name" and err.value.line == 3
+
+
+def _without_the_call(listing: str) -> str:
+    return "\n".join(line for line in listing.splitlines() if not line.startswith("model = make_model("))
+
+
+def test_a_builder_function_that_is_never_called_is_read_as_called_with_its_arguments_asked():
+    """keras.io's "Build a model" section copied without the line that calls ``make_model``: the function is read as
+    called; its two parameters are asked for by name, and with the learner's values the total is Keras's."""
+    from cnn_core.keras_code.graph_report import missing_names  # noqa: PLC0415
+
+    listing = (Path(__file__).parent / "model_corpus" / "kerasio_image_classification_from_scratch.py").read_text()
+    code = _without_the_call(listing)
+    assert "make_model(" in code and "model = make_model" not in code
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(code)
+    assert err.value.code == "undefined_name" and err.value.details["name"] in ("input_shape", "num_classes")
+    assert [q.name for q in missing_names(code, {})] == ["input_shape", "num_classes"]  # both asked at once
+    report = analyze_code(code, {"input_shape": (180, 180, 3), "num_classes": 2})
+    namespace = {"keras": keras, "layers": keras.layers}
+    keras.backend.clear_session()
+    published = listing.replace("image_size + (3,)", "(180, 180, 3)").split("keras.utils.plot_model")[0]
+    exec(published, namespace)  # noqa: S102 - the published listing up to its plot (pydot is not installed)
+    assert report.total_params == namespace["model"].count_params()
+    assert [w.code for w in report.warnings][:1] == ["builder_called"]
+
+
+def test_several_uncalled_builders_read_the_last_and_name_the_others():
+    code = """def tiny(n):
+    return keras.Sequential([keras.Input((8,)), layers.Dense(n)])
+
+def small(n, k=2):
+    inputs = keras.Input((8,))
+    return keras.Model(inputs, layers.Dense(n * k)(inputs))
+
+def block(x):
+    return layers.Dense(3)(x)
+"""
+    report = analyze_code(code, {"n": 4})
+    assert report.total_params == (8 + 1) * 8
+    warning = report.warnings[0]
+    assert warning.code == "builder_called_of_several" and warning.details == {"name": "small", "others": "tiny"}

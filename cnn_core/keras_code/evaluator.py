@@ -273,9 +273,10 @@ class Evaluator:
         """Names used but defined nowhere in the listing, with the line of their first use."""
         self.env: dict[str, object] = self.initial_env()
 
-    def read(self, tree: ast.Module) -> None:
-        """Evaluate a whole listing (after noting every name it binds anywhere)."""
-        self.bound_names = bound_names(tree)
+    def read(self, tree: ast.Module, unbound: frozenset[str] = frozenset()) -> None:
+        """Evaluate a whole listing (after noting every name it binds anywhere, but ``unbound``: names to ask for
+        even though the listing binds them somewhere, as a function's parameters)."""
+        self.bound_names = bound_names(tree) - unbound
         try:
             self.run(tree.body, self.env)
         except (Return, Break, Continue):
@@ -409,6 +410,9 @@ class Evaluator:
         elif isinstance(stmt, ast.If):
             test = self.expression(stmt.test, env)
             if isinstance(test, Opaque):
+                if test.free:  # a value the learner can give decides the branch (``if num_classes == 2:``)
+                    name = test.free[0]
+                    raise LayerCodeError(self.line, "undefined_name", f"{name} is not defined in what you pasted", name=name, need="value")  # fmt: skip
                 self.skip(stmt)
                 return
             self.run(stmt.body if self.truth(test) else stmt.orelse, env)

@@ -33,6 +33,7 @@ from cnn_core.keras_code.evaluator import (
     Module,
     Opaque,
     Repair,
+    bound_names,
     prepare_code,
 )
 from cnn_core.keras_code.layer_stack import LayerSpec, MergeSpec, Shape, output_shape_of, params_of, snake_case
@@ -611,30 +612,107 @@ class GraphReader(Evaluator):
         return ancestors(self.nodes, outputs)
 
 
+MODEL_CONSTRUCTORS = frozenset({"Model", "Sequential", "Functional"})
+
+
+def uncalled_builders(tree: ast.Module) -> list[ast.FunctionDef]:
+    """Top-level functions that build and return a model (a ``keras.Model(...)`` or ``Sequential(...)`` in their body,
+    a ``return`` with a value) and that the listing never calls: ``def make_model(input_shape, num_classes): ...``
+    copied without the line that calls it."""
+    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+
+    def builds_a_model(func: ast.FunctionDef) -> bool:
+        calls = [n.func for n in ast.walk(func) if isinstance(n, ast.Call)]
+        names = {c.id if isinstance(c, ast.Name) else c.attr for c in calls if isinstance(c, ast.Name | ast.Attribute)}
+        returns = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(func))
+        return returns and bool(names & MODEL_CONSTRUCTORS)
+
+    return [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name not in called and builds_a_model(node)
+    ]
+
+
+def builder_arguments(builder: ast.FunctionDef) -> list[str]:
+    """A builder's parameters without a default: what a call must give."""
+    arguments = builder.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    required = [a.arg for a in positional[: len(positional) - len(arguments.defaults)]]
+    return required + [a.arg for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is None]
+
+
+def _call_builder(tree: ast.Module, builder: ast.FunctionDef) -> ast.Module:
+    """``tree`` with ``model = builder(a, b)`` after it, each parameter without a default passed by its own name (so
+    that the reader asks for it like any name the listing does not define), on the ``def`` line."""
+    required = builder_arguments(builder)
+    call = ast.Assign(
+        targets=[ast.Name("model", ast.Store())],
+        value=ast.Call(
+            ast.Name(builder.name, ast.Load()),
+            [],
+            [ast.keyword(name, ast.Name(name, ast.Load())) for name in required],
+        ),
+    )
+    for node in ast.walk(call):
+        node.lineno = node.end_lineno = builder.lineno
+        node.col_offset = node.end_col_offset = 0
+    return ast.Module([*tree.body, call], type_ignores=[])
+
+
 def parse_graph(code: str, names: Mapping[str, object] | None = None, blocks: Collection[str] = ()) -> ParsedGraph:
     """Read Keras model code into a layer graph; raises :class:`LayerCodeError` with the line and a code.
 
     ``names`` are values for names the listing uses but does not define (``num_classes``: 10); ``blocks`` are such
-    names to read as blocks that keep their input's shape. The listing's own definitions come first.
+    names to read as blocks that keep their input's shape. The listing's own definitions come first. A listing that
+    builds no model but defines a function that returns one and never calls it is read as a call of that function
+    (the last such, with a note naming the others), its parameters without defaults asked for as names.
     """
     prepared = prepare_code(code)
+    builders = uncalled_builders(prepared.tree)
+    parsed = _read(prepared, prepared.tree, names, blocks, ask_missing=not builders)
+    if parsed is not None:
+        return parsed
+    if builders:
+        called = _call_builder(prepared.tree, builders[-1])
+        outside = bound_names(ast.Module([n for n in prepared.tree.body if n is not builders[-1]], type_ignores=[]))
+        asked = frozenset(builder_arguments(builders[-1])) - outside
+        parsed = _read(prepared, called, names, blocks, unbound=asked)
+        if parsed is not None:
+            others = ", ".join(b.name for b in builders[:-1])
+            code = "builder_called_of_several" if others else "builder_called"
+            note = CodeWarning(builders[-1].lineno, code, {"name": builders[-1].name, "others": others})
+            return dataclasses.replace(parsed, warnings=(note, *parsed.warnings))
+    raise LayerCodeError(1, "no_model", "no model found: build one with keras.Input and layers, or keras.Sequential")
+
+
+def _read(
+    prepared,
+    tree: ast.Module,
+    names: Mapping[str, object] | None,
+    blocks: Collection[str],
+    ask_missing: bool = True,
+    unbound: frozenset[str] = frozenset(),
+) -> ParsedGraph | None:
+    """The graph ``tree`` builds, or ``None`` when it builds no model (and, with ``ask_missing``, uses no name it
+    lacks: that name is asked for then, as the model may be in what the listing lacks)."""
     reader = GraphReader(blocks)
     reader.env.update(names or {})
     try:
-        reader.read(prepared.tree)
+        reader.read(tree, unbound)
         model = _pick_model(reader)
         if model is not None and model.kind != "Functional":
             reader.build_sequential(model)
     except RecursionError as err:
         raise LayerCodeError(reader.line, "too_complex", "the code nests too deeply") from err
     implicit = reader.last_tensor if model is None else None
-    if model is None and implicit is None and reader.free_names_seen:  # the model was in what the listing lacks
+    if (
+        model is None and implicit is None and reader.free_names_seen and ask_missing
+    ):  # the model was in what the listing lacks
         name, line = next(iter(reader.free_names_seen.items()))
         raise LayerCodeError(line, "undefined_name", f"{name} is not defined in what you pasted", name=name, need="code")  # fmt: skip
     if model is None and implicit is None:
-        raise LayerCodeError(
-            1, "no_model", "no model found: build one with keras.Input and layers, or keras.Sequential"
-        )
+        return None
     return ParsedGraph(tuple(reader.nodes), model, implicit, tuple(sorted(reader.ignored)), tuple(reader.warnings), prepared.repairs)  # fmt: skip
 
 
