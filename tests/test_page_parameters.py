@@ -328,3 +328,24 @@ model = keras.Model(inputs, predictions)
     at.button(key="params_editor_keras").click().run(timeout=120)
     assert_clean(at)
     assert any("Every layer agrees" in s.value and "2,806,273" in s.value for s in at.success)
+
+
+def test_a_builder_function_never_called_is_asked_for_its_arguments_and_counted():
+    """keras.io's "Build a model" section without the line that calls ``make_model``: the page says it reads the
+    function as called, asks for both arguments at once, and with the learner's values gives Keras's total."""
+    code = "\n".join(
+        line
+        for line in listing("kerasio_image_classification_from_scratch.py").splitlines()
+        if not line.startswith("model = make_model(")
+    )
+    at = run_page(PAGE)
+    at.text_area(key="params_code").input(code).run()
+    assert_clean(at)
+    errors = [e.value for e in at.error]
+    assert any("`input_shape` is not defined" in e for e in errors) and any("`num_classes` is not defined" in e for e in errors), errors  # fmt: skip
+    at.text_input(key="params_value_input_shape").input("(180, 180, 3)")
+    at.text_input(key="params_value_num_classes").input("2")
+    at.button(key="params_use_value").click().run()
+    assert_clean(at)
+    assert editor_total(at) == "2,782,649"
+    assert any("defines make_model(...) but never calls it" in w.value for w in at.warning)
