@@ -89,11 +89,19 @@ SLOW_FILES = {"test_url_round_trip.py", "test_jobs.py", "test_faults.py", "test_
 of the fast tier (``bash scripts/test-fast.sh``). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
 
 
-XDIST_GROUP_BY_TIER = {"e2e": "browser", "ray": "ray", "load": "load"}
-"""Under pytest-xdist (``scripts/test.sh`` runs the suite so), each of these tiers runs on one worker, in file order:
-the browser tests share one session server, browser and crawler coverage, and a timing test beside another worker's
-servers would measure them; one Ray cluster and one load bench at a time. Every other test file is one unit of work
-(its module fixtures are made once)."""
+XDIST_GROUPS = ("crawler", "browser", "ray", "load")
+"""Under pytest-xdist (``scripts/test.sh`` runs the suite so), the tests of each group run on one worker, in file
+order, the longest group first: the crawler (its visits share one session server and the log check reads that
+server's log after them), the other browser tests, one Ray cluster, one load bench. Every other test file is one
+unit of work (its module fixtures are made once)."""
+
+
+def xdist_group_of(path: Path) -> str | None:
+    """The group of :data:`XDIST_GROUPS` a test file runs in, or ``None`` (a unit of its own)."""
+    tier = tier_of(path)
+    if tier == "e2e":
+        return "crawler" if path.name == "test_crawler.py" else "browser"
+    return tier if tier in XDIST_GROUPS else None
 
 
 def tier_of(path: Path) -> str:
@@ -114,8 +122,8 @@ def pytest_itemcollected(item):
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: without xdist (-p no:xdist), never called
 def pytest_xdist_make_scheduler(config, log):
-    """Units of work for the workers: a tier of :data:`XDIST_GROUP_BY_TIER` whole, else one test file. (By path, in
-    the controller: xdist's own ``--dist loadgroup`` marks node ids in a way pytest 9.2 ignores.)"""
+    """Units of work for the workers: a group of :data:`XDIST_GROUPS` whole, else one test file. (By path, in the
+    controller: xdist's own ``--dist loadgroup`` marks node ids in a way pytest 9.2 ignores.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class TierScheduling(LoadScopeScheduling):
@@ -123,11 +131,11 @@ def pytest_xdist_make_scheduler(config, log):
 
         def _split_scope(self, nodeid: str) -> str:
             path = Path(nodeid.split("::", 1)[0])
-            return XDIST_GROUP_BY_TIER.get(tier_of(path)) or str(path)
+            return xdist_group_of(path) or str(path)
 
         def _assign_work_unit(self, node) -> None:
-            if not self.ordered:  # the long single-worker tiers first, so that none is left for the end
-                for group in reversed(XDIST_GROUP_BY_TIER.values()):
+            if not self.ordered:  # the long single-worker groups first, so that none is left for the end
+                for group in reversed(XDIST_GROUPS):
                     if group in self.workqueue:
                         self.workqueue.move_to_end(group, last=False)
                 self.ordered = True
