@@ -318,3 +318,28 @@ def block(x):
     assert report.total_params == (8 + 1) * 8
     warning = report.warnings[0]
     assert warning.code == "builder_called_of_several" and warning.details == {"name": "small", "others": "tiny"}
+
+
+def test_keras_2_spellings_are_read_as_keras_3_with_a_note():
+    """``Model(input=, output=)`` and ``keras.layers.merge.concatenate`` (older books): read as Keras 3's
+    ``inputs=``/``outputs=`` and ``keras.layers.concatenate``, each with a note; the count is Keras 3's."""
+    old = """from keras.layers.merge import concatenate
+a = keras.Input(shape=(8, 8, 3))
+x = layers.Conv2D(4, 3)(a)
+y = layers.Conv2D(4, 3)(a)
+z = concatenate([x, y])
+w = keras.layers.merge.add([x, y])
+model = keras.Model(input=a, output=layers.Flatten()(concatenate([z, w])))
+"""
+    new = """a = keras.Input(shape=(8, 8, 3))
+x = layers.Conv2D(4, 3)(a)
+y = layers.Conv2D(4, 3)(a)
+z = layers.concatenate([x, y])
+w = layers.add([x, y])
+model = keras.Model(inputs=a, outputs=layers.Flatten()(layers.concatenate([z, w])))
+"""
+    report = analyze_code(old)
+    assert report.total_params == keras_total(new)[0] == analyze_code(new).total_params
+    notes = {(w.details["old"], w.details["new"]) for w in report.warnings if w.code == "old_spelling"}
+    assert ("Model(input=...)", "Model(inputs=...)") in notes and ("Model(output=...)", "Model(outputs=...)") in notes
+    assert any(old.endswith("merge.add") for old, _ in notes)

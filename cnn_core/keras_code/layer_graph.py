@@ -245,7 +245,9 @@ class GraphReader(Evaluator):
                 return Builtin(attr)
             if attr == "VGG16" or attr in APPLICATIONS:
                 return Builtin(f"app:{attr}")
-            if attr in MERGE_FUNCTIONS and owner.path[-1] == "layers":
+            if attr in MERGE_FUNCTIONS and owner.path[-1] in ("layers", "merge"):
+                if owner.path[-1] == "merge":  # Keras 2's keras.layers.merge module
+                    self.old_spelling(f"{'.'.join(owner.path)}.{attr}", f"keras.layers.{attr}")
                 return Builtin(f"merge:{attr}")
             if attr == "preprocess_input":
                 return Builtin("identity")
@@ -545,7 +547,15 @@ class GraphReader(Evaluator):
                 block.build_shape = concrete_shape(tuple(shape[1:]), "input_shape", self.line)
         return None
 
+    def old_spelling(self, old: str, new: str) -> None:
+        """A Keras 2 spelling read as Keras 3's, with a note naming both."""
+        self.warnings.append(CodeWarning(self.line, "old_spelling", {"old": old, "new": new}))
+
     def make_model(self, args: list, kwargs: dict) -> object:
+        for old, new in (("input", "inputs"), ("output", "outputs")):
+            if old in kwargs and new not in kwargs:  # Keras 2's Model(input=..., output=...)
+                kwargs[new] = kwargs.pop(old)
+                self.old_spelling(f"Model({old}=...)", f"Model({new}=...)")
         inputs = kwargs.get("inputs", args[0] if args else None)
         outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
         ins, outs = self.flat_tensors(inputs), self.flat_tensors(outputs)
