@@ -343,3 +343,38 @@ model = keras.Model(inputs=a, outputs=layers.Flatten()(layers.concatenate([z, w]
     notes = {(w.details["old"], w.details["new"]) for w in report.warnings if w.code == "old_spelling"}
     assert ("Model(input=...)", "Model(inputs=...)") in notes and ("Model(output=...)", "Model(outputs=...)") in notes
     assert any(old.endswith("merge.add") for old, _ in notes)
+
+
+@pytest.mark.parametrize(
+    "code,shape,keras_input",
+    [
+        (  # the array never defined in the cell
+            "model = keras.Sequential([\n    keras.Input(shape=x_train.shape[1:]),\n    layers.Conv2D(32, 3, activation='relu'),\n"
+            "    layers.Flatten(),\n    layers.Dense(10, activation='softmax'),\n])\n",
+            (60000, 28, 28, 1),
+            (28, 28, 1),
+        ),
+        (  # loaded by code the reader does not run (the book's temperature series)
+            "import numpy as np\nfloat_data = np.loadtxt('jena_climate_2009_2016.csv')\nmodel = keras.Sequential()\n"
+            "model.add(layers.Conv1D(32, 5, activation='relu', input_shape=(None, float_data.shape[-1])))\n"
+            "model.add(layers.GlobalMaxPooling1D())\nmodel.add(layers.Dense(1))\n",
+            (420451, 14),
+            (None, 14),
+        ),
+    ],
+)
+def test_a_shape_read_from_an_array_is_asked_as_that_arrays_shape(code, shape, keras_input):
+    """``x_train.shape[1:]``, ``float_data.shape[-1]``: the page asks for "x_train.shape" (a tuple), applies the
+    listing's own slice to the answer, and counts as Keras does with that input."""
+    name = "x_train.shape" if "x_train" in code else "float_data.shape"
+    with pytest.raises(LayerCodeError) as err:
+        analyze_code(code)
+    assert err.value.code == "undefined_name" and err.value.details["name"] == name
+    report = analyze_code(code, {name: shape})
+    assert report.input_shapes[0] == keras_input
+    inputs = keras.Input(shape=keras_input)
+    layers_ = [n.spec for n in report.connected if n.spec is not None]
+    x = inputs
+    for spec in layers_:
+        x = getattr(keras.layers, spec.kind)(**spec.arguments())(x)
+    assert report.total_params == keras.Model(inputs, x).count_params()

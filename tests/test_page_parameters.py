@@ -349,3 +349,20 @@ def test_a_builder_function_never_called_is_asked_for_its_arguments_and_counted(
     assert_clean(at)
     assert editor_total(at) == "2,782,649"
     assert any("defines make_model(...) but never calls it" in w.value for w in at.warning)
+
+
+def test_an_arrays_shape_is_asked_for_and_its_slice_applied():
+    """``keras.Input(shape=x_train.shape[1:])`` in a cell without the data: the page asks for ``x_train.shape``
+    (prefilled for MNIST listings), applies ``[1:]`` to the answer, and keeps the answer in the link."""
+    code = (
+        "model = keras.Sequential([\n    keras.Input(shape=x_train.shape[1:]),\n    layers.Conv2D(32, 3, activation='relu'),\n"
+        "    layers.Flatten(),\n    layers.Dense(10, activation='softmax'),\n])\n"
+    )
+    at = run_page(PAGE, "en")
+    at.text_area(key="params_code").input(code).run()
+    assert any(e.value.startswith("Line 2: `x_train.shape` is not defined") for e in at.error)
+    at.text_input(key="params_value_x_train.shape").input("(60000, 28, 28, 1)")
+    at.button(key="params_use_value").click().run()
+    assert_clean(at)
+    assert editor_total(at) == "216,650"  # (3*3*1+1)*32 + (26*26*32+1)*10
+    assert at.query_params["params_names"] == "x_train.shape = (60000, 28, 28, 1)"

@@ -296,6 +296,22 @@ class Evaluator:
         self.free_names_seen.setdefault(name, self.line)
         return Opaque(self.line, name, (name,))
 
+    @staticmethod
+    def is_array(value: object, name: str) -> bool:
+        """Whether ``name``'s unknown value is data the learner can describe by its shape: never defined (only its
+        own name free), or loaded by code not read here; not a value computed from another missing name, from code
+        the listing lacks, or from a model's tensor."""
+        return (
+            isinstance(value, Opaque) and value.free in ((), (name,)) and not value.undefined and not value.from_tensor
+        )
+
+    def array_shape(self, name: str) -> object:
+        """``name.shape`` of an array the reader does not know (data the listing loads, or never defines): a name of
+        its own, ``x_train.shape``, asked for as one; its value a tuple, so that ``x_train.shape[1:]`` slices the
+        learner's answer."""
+        key = f"{name}.shape"
+        return self.env[key] if key in self.env else Opaque(self.line, key, (key,))
+
     def attribute(self, owner: object, attr: str) -> object:
         """``owner.attr``; for a module of the reader's, the reader says."""
         if isinstance(owner, Module):
@@ -538,7 +554,10 @@ class Evaluator:
                     items.append(self.expression(element, env))
             return tuple(items) if isinstance(node, ast.Tuple) else list(items)
         if isinstance(node, ast.Attribute):
-            return self.attribute(self.expression(node.value, env), node.attr)
+            owner = self.expression(node.value, env)
+            if node.attr == "shape" and isinstance(node.value, ast.Name) and self.is_array(owner, node.value.id):
+                return self.array_shape(node.value.id)
+            return self.attribute(owner, node.attr)
         if isinstance(node, ast.Subscript):
             return self.subscript(self.expression(node.value, env), node.slice, env)
         if isinstance(node, ast.UnaryOp):

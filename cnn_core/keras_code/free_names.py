@@ -14,7 +14,8 @@ from collections.abc import Mapping
 
 from cnn_core.keras_code.evaluator import MAX_SEQUENCE, PLAIN, Evaluator, LayerCodeError, all_plain
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,60}(\.shape)?$")
+"""A name the learner may give a value: a Python name, or an array's shape (``x_train.shape``)."""
 MAX_VALUE_CHARS = 200
 
 SUGGESTIONS: tuple[tuple[str, str, str], ...] = (
@@ -28,6 +29,8 @@ SUGGESTIONS: tuple[tuple[str, str, str], ...] = (
     (r"^(num_classes|n_classes|classes|nb_classes)$", r"cats?_vs_dogs|dogs?_vs_cats", "2"),
     (r"^(img_height|img_width|image_height|image_width|img_size|image_size)$", r"flower|180", "180"),
     (r"^image_size$", r"", "(180, 180)"),
+    (r"^\w+\.shape$", r"mnist", "(60000, 28, 28, 1)"),
+    (r"^\w+\.shape$", r"cifar", "(50000, 32, 32, 3)"),
 )
 """Likely values, from the listings this app is used with: keras.io's MNIST convnet ((28, 28, 1), 10 classes),
 CIFAR-10, the book's cats vs dogs (180 x 180 x 3), TensorFlow's flowers tutorial (180 px, 5 classes)."""
