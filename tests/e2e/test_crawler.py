@@ -183,7 +183,9 @@ def check_replay(page, context, url: str) -> None:
     page.wait_for_selector("h1", timeout=90_000)
     settle(page)
     assert replay_position(page) == (100, 100)
-    assert page.locator("svg .legendtext", has_text="Recording · 1.").count() == 1  # labelled as a recording
+    legend = page.locator("svg .legendtext", has_text="Recording · 1.")
+    legend.first.wait_for(timeout=30_000)  # Plotly draws after the run settles
+    assert legend.count() == 1  # labelled as a recording
     page.locator(".st-key-train_story_view_play button").click()
     growing = "() => { const m = /Replay: epoch (\\d+) of/.exec(document.body.innerText); return m && +m[1] >= %d && +m[1] < 100; }"
     page.wait_for_function(growing % 1, timeout=10_000, polling=100)
