@@ -263,8 +263,14 @@ def _same_kind(
 
 
 def _custom_terms(config: RunConfig) -> CostTerms | None:
+    return _listing_terms(config.model_code, config.model_names, tuple(config.model_blocks))
+
+
+@functools.lru_cache(maxsize=256)
+def _listing_terms(code: str, names: str, blocks: tuple[str, ...]) -> CostTerms | None:
+    """A listing's cost terms, read once per listing: the lab's every rerun refines with each past own-model run."""
     try:
-        return cost_terms(read_model(config.model_code, config.model_names, config.model_blocks)[1])
+        return cost_terms(read_model(code, names, blocks)[1])
     except (LayerCodeError, ValueError):
         return None
 
